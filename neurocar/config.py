@@ -1,0 +1,320 @@
+"""The configuration: YAML loaded strictly into frozen dataclasses, with `section.key=value` overrides.
+
+Every section and key is declared here with its type. An unknown key, a missing key or section, or a value of the
+wrong type is a `NeuroCarError` naming the file and the key. Angles are degrees in YAML (`angles_deg`) and are
+converted to radians by the code that uses them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import typing
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from neurocar.errors import NeuroCarError
+from neurocar.paths import DEFAULT_CONFIG, display_path
+
+
+@dataclass(frozen=True)
+class TrackConfig:
+    """Which track commands use when none is given."""
+
+    default: str
+
+
+@dataclass(frozen=True)
+class PhysicsConfig:
+    """Car physics. Kinematic model at constant cruise speed; `dt_s` is the fixed step [s]."""
+
+    dt_s: float
+    cruise_speed_mps: float
+    turn_rate_deg_per_s: float
+    car_length_m: float
+    car_width_m: float
+    collision_radius_m: float
+
+    @property
+    def turn_rate_rad_per_s(self) -> float:
+        """Turn rate [rad/s]."""
+        return math.radians(self.turn_rate_deg_per_s)
+
+    @property
+    def min_turn_radius_m(self) -> float:
+        """Radius of the tightest circle the car can drive [m]."""
+        return self.cruise_speed_mps / self.turn_rate_rad_per_s
+
+
+@dataclass(frozen=True)
+class SensorConfig:
+    """Ray-cast distance sensors: directions relative to the heading [deg, + = left] and range [m]."""
+
+    angles_deg: tuple[float, ...]
+    range_m: float
+
+    @property
+    def angles_rad(self) -> tuple[float, ...]:
+        """Ray directions relative to the heading [rad]."""
+        return tuple(math.radians(angle) for angle in self.angles_deg)
+
+
+@dataclass(frozen=True)
+class EpisodeConfig:
+    """How long one drive lasts [s], and when a car that stopped making progress is stopped [s]."""
+
+    max_seconds: float
+    stall_seconds: float
+
+
+@dataclass(frozen=True)
+class FitnessConfig:
+    """Weights of the named fitness terms: fitness = sum(weight * term)."""
+
+    progress: float
+    lap: float
+    crash: float
+    time: float
+
+
+@dataclass(frozen=True)
+class PolicyConfig:
+    """Hidden layer sizes and activation of the policy network."""
+
+    hidden_sizes: tuple[int, ...]
+    activation: str
+
+
+@dataclass(frozen=True)
+class EvolutionConfig:
+    """Genetic algorithm hyperparameters."""
+
+    population: int
+    generations: int
+    elite: int
+    tournament_size: int
+    crossover_rate: float
+    mutation_rate: float
+    mutation_sigma: float
+    init_sigma: float
+
+
+@dataclass(frozen=True)
+class SupervisedConfig:
+    """Behaviour-cloning hyperparameters."""
+
+    epochs: int
+    batch_size: int
+    learning_rate: float
+    validation_fraction: float
+    patience: int
+
+
+@dataclass(frozen=True)
+class WindowConfig:
+    """Window size [pixels] and frame rate [frames/s]."""
+
+    width: int
+    height: int
+    fps: int
+
+
+@dataclass(frozen=True)
+class Config:
+    """The whole configuration, one frozen dataclass per YAML section."""
+
+    track: TrackConfig
+    physics: PhysicsConfig
+    sensors: SensorConfig
+    episode: EpisodeConfig
+    fitness: FitnessConfig
+    policy: PolicyConfig
+    evolution: EvolutionConfig
+    supervised: SupervisedConfig
+    window: WindowConfig
+    source: str = "default.yaml"
+
+    def to_dict(self) -> dict[str, Any]:
+        """The configuration as plain YAML-ready data (lists, not tuples), without `source`."""
+        data = dataclasses.asdict(self)
+        data.pop("source")
+        return _plain(data)
+
+    def replace(self, section: str, **changes: Any) -> Config:
+        """A copy with some keys of one section changed."""
+        return dataclasses.replace(self, **{section: dataclasses.replace(getattr(self, section), **changes)})
+
+
+ACTIVATIONS = ("sigmoid", "tanh", "relu")
+
+_SECTION_TYPES: dict[str, type] = {
+    name: hint for name, hint in typing.get_type_hints(Config).items() if name != "source"
+}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(item) for item in value]
+    return value
+
+
+def _convert(value: Any, expected: Any, where: str) -> Any:
+    """Check one YAML value against a declared type and return it converted (lists become tuples)."""
+    origin = typing.get_origin(expected)
+    if origin is tuple:
+        (item_type, _ellipsis) = typing.get_args(expected)
+        if not isinstance(value, list):
+            raise NeuroCarError(f"{where}: expected a list, got {value!r}")
+        return tuple(_convert(item, item_type, f"{where}[{index}]") for index, item in enumerate(value))
+    if expected is bool:
+        if not isinstance(value, bool):
+            raise NeuroCarError(f"{where}: expected true or false, got {value!r}")
+        return value
+    if expected is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise NeuroCarError(f"{where}: expected a whole number, got {value!r}")
+        return value
+    if expected is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise NeuroCarError(f"{where}: expected a number, got {value!r}")
+        if not math.isfinite(value):
+            raise NeuroCarError(f"{where}: expected a finite number, got {value!r}")
+        return float(value)
+    if expected is str:
+        if not isinstance(value, str):
+            raise NeuroCarError(f"{where}: expected text, got {value!r}")
+        return value
+    raise TypeError(f"unsupported config type {expected!r}")  # a bug in this module, not bad input
+
+
+def _build_section(section: str, values: Any, file_name: str) -> Any:
+    section_type = _SECTION_TYPES[section]
+    if not isinstance(values, dict):
+        raise NeuroCarError(f"{file_name}: section '{section}' must be a mapping of keys to values")
+    hints = typing.get_type_hints(section_type)
+    declared = [field.name for field in dataclasses.fields(section_type)]
+    for key in values:
+        if key not in declared:
+            raise NeuroCarError(
+                f"{file_name}: unknown key '{section}.{key}' (known keys in '{section}': {', '.join(declared)})"
+            )
+    missing = [key for key in declared if key not in values]
+    if missing:
+        raise NeuroCarError(f"{file_name}: missing key '{section}.{missing[0]}'")
+    converted = {key: _convert(values[key], hints[key], f"{file_name}: {section}.{key}") for key in declared}
+    return section_type(**converted)
+
+
+def parse_override(text: str) -> tuple[str, str, Any]:
+    """Split `section.key=value` into its parts; the value is read as YAML (`12`, `[1, 2]`, `tanh`)."""
+    name, separator, raw_value = text.partition("=")
+    section, dot, key = name.strip().partition(".")
+    if not separator or not dot or not section or not key:
+        raise NeuroCarError(f"--set {text!r}: expected section.key=value, for example physics.dt_s=0.05")
+    try:
+        value = yaml.safe_load(raw_value) if raw_value.strip() else ""
+    except yaml.YAMLError:
+        value = raw_value
+    return section, key, value
+
+
+def config_from_dict(data: Any, file_name: str, overrides: Iterable[str] = ()) -> Config:
+    """Build a validated `Config` from parsed YAML data and `section.key=value` overrides."""
+    if not isinstance(data, dict):
+        raise NeuroCarError(f"{file_name}: expected a mapping of sections (track, physics, ...) at the top level")
+    merged = {section: dict(values) if isinstance(values, dict) else values for section, values in data.items()}
+    for override in overrides:
+        section, key, value = parse_override(override)
+        if section not in _SECTION_TYPES:
+            raise NeuroCarError(
+                f"--set {override}: unknown section '{section}' (sections: {', '.join(_SECTION_TYPES)})"
+            )
+        target = merged.setdefault(section, {})
+        if not isinstance(target, dict):
+            raise NeuroCarError(f"{file_name}: section '{section}' must be a mapping of keys to values")
+        if key not in {field.name for field in dataclasses.fields(_SECTION_TYPES[section])}:
+            raise NeuroCarError(f"--set {override}: unknown key '{section}.{key}'")
+        target[key] = value
+    for section in merged:
+        if section not in _SECTION_TYPES:
+            raise NeuroCarError(f"{file_name}: unknown section '{section}' (sections: {', '.join(_SECTION_TYPES)})")
+    for section in _SECTION_TYPES:
+        if section not in merged:
+            raise NeuroCarError(f"{file_name}: missing section '{section}'")
+    sections = {section: _build_section(section, merged[section], file_name) for section in _SECTION_TYPES}
+    config = Config(**sections, source=file_name)
+    validate_config(config)
+    return config
+
+
+def validate_config(config: Config) -> None:
+    """Reject values that parse but make no sense (a negative speed, an empty sensor list, ...)."""
+    name = config.source
+    checks: list[tuple[bool, str]] = [
+        (config.physics.dt_s > 0, "physics.dt_s must be greater than 0"),
+        (config.physics.cruise_speed_mps > 0, "physics.cruise_speed_mps must be greater than 0"),
+        (config.physics.turn_rate_deg_per_s > 0, "physics.turn_rate_deg_per_s must be greater than 0"),
+        (config.physics.car_length_m > 0, "physics.car_length_m must be greater than 0"),
+        (config.physics.car_width_m > 0, "physics.car_width_m must be greater than 0"),
+        (config.physics.collision_radius_m > 0, "physics.collision_radius_m must be greater than 0"),
+        (len(config.sensors.angles_deg) >= 1, "sensors.angles_deg needs at least one angle"),
+        (
+            all(-180 <= a <= 180 for a in config.sensors.angles_deg),
+            "sensors.angles_deg must be in [-180, 180]",
+        ),
+        (config.sensors.range_m > 0, "sensors.range_m must be greater than 0"),
+        (config.episode.max_seconds > 0, "episode.max_seconds must be greater than 0"),
+        (config.episode.stall_seconds > 0, "episode.stall_seconds must be greater than 0"),
+        (all(size >= 1 for size in config.policy.hidden_sizes), "policy.hidden_sizes must all be at least 1"),
+        (
+            config.policy.activation in ACTIVATIONS,
+            f"policy.activation must be one of {', '.join(ACTIVATIONS)}, got '{config.policy.activation}'",
+        ),
+        (config.evolution.population >= 2, "evolution.population must be at least 2"),
+        (config.evolution.generations >= 1, "evolution.generations must be at least 1"),
+        (config.evolution.elite >= 1, "evolution.elite must be at least 1"),
+        (
+            config.evolution.elite < config.evolution.population,
+            "evolution.elite must be smaller than evolution.population",
+        ),
+        (config.evolution.tournament_size >= 1, "evolution.tournament_size must be at least 1"),
+        (0 <= config.evolution.crossover_rate <= 1, "evolution.crossover_rate must be in [0, 1]"),
+        (0 <= config.evolution.mutation_rate <= 1, "evolution.mutation_rate must be in [0, 1]"),
+        (config.evolution.mutation_sigma >= 0, "evolution.mutation_sigma must be at least 0"),
+        (config.evolution.init_sigma > 0, "evolution.init_sigma must be greater than 0"),
+        (config.supervised.epochs >= 1, "supervised.epochs must be at least 1"),
+        (config.supervised.batch_size >= 1, "supervised.batch_size must be at least 1"),
+        (config.supervised.learning_rate > 0, "supervised.learning_rate must be greater than 0"),
+        (0 <= config.supervised.validation_fraction < 1, "supervised.validation_fraction must be in [0, 1)"),
+        (config.supervised.patience >= 1, "supervised.patience must be at least 1"),
+        (config.window.width >= 320 and config.window.height >= 240, "window size must be at least 320x240"),
+        (config.window.fps >= 1, "window.fps must be at least 1"),
+    ]
+    for passed, message in checks:
+        if not passed:
+            raise NeuroCarError(f"{name}: {message}")
+
+
+def load_config(path: str | Path | None = None, overrides: Iterable[str] = ()) -> Config:
+    """Load a config file (default: configs/default.yaml) strictly, then apply `section.key=value` overrides."""
+    config_path = Path(path) if path is not None else DEFAULT_CONFIG
+    file_name = display_path(config_path)
+    try:
+        text = config_path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise NeuroCarError(f"{file_name}: config file not found") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise NeuroCarError(f"{file_name}: cannot read config file ({error})") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        raise NeuroCarError(f"{file_name}: not valid YAML{where}") from None
+    return config_from_dict(data, file_name, overrides)

@@ -1,0 +1,323 @@
+"""Exact 2D geometry on arrays: ray casting against wall segments, swept discs, point-to-segment distances.
+
+Everything is float64 and vectorised. `SegmentGrid` makes ray casting fast without giving up exactness: the plane is
+cut into square cells and the ray directions into angular bins, and for every (cell, bin) it keeps a conservative
+list of the segments any ray starting in that cell, pointing into that bin, could reach within range. A query then
+tests each ray against only its few candidates, as one flat batch of (ray, segment) pairs. The lists are supersets,
+so the nearest hit among the candidates is the nearest hit among all segments.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+# A ray passing exactly through the joint of two segments must hit at least one of them, so the segment
+# parameter is accepted slightly beyond [0, 1]; both neighbours then report the same distance.
+JOINT_TOLERANCE = 1e-9
+_PARALLEL_EPSILON = 1e-12
+
+
+def cross(ax: np.ndarray, ay: np.ndarray, bx: np.ndarray, by: np.ndarray) -> np.ndarray:
+    """The z component of the cross product of 2D vectors given by their coordinates."""
+    return ax * by - ay * bx
+
+
+def ray_hit_distances(origins: np.ndarray, directions: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """Distance along each ray to each segment, `inf` where it misses.
+
+    `origins` and `directions` (unit vectors) are (M, 2) and broadcast against the (K, 2) segment arrays,
+    giving (M, K). Parallel rays and segments never hit.
+    """
+    ox, oy = origins[..., 0], origins[..., 1]
+    dx, dy = directions[..., 0], directions[..., 1]
+    ax, ay = starts[..., 0], starts[..., 1]
+    ex, ey = ends[..., 0] - ax, ends[..., 1] - ay
+    wx, wy = ax - ox, ay - oy
+    denominator = cross(dx, dy, ex, ey)
+    parallel = np.abs(denominator) < _PARALLEL_EPSILON
+    safe = np.where(parallel, 1.0, denominator)
+    along_ray = cross(wx, wy, ex, ey) / safe
+    along_segment = cross(wx, wy, dx, dy) / safe
+    hit = (
+        ~parallel & (along_ray >= 0.0) & (along_segment >= -JOINT_TOLERANCE) & (along_segment <= 1.0 + JOINT_TOLERANCE)
+    )
+    return np.where(hit, along_ray, np.inf)
+
+
+def cast_rays_brute_force(
+    origins: np.ndarray, directions: np.ndarray, starts: np.ndarray, ends: np.ndarray
+) -> np.ndarray:
+    """Distance from each ray to the nearest of all segments (`inf` if none): every ray against every wall."""
+    if len(starts) == 0:
+        return np.full(len(origins), np.inf)
+    return ray_hit_distances(origins[:, None, :], directions[:, None, :], starts[None], ends[None]).min(axis=1)
+
+
+def point_segment_distances(points: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """Distance from points to segments, broadcasting (..., 2) arrays elementwise."""
+    edge = ends - starts
+    length_squared = np.einsum("...i,...i->...", edge, edge)
+    offset = points - starts
+    fraction = np.einsum("...i,...i->...", offset, edge) / np.where(length_squared > 0, length_squared, 1.0)
+    fraction = np.clip(fraction, 0.0, 1.0)
+    nearest = starts + fraction[..., None] * edge
+    return np.hypot(points[..., 0] - nearest[..., 0], points[..., 1] - nearest[..., 1])
+
+
+def swept_disc_time_of_impact(
+    centres: np.ndarray, motions: np.ndarray, radius: float, starts: np.ndarray, ends: np.ndarray
+) -> np.ndarray:
+    """First fraction of a move in [0, 1] at which a disc touches a segment, `inf` if it never does.
+
+    A disc of `radius` moves from `centres` by `motions` in a straight line; all arrays are (..., 2) and
+    broadcast elementwise. A disc already touching at the start gives 0. Because the whole swept path is tested,
+    a disc cannot pass through a wall however far it moves in one step.
+    """
+    edge = ends - starts
+    length = np.hypot(edge[..., 0], edge[..., 1])
+    safe_length = np.where(length > 0, length, 1.0)
+    tangent = edge / safe_length[..., None]
+    normal = np.stack([-tangent[..., 1], tangent[..., 0]], axis=-1)
+    relative = centres - starts
+    side_distance = np.einsum("...i,...i->...", relative, normal)
+    normal_speed = np.einsum("...i,...i->...", motions, normal)
+    best = np.full(np.broadcast_shapes(side_distance.shape, normal_speed.shape), np.inf)
+
+    # The flat side of the segment: the disc's edge reaches the segment's line while moving towards it.
+    side = np.where(side_distance >= 0, 1.0, -1.0)
+    approaching = side * normal_speed < 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        fraction = np.where(approaching, (side * radius - side_distance) / normal_speed, np.inf)
+    contact = relative + fraction[..., None] * motions
+    along = np.einsum("...i,...i->...", np.where(np.isfinite(contact), contact, 0.0), tangent)
+    on_side = (fraction >= 0) & (fraction <= 1) & (along >= 0) & (along <= length)
+    best = np.where(on_side, fraction, best)
+
+    # The two end points: solve |relative + f * motion - corner|^2 = radius^2 for the smaller root.
+    motion_squared = np.einsum("...i,...i->...", motions, motions)
+    for corner in (np.zeros_like(edge), edge):
+        offset = relative - corner
+        half_b = np.einsum("...i,...i->...", offset, motions)
+        c = np.einsum("...i,...i->...", offset, offset) - radius * radius
+        discriminant = half_b * half_b - motion_squared * c
+        with np.errstate(divide="ignore", invalid="ignore"):
+            root = (-half_b - np.sqrt(np.maximum(discriminant, 0.0))) / motion_squared
+        valid = (discriminant >= 0) & (motion_squared > 0) & (root >= 0) & (root <= 1)
+        best = np.where(valid, np.minimum(best, root), best)
+
+    # Already touching before moving.
+    touching = point_segment_distances(centres, starts, ends) <= radius
+    return np.where(touching, 0.0, best)
+
+
+class SegmentGrid:
+    """Candidate segments per (grid cell, direction bin), for exact and fast ray casts from points near them.
+
+    Built once per set of walls for rays up to `max_distance` long starting at points within `margin` of the
+    `region_points` (for a track: its centre line, with the road half-width plus slack as margin). Queries from
+    outside that region are answered by brute force, so results are always exact.
+    """
+
+    def __init__(
+        self,
+        starts: np.ndarray,
+        ends: np.ndarray,
+        max_distance: float,
+        region_points: np.ndarray,
+        margin: float,
+        cell_size: float = 3.0,
+        direction_bins: int = 32,
+    ) -> None:
+        self.starts = np.asarray(starts, dtype=np.float64)
+        self.ends = np.asarray(ends, dtype=np.float64)
+        self.edges = self.ends - self.starts
+        self._start_x = np.ascontiguousarray(self.starts[:, 0])
+        self._start_y = np.ascontiguousarray(self.starts[:, 1])
+        self._edge_x = np.ascontiguousarray(self.edges[:, 0])
+        self._edge_y = np.ascontiguousarray(self.edges[:, 1])
+        self.max_distance = float(max_distance)
+        self.cell_size = float(cell_size)
+        self.direction_bins = int(direction_bins)
+        self.bin_width = 2.0 * math.pi / self.direction_bins
+        self._build(np.asarray(region_points, dtype=np.float64), float(margin))
+
+    def _build(self, region_points: np.ndarray, margin: float) -> None:
+        cell = self.cell_size
+        reach = math.ceil(margin / cell) + 1
+        low = region_points.min(axis=0) - (reach + 1) * cell
+        self.origin = np.floor(low / cell) * cell
+        high = region_points.max(axis=0) + (reach + 1) * cell
+        self.shape = (
+            math.ceil((high[0] - self.origin[0]) / cell) + 1,
+            math.ceil((high[1] - self.origin[1]) / cell) + 1,
+        )
+
+        # Cells whose square comes within `margin` of a region point (densified so none is skipped).
+        dense = _densify(region_points, cell / 2.0)
+        base = np.floor((dense - self.origin) / cell).astype(np.int64)
+        offsets = np.arange(-reach, reach + 1)
+        offset_x, offset_y = np.meshgrid(offsets, offsets, indexing="ij")
+        candidates = (base[:, None, :] + np.stack([offset_x.ravel(), offset_y.ravel()], axis=1)[None]).reshape(-1, 2)
+        candidates = np.unique(candidates, axis=0)
+        centres = self.origin + (candidates + 0.5) * cell
+        distance_to_region = _distance_to_points(centres, dense)
+        keep = distance_to_region <= margin + cell * math.sqrt(0.5)
+        cells = candidates[keep]
+        self.cell_lookup = np.full(self.shape, -1, dtype=np.int64)
+        self.cell_lookup[cells[:, 0], cells[:, 1]] = np.arange(len(cells))
+        cell_centres = self.origin + (cells + 0.5) * cell
+        half_diagonal = cell * math.sqrt(0.5)
+
+        keys_parts: list[np.ndarray] = []
+        walls_parts: list[np.ndarray] = []
+        chunk = max(1, 2_000_000 // max(1, len(self.starts)))
+        for first in range(0, len(cells), chunk):
+            centre = cell_centres[first : first + chunk]
+            distance = point_segment_distances(centre[:, None, :], self.starts[None], self.ends[None])
+            cell_index, wall_index = np.nonzero(distance <= self.max_distance + half_diagonal)
+            if len(cell_index) == 0:
+                continue
+            nearest = distance[cell_index, wall_index]
+            centre_of_pair = centre[cell_index]
+            angle_start = np.arctan2(*(self.starts[wall_index] - centre_of_pair)[:, ::-1].T)
+            angle_end = np.arctan2(*(self.ends[wall_index] - centre_of_pair)[:, ::-1].T)
+            turn = np.mod(angle_end - angle_start + math.pi, 2 * math.pi) - math.pi
+            low_angle = np.where(turn >= 0, angle_start, angle_end)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                widen = np.arcsin(np.clip(half_diagonal / np.maximum(nearest, 1e-12), 0.0, 1.0))
+            span = np.abs(turn) + 2 * widen
+            everywhere = (nearest <= half_diagonal) | (span >= 2 * math.pi - self.bin_width)
+            first_bin = np.floor(np.mod(low_angle - widen, 2 * math.pi) / self.bin_width).astype(np.int64)
+            last_bin = np.floor((np.mod(low_angle - widen, 2 * math.pi) + span) / self.bin_width).astype(np.int64)
+            first_bin = np.where(everywhere, 0, first_bin)
+            count = np.where(everywhere, self.direction_bins, last_bin - first_bin + 1)
+            count = np.minimum(count, self.direction_bins)
+            repeated_first = np.repeat(first_bin, count)
+            step = np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count)
+            bins = np.mod(repeated_first + step, self.direction_bins)
+            compact = np.repeat(first + cell_index, count)
+            keys_parts.append(compact * self.direction_bins + bins)
+            walls_parts.append(np.repeat(wall_index, count))
+        keys = np.concatenate(keys_parts) if keys_parts else np.zeros(0, dtype=np.int64)
+        walls = np.concatenate(walls_parts) if walls_parts else np.zeros(0, dtype=np.int64)
+        order = np.argsort(keys, kind="stable")
+        self.candidate_walls = walls[order].astype(np.int64)
+        table_size = len(cells) * self.direction_bins
+        self.offsets = np.zeros(table_size + 1, dtype=np.int64)
+        np.cumsum(np.bincount(keys, minlength=table_size), out=self.offsets[1:])
+
+    @property
+    def mean_candidates(self) -> float:
+        """Average number of candidate segments per (cell, direction bin)."""
+        return len(self.candidate_walls) / max(1, len(self.offsets) - 1)
+
+    def cell_keys(self, origins: np.ndarray, angles: np.ndarray) -> np.ndarray:
+        """Table key of each ray, or -1 for rays starting outside the covered region."""
+        index = np.floor((origins - self.origin) / self.cell_size).astype(np.int64)
+        inside = (index[:, 0] >= 0) & (index[:, 0] < self.shape[0]) & (index[:, 1] >= 0) & (index[:, 1] < self.shape[1])
+        compact = np.full(len(origins), -1, dtype=np.int64)
+        compact[inside] = self.cell_lookup[index[inside, 0], index[inside, 1]]
+        bins = np.floor(np.mod(angles, 2 * math.pi) / self.bin_width).astype(np.int64)
+        bins = np.minimum(bins, self.direction_bins - 1)
+        return np.where(compact >= 0, compact * self.direction_bins + bins, -1)
+
+    def cast(self, origins: np.ndarray, angles: np.ndarray) -> np.ndarray:
+        """Distance from each ray (origin (M, 2), absolute angle (M,) [rad]) to the nearest segment, `inf` if
+        nothing is hit within `max_distance` (a hit beyond it may also be reported)."""
+        origins = np.asarray(origins, dtype=np.float64)
+        angles = np.asarray(angles, dtype=np.float64)
+        direction_x, direction_y = np.cos(angles), np.sin(angles)
+        result = np.full(len(origins), np.inf)
+        keys = self.cell_keys(origins, angles)
+        covered = keys >= 0
+        if not covered.all():
+            outside = ~covered
+            directions = np.stack([direction_x[outside], direction_y[outside]], axis=1)
+            result[outside] = cast_rays_brute_force(origins[outside], directions, self.starts, self.ends)
+            keys = np.where(covered, keys, len(self.offsets) - 1)  # the past-the-end key has no candidates
+        first = self.offsets[keys]
+        count = self.offsets[np.minimum(keys + 1, len(self.offsets) - 1)] - first
+        ray_index = np.nonzero(count > 0)[0]
+        if len(ray_index) == 0:
+            return result
+        first, count = first[ray_index], count[ray_index]
+        pair_start = np.cumsum(count) - count
+        position = np.repeat(first - pair_start, count) + np.arange(int(pair_start[-1] + count[-1]))
+        wall = self.candidate_walls.take(position)
+        # The same ray-segment intersection as `ray_hit_distances`, written on flat 1D arrays and with the
+        # denominator's sign folded in so that only one division is needed.
+        origin_x = np.repeat(origins[ray_index, 0], count)
+        origin_y = np.repeat(origins[ray_index, 1], count)
+        ray_x = np.repeat(direction_x[ray_index], count)
+        ray_y = np.repeat(direction_y[ray_index], count)
+        offset_x = self._start_x.take(wall) - origin_x
+        offset_y = self._start_y.take(wall) - origin_y
+        edge_x = self._edge_x.take(wall)
+        edge_y = self._edge_y.take(wall)
+        denominator = cross(ray_x, ray_y, edge_x, edge_y)
+        along_ray = cross(offset_x, offset_y, edge_x, edge_y)
+        along_segment = cross(offset_x, offset_y, ray_x, ray_y)
+        sign = np.where(denominator < 0, -1.0, 1.0)
+        denominator *= sign
+        along_ray *= sign
+        along_segment *= sign
+        tolerance = JOINT_TOLERANCE * denominator
+        hit = (
+            (denominator >= _PARALLEL_EPSILON)
+            & (along_ray >= 0.0)
+            & (along_segment >= -tolerance)
+            & (along_segment <= denominator + tolerance)
+        )
+        with np.errstate(divide="ignore", invalid="ignore"):
+            distance = np.where(hit, along_ray, np.inf) / np.where(hit, denominator, 1.0)
+        result[ray_index] = np.minimum.reduceat(distance, pair_start)
+        return result
+
+    def candidates_near(self, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(point index, segment index) pairs: every segment within reach of each point's cell, any direction.
+
+        Points outside the covered region are paired with every segment.
+        """
+        keys = self.cell_keys(points, np.zeros(len(points)))
+        covered = keys >= 0
+        # Bin 0 alone would miss segments in other directions; the union over bins of a cell is what we need,
+        # so collision grids are built with a single direction bin.
+        if self.direction_bins != 1:
+            raise ValueError("candidates_near needs a grid built with direction_bins=1")
+        point_index = np.nonzero(covered)[0]
+        first = self.offsets[keys[point_index]]
+        count = self.offsets[keys[point_index] + 1] - first
+        pair_start = np.cumsum(count) - count
+        total = int(count.sum())
+        position = np.repeat(first - pair_start, count) + np.arange(total)
+        pairs_point = np.repeat(point_index, count)
+        pairs_wall = self.candidate_walls[position]
+        outside = np.nonzero(~covered)[0]
+        if len(outside):
+            all_walls = np.arange(len(self.starts))
+            pairs_point = np.concatenate([pairs_point, np.repeat(outside, len(all_walls))])
+            pairs_wall = np.concatenate([pairs_wall, np.tile(all_walls, len(outside))])
+        return pairs_point, pairs_wall
+
+
+def _densify(points: np.ndarray, spacing: float) -> np.ndarray:
+    """The closed polyline through `points` with extra points so that none are more than `spacing` apart."""
+    following = np.roll(points, -1, axis=0)
+    length = np.hypot(*(following - points).T)
+    pieces = np.maximum(1, np.ceil(length / spacing).astype(np.int64))
+    start_of = np.repeat(np.arange(len(points)), pieces)
+    fraction = (np.arange(pieces.sum()) - np.repeat(np.cumsum(pieces) - pieces, pieces)) / np.repeat(pieces, pieces)
+    return points[start_of] + fraction[:, None] * (following - points)[start_of]
+
+
+def _distance_to_points(queries: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """Distance from each query to the nearest of `points`, computed in chunks to bound memory."""
+    result = np.empty(len(queries))
+    chunk = max(1, 4_000_000 // max(1, len(points)))
+    for first in range(0, len(queries), chunk):
+        block = queries[first : first + chunk]
+        difference = block[:, None, :] - points[None]
+        result[first : first + chunk] = np.sqrt(np.min(np.einsum("ijk,ijk->ij", difference, difference), axis=1))
+    return result

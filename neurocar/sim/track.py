@@ -1,0 +1,392 @@
+"""Tracks: a closed centre line and a road width, loaded from YAML, validated, with walls and progress derived.
+
+The YAML file holds `name`, optional `description`, `difficulty` (1-5), `width_m`, `centerline` (a closed loop of
+[x, y] points in metres, either winding) and optional `start_index`. The loader smooths the centre line with a
+closed centripetal Catmull-Rom spline through the given points (a dense polyline keeps its shape), resamples it
+about every metre, offsets it by half the width to each side for the walls, and measures progress as arc length
+along it from the start point. Cars drive in the order of the points.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+
+from neurocar.errors import NeuroCarError
+from neurocar.paths import display_path
+
+MIN_WIDTH_M = 6.0
+MAX_WIDTH_M = 30.0
+MIN_POINTS = 4
+CENTERLINE_SPACING_M = 1.0
+WALL_SIMPLIFY_TOLERANCE_M = 0.01
+CHECKPOINT_SPACING_M = 25.0
+# The inner wall of a curve folds over itself when the curve's radius is below half the road width;
+# keep this much clearance so the walls stay clean.
+WALL_FOLD_CLEARANCE_M = 1.0
+TRACK_KEYS = ("name", "description", "difficulty", "width_m", "centerline", "start_index")
+
+
+@dataclass(frozen=True, eq=False)
+class Track:
+    """A validated track. Arrays are float64 in metres; the centre line starts at the start point.
+
+    | attribute        | shape  | meaning                                                        |
+    |------------------|--------|----------------------------------------------------------------|
+    | centerline       | (n, 2) | resampled centre line, point 0 = start, closed (n-1 joins 0)   |
+    | arc_m            | (n+1,) | arc length at each point, arc_m[n] = length_m                  |
+    | left_wall        | (l, 2) | closed polyline on the left of the driving direction           |
+    | right_wall       | (r, 2) | closed polyline on the right                                   |
+    | wall_starts/ends | (w, 2) | every wall segment, left then right                            |
+    | control_points   | (k, 2) | the points as written in the file                              |
+    """
+
+    name: str
+    description: str
+    difficulty: int
+    width_m: float
+    path: str
+    control_points: np.ndarray
+    centerline: np.ndarray
+    arc_m: np.ndarray
+    left_wall: np.ndarray
+    right_wall: np.ndarray
+    wall_starts: np.ndarray
+    wall_ends: np.ndarray
+    min_radius_m: float
+    start_heading: float
+
+    @property
+    def length_m(self) -> float:
+        """Length of one lap along the centre line [m]."""
+        return float(self.arc_m[-1])
+
+    @property
+    def start_position(self) -> np.ndarray:
+        """Where cars start [m]."""
+        return self.centerline[0].copy()
+
+    def pose_at(self, arc: np.ndarray | float) -> tuple[np.ndarray, np.ndarray]:
+        """Positions (..., 2) [m] and headings (...,) [rad] on the centre line at arc lengths (any lap)."""
+        arc = np.mod(np.asarray(arc, dtype=np.float64), self.length_m)
+        index = np.clip(np.searchsorted(self.arc_m, arc, side="right") - 1, 0, len(self.centerline) - 1)
+        following = self.centerline[(index + 1) % len(self.centerline)]
+        segment = following - self.centerline[index]
+        segment_length = self.arc_m[index + 1] - self.arc_m[index]
+        fraction = (arc - self.arc_m[index]) / np.where(segment_length > 0, segment_length, 1.0)
+        position = self.centerline[index] + fraction[..., None] * segment
+        heading = np.arctan2(segment[..., 1], segment[..., 0])
+        return position, heading
+
+    @property
+    def checkpoint_arcs_m(self) -> np.ndarray:
+        """Arc lengths of the checkpoint gates, evenly spaced about every 25 m, the first at the start."""
+        count = max(1, int(self.length_m // CHECKPOINT_SPACING_M))
+        return np.arange(count) * (self.length_m / count)
+
+    def gate(self, arc: float) -> tuple[np.ndarray, np.ndarray]:
+        """End points of the line across the road at an arc length (for drawing the start line)."""
+        position, heading = self.pose_at(arc)
+        normal = np.array([-math.sin(float(heading)), math.cos(float(heading))])
+        return position + normal * self.width_m / 2, position - normal * self.width_m / 2
+
+
+def _error(file_name: str, message: str) -> NeuroCarError:
+    return NeuroCarError(f"{file_name}: {message}")
+
+
+def _read_yaml(path: Path, file_name: str) -> Any:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise _error(file_name, "track file not found (see `neurocar tracks` for the shipped ones)") from None
+    except IsADirectoryError:
+        raise _error(file_name, "is a folder, not a track file") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise _error(file_name, f"cannot read track file ({error.__class__.__name__})") from None
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        raise _error(file_name, f"not valid YAML{where}") from None
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _parse_points(raw: Any, file_name: str) -> np.ndarray:
+    if not isinstance(raw, list):
+        raise _error(file_name, "centerline: expected a list of [x, y] points")
+    if len(raw) < MIN_POINTS:
+        raise _error(file_name, f"centerline: needs at least {MIN_POINTS} points, got {len(raw)}")
+    for index, point in enumerate(raw):
+        if not isinstance(point, list) or len(point) != 2:
+            raise _error(file_name, f"centerline[{index}]: expected a pair [x, y], got {point!r}")
+        if not all(_is_number(value) for value in point):
+            raise _error(file_name, f"centerline[{index}]: expected numbers, got {point!r}")
+        if not all(math.isfinite(value) for value in point):
+            raise _error(file_name, f"centerline[{index}]: expected finite numbers, got {point!r}")
+    points = np.asarray(raw, dtype=np.float64)
+    if np.allclose(points[0], points[-1]):
+        points = points[:-1]
+    step = np.hypot(*(np.roll(points, -1, axis=0) - points).T)
+    if np.any(step < 1e-6):
+        index = int(np.argmax(step < 1e-6))
+        raise _error(file_name, f"centerline[{index}]: repeats the point before it; remove one of them")
+    if len(points) < MIN_POINTS:
+        raise _error(file_name, f"centerline: needs at least {MIN_POINTS} distinct points, got {len(points)}")
+    return points
+
+
+def catmull_rom_closed(points: np.ndarray, spacing: float) -> tuple[np.ndarray, np.ndarray]:
+    """A closed centripetal Catmull-Rom spline through `points`, sampled about every `spacing` metres.
+
+    Returns the samples and, for each control point, the index of its sample.
+    """
+    count = len(points)
+    samples: list[np.ndarray] = []
+    control_index = np.zeros(count, dtype=np.int64)
+    total = 0
+    for index in range(count):
+        p0, p1, p2, p3 = (points[(index + offset) % count] for offset in (-1, 0, 1, 2))
+        t0 = 0.0
+        t1 = t0 + math.sqrt(float(np.hypot(*(p1 - p0))))
+        t2 = t1 + math.sqrt(float(np.hypot(*(p2 - p1))))
+        t3 = t2 + math.sqrt(float(np.hypot(*(p3 - p2))))
+        pieces = max(1, math.ceil(float(np.hypot(*(p2 - p1))) / spacing))
+        t = np.linspace(t1, t2, pieces, endpoint=False)[:, None]
+        a1 = (t1 - t) / (t1 - t0) * p0 + (t - t0) / (t1 - t0) * p1
+        a2 = (t2 - t) / (t2 - t1) * p1 + (t - t1) / (t2 - t1) * p2
+        a3 = (t3 - t) / (t3 - t2) * p2 + (t - t2) / (t3 - t2) * p3
+        b1 = (t2 - t) / (t2 - t0) * a1 + (t - t0) / (t2 - t0) * a2
+        b2 = (t3 - t) / (t3 - t1) * a2 + (t - t1) / (t3 - t1) * a3
+        control_index[index] = total
+        samples.append((t2 - t) / (t2 - t1) * b1 + (t - t1) / (t2 - t1) * b2)
+        total += pieces
+    return np.concatenate(samples), control_index
+
+
+def resample_closed(points: np.ndarray, spacing: float) -> tuple[np.ndarray, np.ndarray]:
+    """Resample a closed polyline at equal arc-length steps close to `spacing`; returns points and arc (n+1,)."""
+    following = np.roll(points, -1, axis=0)
+    lengths = np.hypot(*(following - points).T)
+    cumulative = np.concatenate([[0.0], np.cumsum(lengths)])
+    total = cumulative[-1]
+    count = max(8, round(total / spacing))
+    arc = np.linspace(0.0, total, count, endpoint=False)
+    index = np.clip(np.searchsorted(cumulative, arc, side="right") - 1, 0, len(points) - 1)
+    fraction = (arc - cumulative[index]) / lengths[index]
+    resampled = points[index] + fraction[:, None] * (following - points)[index]
+    steps = np.hypot(*(np.roll(resampled, -1, axis=0) - resampled).T)
+    return resampled, np.concatenate([[0.0], np.cumsum(steps)])
+
+
+def curvature_radii(points: np.ndarray, stride: int = 2) -> np.ndarray:
+    """Radius of the circle through each point and its neighbours `stride` steps away (closed polyline)."""
+    before = np.roll(points, stride, axis=0)
+    after = np.roll(points, -stride, axis=0)
+    a = np.hypot(*(points - before).T)
+    b = np.hypot(*(after - points).T)
+    c = np.hypot(*(after - before).T)
+    twice_area = np.abs(
+        (points[:, 0] - before[:, 0]) * (after[:, 1] - before[:, 1])
+        - (points[:, 1] - before[:, 1]) * (after[:, 0] - before[:, 0])
+    )
+    with np.errstate(divide="ignore"):
+        return np.where(twice_area > 1e-12, a * b * c / (2.0 * np.maximum(twice_area, 1e-300)), np.inf)
+
+
+def offset_closed(points: np.ndarray, distance: float) -> np.ndarray:
+    """The closed polyline moved `distance` to the left of its direction (negative: to the right)."""
+    tangent = np.roll(points, -1, axis=0) - np.roll(points, 1, axis=0)
+    tangent /= np.hypot(*tangent.T)[:, None]
+    normal = np.stack([-tangent[:, 1], tangent[:, 0]], axis=1)
+    return points + distance * normal
+
+
+def simplify_closed(points: np.ndarray, tolerance: float) -> np.ndarray:
+    """Drop points of a closed polyline that lie within `tolerance` of the chord that would replace them."""
+    keep = [0]
+    anchor = 0
+    count = len(points)
+    index = 1
+    while index < count:
+        candidate = index + 1
+        chord_start = points[anchor]
+        chord_end = points[candidate % count]
+        between = points[anchor + 1 : candidate]
+        edge = chord_end - chord_start
+        length = math.hypot(*edge)
+        deviation = (
+            np.abs((between[:, 0] - chord_start[0]) * edge[1] - (between[:, 1] - chord_start[1]) * edge[0]) / length
+            if length > 0
+            else np.full(len(between), np.inf)
+        )
+        if candidate >= count or np.max(deviation) > tolerance:
+            keep.append(index)
+            anchor = index
+        index += 1
+    return points[np.array(sorted(set(keep)))]
+
+
+def _closed_segments(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    return points, np.roll(points, -1, axis=0)
+
+
+def _first_crossing(
+    starts: np.ndarray, ends: np.ndarray, owner: np.ndarray, order: np.ndarray
+) -> tuple[int, int] | None:
+    """First pair of segments that properly cross, skipping neighbours along the same polyline.
+
+    `owner` names each segment's polyline and `order` its position in it (polylines are closed).
+    """
+    count = len(starts)
+    chunk = max(1, 3_000_000 // max(1, count))
+    lengths = np.bincount(owner)
+    for first in range(0, count, chunk):
+        a0 = starts[first : first + chunk, None, :]
+        a1 = ends[first : first + chunk, None, :]
+        b0, b1 = starts[None], ends[None]
+
+        def orientation(p: np.ndarray, q: np.ndarray, r: np.ndarray) -> np.ndarray:
+            return (q[..., 0] - p[..., 0]) * (r[..., 1] - p[..., 1]) - (q[..., 1] - p[..., 1]) * (r[..., 0] - p[..., 0])
+
+        d1 = orientation(a0, a1, b0)
+        d2 = orientation(a0, a1, b1)
+        d3 = orientation(b0, b1, a0)
+        d4 = orientation(b0, b1, a1)
+        crossing = (d1 * d2 < 0) & (d3 * d4 < 0)
+        same = owner[first : first + chunk, None] == owner[None]
+        gap = np.abs(order[first : first + chunk, None] - order[None])
+        ring = lengths[owner][None]
+        neighbours = same & ((gap <= 1) | (gap >= ring - 1))
+        crossing &= ~neighbours
+        hits = np.argwhere(crossing)
+        if len(hits):
+            return int(hits[0, 0] + first), int(hits[0, 1])
+    return None
+
+
+def _check_no_crossings(
+    file_name: str, centerline: np.ndarray, left: np.ndarray, right: np.ndarray, arc: np.ndarray
+) -> None:
+    coarse = centerline[:: max(1, len(centerline) // 400)]
+    starts, ends = _closed_segments(coarse)
+    found = _first_crossing(starts, ends, np.zeros(len(coarse), dtype=np.int64), np.arange(len(coarse)))
+    if found is not None:
+        where = arc[found[0] * max(1, len(centerline) // 400)]
+        raise _error(file_name, f"centerline: crosses itself (about {where:.0f} m from the start)")
+    left_starts, left_ends = _closed_segments(left)
+    right_starts, right_ends = _closed_segments(right)
+    starts = np.concatenate([left_starts, right_starts])
+    ends = np.concatenate([left_ends, right_ends])
+    owner = np.concatenate([np.zeros(len(left), dtype=np.int64), np.ones(len(right), dtype=np.int64)])
+    order = np.concatenate([np.arange(len(left)), np.arange(len(right))])
+    found = _first_crossing(starts, ends, owner, order)
+    if found is not None:
+        point = (starts[found[0]] + ends[found[0]]) / 2
+        raise _error(
+            file_name,
+            f"walls: the walls cross near ({point[0]:.0f}, {point[1]:.0f}); parts of the track are closer "
+            "than the road width or a curve folds. Move them apart or make width_m smaller",
+        )
+
+
+def track_from_data(
+    data: Any, file_name: str, min_turn_radius_m: float | None = None, collision_radius_m: float = 0.0
+) -> Track:
+    """Validate parsed YAML and build the track; `min_turn_radius_m` enables the 'curve too tight' check."""
+    if not isinstance(data, dict):
+        raise _error(file_name, "expected a mapping with name, difficulty, width_m and centerline")
+    for key in data:
+        if key not in TRACK_KEYS:
+            raise _error(file_name, f"unknown key '{key}' (known keys: {', '.join(TRACK_KEYS)})")
+    for key in ("name", "difficulty", "width_m", "centerline"):
+        if key not in data:
+            raise _error(file_name, f"missing key '{key}'")
+    name = data["name"]
+    if not isinstance(name, str) or not name.strip():
+        raise _error(file_name, f"name: expected text, got {name!r}")
+    description = data.get("description", "")
+    if description is None:
+        description = ""
+    if not isinstance(description, str):
+        raise _error(file_name, f"description: expected text, got {description!r}")
+    difficulty = data["difficulty"]
+    if not isinstance(difficulty, int) or isinstance(difficulty, bool) or not 1 <= difficulty <= 5:
+        raise _error(file_name, f"difficulty: expected a whole number from 1 to 5, got {difficulty!r}")
+    width = data["width_m"]
+    if not _is_number(width) or not math.isfinite(width):
+        raise _error(file_name, f"width_m: expected a number of metres, got {width!r}")
+    if not MIN_WIDTH_M <= width <= MAX_WIDTH_M:
+        raise _error(
+            file_name,
+            f"width_m: {width} is out of range; roads are {MIN_WIDTH_M:g} to {MAX_WIDTH_M:g} m wide",
+        )
+    width = float(width)
+    points = _parse_points(data["centerline"], file_name)
+    start_index = data.get("start_index", 0)
+    if not isinstance(start_index, int) or isinstance(start_index, bool):
+        raise _error(file_name, f"start_index: expected a whole number, got {start_index!r}")
+    if not 0 <= start_index < len(points):
+        raise _error(file_name, f"start_index: {start_index} is not a point index (0 to {len(points) - 1})")
+
+    spline, control_index = catmull_rom_closed(points, CENTERLINE_SPACING_M / 4)
+    spline = np.roll(spline, -int(control_index[start_index]), axis=0)
+    centerline, arc = resample_closed(spline, CENTERLINE_SPACING_M)
+    radii = curvature_radii(centerline)
+    tightest = int(np.argmin(radii))
+    min_radius = float(radii[tightest])
+    if min_radius < width / 2 + WALL_FOLD_CLEARANCE_M:
+        raise _error(
+            file_name,
+            f"centerline: the curve {arc[tightest]:.0f} m from the start has a radius of {min_radius:.1f} m, "
+            f"too tight for a {width:g} m road (the inner wall folds below {width / 2 + WALL_FOLD_CLEARANCE_M:.1f} m);"
+            " spread the points of that curve out or make width_m smaller",
+        )
+    if min_turn_radius_m is not None:
+        # The car can use the road: on the outside of the curve it turns on a circle up to half a road wider.
+        usable = min_radius + width / 2 - collision_radius_m
+        if usable < min_turn_radius_m:
+            raise _error(
+                file_name,
+                f"centerline: the curve {arc[tightest]:.0f} m from the start (radius {min_radius:.1f} m) is too "
+                f"tight for the car to turn (it needs {min_turn_radius_m:.1f} m); spread the points of that curve out",
+            )
+    left = simplify_closed(offset_closed(centerline, width / 2), WALL_SIMPLIFY_TOLERANCE_M)
+    right = simplify_closed(offset_closed(centerline, -width / 2), WALL_SIMPLIFY_TOLERANCE_M)
+    _check_no_crossings(file_name, centerline, left, right, arc)
+    left_starts, left_ends = _closed_segments(left)
+    right_starts, right_ends = _closed_segments(right)
+    first_step = centerline[1] - centerline[0]
+    return Track(
+        name=name.strip(),
+        description=description.strip(),
+        difficulty=difficulty,
+        width_m=width,
+        path=file_name,
+        control_points=points,
+        centerline=centerline,
+        arc_m=arc,
+        left_wall=left,
+        right_wall=right,
+        wall_starts=np.concatenate([left_starts, right_starts]),
+        wall_ends=np.concatenate([left_ends, right_ends]),
+        min_radius_m=min_radius,
+        start_heading=float(math.atan2(first_step[1], first_step[0])),
+    )
+
+
+def load_track(path: str | Path, min_turn_radius_m: float | None = None, collision_radius_m: float = 0.0) -> Track:
+    """Load and validate a track file; every problem is a `NeuroCarError` naming the file and the field."""
+    track_path = Path(path)
+    file_name = display_path(track_path)
+    data = _read_yaml(track_path, file_name)
+    return track_from_data(data, file_name, min_turn_radius_m, collision_radius_m)
