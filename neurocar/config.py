@@ -101,6 +101,7 @@ class EvolutionConfig:
     mutation_rate: float
     mutation_sigma: float
     init_sigma: float
+    stagnation_generations: int
 
 
 @dataclass(frozen=True)
@@ -288,6 +289,7 @@ def validate_config(config: Config) -> None:
         (0 <= config.evolution.mutation_rate <= 1, "evolution.mutation_rate must be in [0, 1]"),
         (config.evolution.mutation_sigma >= 0, "evolution.mutation_sigma must be at least 0"),
         (config.evolution.init_sigma > 0, "evolution.init_sigma must be greater than 0"),
+        (config.evolution.stagnation_generations >= 1, "evolution.stagnation_generations must be at least 1"),
         (config.supervised.epochs >= 1, "supervised.epochs must be at least 1"),
         (config.supervised.batch_size >= 1, "supervised.batch_size must be at least 1"),
         (config.supervised.learning_rate > 0, "supervised.learning_rate must be greater than 0"),

@@ -90,8 +90,9 @@ def swept_disc_time_of_impact(
     approaching = side * normal_speed < 0
     with np.errstate(divide="ignore", invalid="ignore"):
         fraction = np.where(approaching, (side * radius - side_distance) / normal_speed, np.inf)
-    contact = relative + fraction[..., None] * motions
-    along = np.einsum("...i,...i->...", np.where(np.isfinite(contact), contact, 0.0), tangent)
+    finite_fraction = np.where(np.isfinite(fraction), fraction, 0.0)
+    contact = relative + finite_fraction[..., None] * motions
+    along = np.einsum("...i,...i->...", contact, tangent)
     on_side = (fraction >= 0) & (fraction <= 1) & (along >= 0) & (along <= length)
     best = np.where(on_side, fraction, best)
 

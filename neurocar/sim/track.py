@@ -9,6 +9,7 @@ along it from the start point. Cars drive in the order of the points.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -60,6 +61,7 @@ class Track:
     wall_ends: np.ndarray
     min_radius_m: float
     start_heading: float
+    source_text: str = ""
 
     @property
     def length_m(self) -> float:
@@ -100,15 +102,18 @@ def _error(file_name: str, message: str) -> NeuroCarError:
     return NeuroCarError(f"{file_name}: {message}")
 
 
-def _read_yaml(path: Path, file_name: str) -> Any:
+def _read_text(path: Path, file_name: str) -> str:
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise _error(file_name, "track file not found (see `neurocar tracks` for the shipped ones)") from None
     except IsADirectoryError:
         raise _error(file_name, "is a folder, not a track file") from None
     except (OSError, UnicodeDecodeError) as error:
         raise _error(file_name, f"cannot read track file ({error.__class__.__name__})") from None
+
+
+def _parse_yaml(text: str, file_name: str) -> Any:
     try:
         return yaml.safe_load(text)
     except yaml.YAMLError as error:
@@ -388,5 +393,8 @@ def load_track(path: str | Path, min_turn_radius_m: float | None = None, collisi
     """Load and validate a track file; every problem is a `NeuroCarError` naming the file and the field."""
     track_path = Path(path)
     file_name = display_path(track_path)
-    data = _read_yaml(track_path, file_name)
-    return track_from_data(data, file_name, min_turn_radius_m, collision_radius_m)
+    text = _read_text(track_path, file_name)
+    data = _parse_yaml(text, file_name)
+    return dataclasses.replace(
+        track_from_data(data, file_name, min_turn_radius_m, collision_radius_m), source_text=text
+    )

@@ -1,0 +1,140 @@
+"""The `neurocar` command line: parses options and hands each command to its module in `neurocar.commands`.
+
+Bad input never shows a traceback: it ends with one line, `neurocar: error: ...`, and exit code 2. Command modules
+are imported only when their command runs, so headless commands never import pygame and `neurocar tracks` does
+not wait for torch.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from neurocar import __version__
+from neurocar.errors import NeuroCarError
+
+EXIT_BAD_INPUT = 2
+EXIT_INTERRUPTED = 130
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """An argparse parser whose usage errors become the one-line NeuroCar error."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        """Turn argparse's usage error into a `NeuroCarError`."""
+        raise NeuroCarError(f"{message} (see '{self.prog} --help')")
+
+
+def _handler(module: str, function: str = "run"):
+    def call(arguments: argparse.Namespace) -> int:
+        return getattr(importlib.import_module(f"neurocar.commands.{module}"), function)(arguments)
+
+    return call
+
+
+def _common_options() -> argparse.ArgumentParser:
+    common = ArgumentParser(add_help=False)
+    group = common.add_argument_group("configuration")
+    group.add_argument("--config", metavar="FILE", help="config file (default: configs/default.yaml)")
+    group.add_argument(
+        "--set",
+        metavar="SECTION.KEY=VALUE",
+        action="append",
+        help="override one config key, e.g. --set physics.cruise_speed_mps=12 (repeatable)",
+    )
+    return common
+
+
+def _add_window_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--frames", type=int, metavar="N", help="quit after N frames (for scripts and tests)")
+    parser.add_argument("--screenshot", metavar="FILE.png", help="save the window to this PNG when it quits")
+
+
+def build_parser() -> ArgumentParser:
+    """The full command-line parser."""
+    common = _common_options()
+    parser = ArgumentParser(
+        prog="neurocar",
+        description="NeuroCar: small neural networks learn to drive. With no command, opens the window "
+        "and evolves cars on the default track.",
+    )
+    parser.add_argument("--version", action="version", version=f"neurocar {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
+
+    sim = commands.add_parser(
+        "sim", parents=[common], help="window: watch a population learn to drive (the default command)"
+    )
+    sim.add_argument("--track", metavar="FILE", help="track file or shipped track name")
+    sim.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    sim.add_argument("--population", type=int, metavar="P", help="cars per generation")
+    sim.add_argument("--run-dir", metavar="DIR", help="keep the run (log, best model, checkpoint) in this folder")
+    _add_window_options(sim)
+    sim.set_defaults(handler=_handler("windowed", "run_sim"))
+
+    watch = commands.add_parser("watch", parents=[common], help="window: watch trained models drive")
+    watch.add_argument("--model", metavar="MODEL.pt", action="append", required=True, help="model file (repeatable)")
+    watch.add_argument("--track", metavar="FILE", help="track file or shipped track name")
+    watch.add_argument("--laps", type=int, default=3, help="laps to drive (default 3)")
+    _add_window_options(watch)
+    watch.set_defaults(handler=_handler("windowed", "run_watch"))
+
+    tracks = commands.add_parser("tracks", parents=[common], help="list the shipped tracks, or check track files")
+    tracks.add_argument("--json", action="store_true", help="print the list as JSON")
+    tracks.set_defaults(handler=_handler("tracks", "run_list"))
+    tracks_commands = tracks.add_subparsers(dest="tracks_command", metavar="check", title="subcommands")
+    check = tracks_commands.add_parser("check", parents=[common], help="validate track files")
+    check.add_argument("files", nargs="+", metavar="FILE", help="track files to check")
+    check.set_defaults(handler=_handler("tracks", "run_check"))
+
+    bench = commands.add_parser("bench", parents=[common], help="measure simulation speed and memory")
+    bench.add_argument("--json", action="store_true", help="print the results as JSON")
+    bench.add_argument("--track", metavar="FILE", help="track to measure on (default: the default track)")
+    bench.add_argument("--seconds", type=float, default=1.5, help="time per measurement (default 1.5)")
+    bench.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    bench.set_defaults(handler=_handler("bench"))
+
+    train = commands.add_parser("train", parents=[common], help="train a policy headless (evolve or supervised)")
+    train_commands = train.add_subparsers(dest="train_command", metavar="METHOD", title="methods", required=True)
+    evolve = train_commands.add_parser("evolve", parents=[common], help="neuroevolution (genetic algorithm)")
+    evolve.add_argument(
+        "--track", metavar="FILE", action="append", help="track (repeat to average fitness over several)"
+    )
+    evolve.add_argument("--generations", type=int, metavar="G", help="total generations (default from config)")
+    evolve.add_argument("--population", type=int, metavar="P", help="cars per generation (default from config)")
+    evolve.add_argument("--seed", type=int, metavar="S", help="random seed (default 0)")
+    evolve.add_argument("--target-laps", type=int, metavar="L", help="stop once the best car completes L laps")
+    evolve.add_argument("--out", metavar="MODEL.pt", help="also write the best model here")
+    evolve.add_argument("--run-dir", metavar="DIR", help="run folder (default: a new one under runs/)")
+    evolve.add_argument("--resume", metavar="DIR", help="continue the run in DIR")
+    evolve.add_argument("--init", metavar="MODEL.pt", help="start from a trained model (kept as an elite)")
+    evolve.set_defaults(handler=_handler("evolve"))
+
+    evaluate = commands.add_parser("evaluate", parents=[common], help="drive a model on tracks and report")
+    evaluate.add_argument("--model", metavar="MODEL.pt", required=True, help="model file")
+    evaluate.add_argument("--track", metavar="FILE", action="append", help="track (repeatable; default track if none)")
+    evaluate.add_argument("--laps", type=int, default=1, help="laps to complete (default 1)")
+    evaluate.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    evaluate.add_argument("--json", action="store_true", help="print the results as JSON")
+    evaluate.set_defaults(handler=_handler("evaluate"))
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code."""
+    parser = build_parser()
+    arguments_list = list(sys.argv[1:] if argv is None else argv)
+    try:
+        if not arguments_list or (
+            arguments_list[0].startswith("-") and arguments_list[0] not in ("-h", "--help", "--version")
+        ):
+            arguments_list = ["sim", *arguments_list]
+        arguments = parser.parse_args(arguments_list)
+        return int(arguments.handler(arguments))
+    except NeuroCarError as error:
+        print(f"neurocar: error: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("neurocar: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED

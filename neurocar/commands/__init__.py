@@ -1,0 +1,1 @@
+"""The command implementations behind `neurocar.cli`, one module per command (layer 4)."""

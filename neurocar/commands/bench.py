@@ -1,0 +1,122 @@
+"""`neurocar bench`: how fast the headless simulation runs, in car-steps per second, and how much memory it needs.
+
+One car-step = one car sensed, its policy evaluated, moved, collision-checked and its progress updated. Cars that
+crash are put back at random places on the track so the whole population drives in every measured step.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import resource
+import sys
+import time
+
+import numpy as np
+import torch
+
+from neurocar.commands.common import config_from_args, load_tracks, require_at_least
+from neurocar.learn.genetic import initial_population
+from neurocar.learn.neuroevolution import Neuroevolution
+from neurocar.learn.policy import PopulationPolicy, build_network
+from neurocar.sim.world import World
+
+POPULATIONS = (100, 1000, 10000)
+
+
+def peak_memory_mib() -> float:
+    """Peak resident memory of this process so far [MiB]."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / 1024.0 if sys.platform != "darwin" else peak / (1024.0 * 1024.0)
+
+
+def measure(world: World, policy: PopulationPolicy | None, seconds: float, rng: np.random.Generator) -> dict:
+    """Step the world for about `seconds`, respawning crashed cars; returns car-steps/s and the time split."""
+    observations = world.reset()
+    count = world.population
+    world.place(np.arange(count), rng.random(count) * world.track.length_m)
+    observations = world.observations
+    steps = 0
+    car_steps = 0
+    policy_seconds = 0.0
+    respawn_seconds = 0.0
+    started = time.perf_counter()
+    while True:
+        policy_started = time.perf_counter()
+        actions = rng.integers(0, 3, count) if policy is None else policy.actions(observations)
+        step_started = time.perf_counter()
+        policy_seconds += step_started - policy_started
+        car_steps += int(world.state.driving.sum())
+        observations = world.step(actions)
+        steps += 1
+        respawn_started = time.perf_counter()
+        stopped = np.nonzero(~world.state.driving)[0]
+        if len(stopped):
+            world.place(stopped, rng.random(len(stopped)) * world.track.length_m)
+        respawn_seconds += time.perf_counter() - respawn_started
+        elapsed = time.perf_counter() - started
+        if elapsed >= seconds and steps >= 20:
+            break
+    measured = elapsed - respawn_seconds
+    return {
+        "car_steps_per_s": car_steps / measured,
+        "steps": steps,
+        "policy_share": policy_seconds / measured,
+    }
+
+
+def run(arguments: argparse.Namespace) -> int:
+    """Measure and print the benchmark."""
+    require_at_least("--seconds", arguments.seconds, 0)
+    config = config_from_args(arguments)
+    track = load_tracks([arguments.track] if arguments.track else None, config)[0]
+    rng = np.random.default_rng(arguments.seed)
+    generator = torch.Generator().manual_seed(arguments.seed)
+    network = build_network(len(config.sensors.angles_deg), config.policy.hidden_sizes, config.policy.activation)
+    # Measured steps never time out; crashed and stalled cars are respawned instead.
+    episode = dataclasses.replace(config.episode, max_seconds=1e12)
+    results: dict = {"track": track.name, "car_steps_per_s": {}, "random_actions_car_steps_per_s": {}}
+    if not arguments.json:
+        print(f"track {track.name} ({track.length_m:.0f} m, {len(track.wall_starts)} wall segments)")
+    build_started = time.perf_counter()
+    World(track, config.physics, config.sensors, config.episode, 1)
+    results["world_build_s"] = time.perf_counter() - build_started
+    for population in POPULATIONS:
+        world = World(track, config.physics, config.sensors, episode, population)
+        policy = PopulationPolicy(network)
+        policy.set_parameters(initial_population(population, policy.parameter_count, 1.0, generator))
+        full = measure(world, policy, arguments.seconds, rng)
+        simulation = measure(world, None, arguments.seconds / 2, rng)
+        results["car_steps_per_s"][str(population)] = round(full["car_steps_per_s"])
+        results["random_actions_car_steps_per_s"][str(population)] = round(simulation["car_steps_per_s"])
+        results[f"policy_share_{population}"] = round(full["policy_share"], 3)
+        if not arguments.json:
+            print(
+                f"population {population:>6,}: {full['car_steps_per_s']:>12,.0f} car-steps/s with the policy "
+                f"({100 * full['policy_share']:.0f}% in the policy), "
+                f"{simulation['car_steps_per_s']:>12,.0f} with random actions"
+            )
+        del world
+    results["peak_memory_mib"] = round(peak_memory_mib(), 1)
+
+    evolution = Neuroevolution(config, [track], arguments.seed)
+    generation_started = time.perf_counter()
+    result = evolution.advance([])
+    results["generation"] = {
+        "population": config.evolution.population,
+        "seconds": round(time.perf_counter() - generation_started, 4),
+        "car_steps": result.car_steps,
+        "car_steps_per_s": round(result.car_steps_per_second),
+    }
+    if arguments.json:
+        print(json.dumps(results, indent=2))
+    else:
+        generation = results["generation"]
+        print(
+            f"one generation ({generation['population']} cars, first generation): {generation['seconds']:.3f} s, "
+            f"{generation['car_steps']:,} car-steps, {generation['car_steps_per_s']:,} car-steps/s"
+        )
+        print(f"world build (grids for the track): {results['world_build_s']:.3f} s")
+        print(f"peak memory: {results['peak_memory_mib']:.0f} MiB")
+    return 0

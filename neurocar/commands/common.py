@@ -1,0 +1,47 @@
+"""What every command shares: the config from `--config`/`--set`, track lookup, checked numbers."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Collection
+
+from neurocar.config import Config, load_config, parse_override
+from neurocar.errors import NeuroCarError
+from neurocar.paths import resolve_track_path
+from neurocar.sim.track import Track, load_track
+
+
+def config_from_args(arguments: argparse.Namespace) -> Config:
+    """The config file (default configs/default.yaml) with every `--set` applied."""
+    return load_config(arguments.config, arguments.set or ())
+
+
+def explicit_keys(arguments: argparse.Namespace) -> Collection[str] | None:
+    """The `section.key` names the user chose on purpose: None if a whole `--config` file was given."""
+    if arguments.config is not None:
+        return None
+    keys = []
+    for override in arguments.set or ():
+        section, key, _value = parse_override(override)
+        keys.append(f"{section}.{key}")
+    return keys
+
+
+def load_tracks(names: list[str] | None, config: Config) -> list[Track]:
+    """The tracks named on the command line (files or shipped names), or the config's default track."""
+    chosen = names or [config.track.default]
+    return [
+        load_track(resolve_track_path(name), config.physics.min_turn_radius_m, config.physics.collision_radius_m)
+        for name in chosen
+    ]
+
+
+def track_texts(tracks: list[Track]) -> list[str]:
+    """The YAML text of each loaded track, as it was on disk."""
+    return [track.source_text for track in tracks]
+
+
+def require_at_least(option: str, value: int | None, minimum: int) -> None:
+    """Reject a number below `minimum` with a message naming the option."""
+    if value is not None and value < minimum:
+        raise NeuroCarError(f"{option} {value}: must be at least {minimum}")

@@ -1,0 +1,37 @@
+"""`neurocar evaluate`: drive a trained model, one car, on each track, and report laps, progress and crashes."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from neurocar.commands.common import config_from_args, explicit_keys, load_tracks, require_at_least
+from neurocar.learn.evaluation import evaluate_network
+from neurocar.learn.model_file import config_for_model, load_model
+
+
+def run(arguments: argparse.Namespace) -> int:
+    """Evaluate the model on each track and print a table (or JSON)."""
+    require_at_least("--laps", arguments.laps, 1)
+    model = load_model(arguments.model)
+    config = config_for_model(model, config_from_args(arguments), explicit_keys(arguments))
+    tracks = load_tracks(arguments.track, config)
+    results = [evaluate_network(model.network, config, track, arguments.laps) for track in tracks]
+    if arguments.json:
+        print(json.dumps({"model": model.path, "tracks": [result.to_json() for result in results]}, indent=2))
+        return 0
+    print(f"model {model.path} ({model.training.get('method', 'unknown method')}), {arguments.laps} lap(s) asked")
+    name_width = max(5, *(len(result.track) for result in results))
+    print(f"{'track':<{name_width}}  {'laps':>5}  {'progress':>15}  {'crashed':<22}  lap times")
+    for result in results:
+        if result.crashed and result.crash_position is not None:
+            x, y = result.crash_position
+            crash = f"yes at ({x:.0f}, {y:.0f})"
+        else:
+            crash = "stalled" if result.stalled else "no"
+        times = ", ".join(f"{lap:.2f}s" for lap in result.lap_times_s) or "-"
+        print(
+            f"{result.track:<{name_width}}  {result.laps_completed:>2}/{result.laps_target:<2}  "
+            f"{result.progress_m:>7.0f}m {result.progress_percent:>5.1f}%  {crash:<22}  {times}"
+        )
+    return 0

@@ -1,0 +1,110 @@
+"""`neurocar train evolve`: headless neuroevolution with a run folder, exact resume and Ctrl-C safety."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from neurocar.commands.common import config_from_args, explicit_keys, load_tracks, require_at_least, track_texts
+from neurocar.errors import NeuroCarError
+from neurocar.learn.checkpoint import load_checkpoint
+from neurocar.learn.model_file import check_writable, config_for_model, load_model
+from neurocar.learn.neuroevolution import Neuroevolution, Reporter, run_evolution
+from neurocar.learn.reporters import ChartReporter, CheckpointReporter, ConsoleReporter, CsvLogReporter
+from neurocar.learn.run_directory import BEST_MODEL_FILE, LOG_FILE, new_run_directory
+from neurocar.paths import display_path
+
+EXIT_INTERRUPTED = 130
+
+
+def _check_numbers(arguments: argparse.Namespace) -> None:
+    require_at_least("--generations", arguments.generations, 1)
+    require_at_least("--population", arguments.population, 2)
+    require_at_least("--target-laps", arguments.target_laps, 1)
+
+
+def prepare(arguments: argparse.Namespace) -> tuple[Neuroevolution, list[str], Path, int]:
+    """Build (or restore) the run from the command line: the run, its track texts, its folder, total generations."""
+    _check_numbers(arguments)
+    if arguments.out is not None:
+        check_writable(arguments.out)
+    if arguments.resume is not None:
+        conflicting = [
+            option
+            for option, value in (
+                ("--track", arguments.track),
+                ("--seed", arguments.seed),
+                ("--population", arguments.population),
+                ("--config", arguments.config),
+                ("--set", arguments.set),
+                ("--run-dir", arguments.run_dir),
+                ("--init", getattr(arguments, "init", None)),
+            )
+            if value
+        ]
+        if conflicting:
+            raise NeuroCarError(
+                f"--resume continues a run with its own settings; drop {', '.join(conflicting)}"
+                " (only --generations, --target-laps and --out can change)"
+            )
+        folder = Path(arguments.resume)
+        evolution, texts = load_checkpoint(folder)
+        if arguments.target_laps is not None:
+            evolution.target_laps = arguments.target_laps
+        generations = arguments.generations or evolution.config.evolution.generations
+        return evolution, texts, folder, generations
+
+    config = config_from_args(arguments)
+    if arguments.population is not None:
+        config = config.replace("evolution", population=arguments.population)
+        if config.evolution.elite >= config.evolution.population:
+            config = config.replace("evolution", elite=max(1, config.evolution.population // 4))
+    seed = arguments.seed if arguments.seed is not None else 0
+    init_model = None
+    if getattr(arguments, "init", None):
+        init_model = load_model(arguments.init)
+        config = config_for_model(init_model, config, explicit_keys(arguments))
+    tracks = load_tracks(arguments.track, config)
+    generations = arguments.generations or config.evolution.generations
+    folder = new_run_directory(arguments.run_dir, "evolve")
+    if init_model is not None:
+        evolution = Neuroevolution.from_model(config, tracks, seed, arguments.target_laps, init_model.vector)
+    else:
+        evolution = Neuroevolution(config, tracks, seed, arguments.target_laps)
+    return evolution, track_texts(tracks), folder, generations
+
+
+def reporters_for(evolution: Neuroevolution, texts: list[str], folder: Path, generations: int, out: str | None):
+    """The standard reporters of a headless run: console, CSV log, checkpoints, chart."""
+    reporters: list[Reporter] = [
+        ConsoleReporter(generations),
+        CsvLogReporter(folder / LOG_FILE),
+        CheckpointReporter(folder, texts, Path(out) if out else None),
+        ChartReporter(folder / "fitness.png"),
+    ]
+    return reporters
+
+
+def run(arguments: argparse.Namespace) -> int:
+    """Run or resume an evolution and report where its files are."""
+    evolution, texts, folder, generations = prepare(arguments)
+    if evolution.generation >= generations:
+        raise NeuroCarError(
+            f"--resume {display_path(folder)}: the run already has {evolution.generation} generations; "
+            f"ask for more with --generations N (N > {evolution.generation})"
+        )
+    reporters = reporters_for(evolution, texts, folder, generations, arguments.out)
+    outcome = run_evolution(evolution, generations, reporters)
+    if outcome == "interrupted":
+        return EXIT_INTERRUPTED
+    best = evolution.best_row
+    summary = {
+        "target": f"reached {evolution.target_laps} lap(s) in generation {evolution.generation}",
+        "generations": f"finished {evolution.generation} generations",
+    }[outcome]
+    print(
+        f"{summary}; best fitness {evolution.best_fitness:.1f} "
+        f"({best.get('best_laps', 0)} laps); run folder {display_path(folder)}"
+    )
+    print(f"best model: {display_path(folder / BEST_MODEL_FILE)}" + (f" and {arguments.out}" if arguments.out else ""))
+    return 0

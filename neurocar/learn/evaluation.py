@@ -1,0 +1,83 @@
+"""Closed-loop evaluation: one car, driven by one model, on one track, until it laps, crashes or runs out of time."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import nn
+
+from neurocar.config import Config
+from neurocar.learn.policy import PopulationPolicy, network_vector
+from neurocar.sim.track import Track
+from neurocar.sim.world import World
+
+# Time allowed per lap, as a multiple of the time a car on the centre line needs, plus a fixed margin [s].
+TIME_ALLOWANCE = 2.0
+TIME_MARGIN_S = 10.0
+
+
+@dataclass
+class EvaluationResult:
+    """How one model drove on one track."""
+
+    track: str
+    track_path: str
+    length_m: float
+    laps_target: int
+    laps_completed: int
+    crashed: bool
+    stalled: bool
+    progress_m: float
+    time_s: float
+    lap_times_s: list[float]
+    crash_position: tuple[float, float] | None
+
+    @property
+    def progress_percent(self) -> float:
+        """Progress as a percentage of the laps asked for."""
+        return 100.0 * self.progress_m / (self.length_m * self.laps_target)
+
+    def to_json(self) -> dict[str, object]:
+        """The JSON form printed by `neurocar evaluate --json`."""
+        return {
+            "track": self.track,
+            "path": self.track_path,
+            "laps_completed": self.laps_completed,
+            "crashed": self.crashed,
+            "stalled": self.stalled,
+            "progress_m": round(self.progress_m, 3),
+            "progress_percent": round(self.progress_percent, 2),
+            "time_s": round(self.time_s, 3),
+            "lap_times_s": [round(lap, 3) for lap in self.lap_times_s],
+            "crash_position_m": None if self.crash_position is None else [round(v, 2) for v in self.crash_position],
+        }
+
+
+def evaluate_network(network: nn.Sequential, config: Config, track: Track, laps: int) -> EvaluationResult:
+    """Drive one car with `network` on `track` until `laps` laps, a crash, a stall or the time limit."""
+    lap_time = track.length_m / config.physics.cruise_speed_mps
+    episode = dataclasses.replace(config.episode, max_seconds=laps * lap_time * TIME_ALLOWANCE + TIME_MARGIN_S)
+    world = World(track, config.physics, config.sensors, episode, population=1)
+    policy = PopulationPolicy(network)
+    policy.set_parameters(network_vector(network).reshape(1, -1).to(torch.float32))
+    observations = world.reset()
+    while not world.done and int(world.state.laps[0]) < laps:
+        observations = world.step(policy.actions(observations))
+    state = world.state
+    crashed = bool(state.crashed[0])
+    return EvaluationResult(
+        track=track.name,
+        track_path=track.path,
+        length_m=track.length_m,
+        laps_target=laps,
+        laps_completed=int(min(state.laps[0], laps)),
+        crashed=crashed,
+        stalled=bool(state.stalled[0]),
+        progress_m=float(np.minimum(state.progress_m[0], laps * track.length_m)),
+        time_s=float(world.time_s),
+        lap_times_s=world.lap_times(0)[:laps],
+        crash_position=(float(state.positions[0, 0]), float(state.positions[0, 1])) if crashed else None,
+    )

@@ -1,0 +1,233 @@
+"""Model files (`*.pt`): the network's state_dict plus the contract it needs to drive.
+
+A model file is a plain dictionary readable with `torch.load(path, weights_only=True)`:
+
+| key         | value                                                                                 |
+|-------------|---------------------------------------------------------------------------------------|
+| format      | "neurocar-model"                                                                      |
+| version     | 1                                                                                     |
+| state_dict  | the `nn.Sequential`'s weights                                                         |
+| contract    | input_size, hidden_sizes, activation, output_size, actions, sensors (angles_deg,      |
+|             | range_m), physics (the whole physics section)                                         |
+| training    | method, seed, tracks, generations or epochs, metrics, config, and method-specific data |
+
+Loading checks the file, the contract and that the weights fit the contract; a problem is a `NeuroCarError`.
+Saving is atomic: a failed or interrupted save never leaves a damaged file in place of a good one.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import os
+import tempfile
+from collections.abc import Collection
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from neurocar.config import Config, PhysicsConfig, SensorConfig
+from neurocar.errors import NeuroCarError
+from neurocar.learn.policy import ACTION_COUNT, ACTIVATION_MODULES, build_network, network_vector
+from neurocar.paths import display_path
+from neurocar.sim.car import ACTION_NAMES
+
+MODEL_FORMAT = "neurocar-model"
+MODEL_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Model:
+    """A loaded model: the network, the sensors and physics it was trained with, and how it was trained."""
+
+    network: nn.Sequential
+    sensors: SensorConfig
+    physics: PhysicsConfig
+    hidden_sizes: tuple[int, ...]
+    activation: str
+    training: dict[str, Any]
+    path: str
+
+    @property
+    def vector(self) -> torch.Tensor:
+        """The network's parameters as a flat vector."""
+        return network_vector(self.network)
+
+
+def model_payload(network: nn.Sequential, config: Config, training: dict[str, Any]) -> dict[str, Any]:
+    """The dictionary saved in a model file for a network trained under `config`."""
+    return {
+        "format": MODEL_FORMAT,
+        "version": MODEL_VERSION,
+        "state_dict": {name: tensor.detach().clone() for name, tensor in network.state_dict().items()},
+        "contract": {
+            "input_size": len(config.sensors.angles_deg),
+            "hidden_sizes": list(config.policy.hidden_sizes),
+            "activation": config.policy.activation,
+            "output_size": ACTION_COUNT,
+            "actions": list(ACTION_NAMES),
+            "sensors": {"angles_deg": list(config.sensors.angles_deg), "range_m": config.sensors.range_m},
+            "physics": dataclasses.asdict(config.physics),
+        },
+        "training": training,
+    }
+
+
+def atomic_torch_save(payload: Any, path: str | Path) -> None:
+    """Write with torch.save to a temporary file beside `path`, then rename it into place."""
+    target = Path(path)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    except OSError as error:
+        raise NeuroCarError(f"{display_path(target)}: cannot write here ({error.strerror or error})") from None
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            torch.save(payload, stream)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def save_model(path: str | Path, network: nn.Sequential, config: Config, training: dict[str, Any]) -> None:
+    """Save a model file atomically."""
+    atomic_torch_save(model_payload(network, config, training), path)
+
+
+def check_writable(path: str | Path) -> None:
+    """Fail early, before any work, if a file cannot be created at `path` (its folder is missing or read-only)."""
+    target = Path(path)
+    if target.is_dir():
+        raise NeuroCarError(f"{display_path(target)}: is a folder; give a file name such as {target / 'model.pt'}")
+    folder = target.parent if str(target.parent) else Path(".")
+    if folder.exists() and not os.access(folder, os.W_OK):
+        raise NeuroCarError(f"{display_path(target)}: cannot write in {display_path(folder)} (permission denied)")
+    if folder.exists() and not folder.is_dir():
+        raise NeuroCarError(f"{display_path(target)}: {display_path(folder)} is not a folder")
+
+
+def _contract_error(name: str, message: str) -> NeuroCarError:
+    return NeuroCarError(f"{name}: {message}")
+
+
+def load_model(path: str | Path) -> Model:
+    """Load a model file, check its contract against its weights, and rebuild the network."""
+    model_path = Path(path)
+    name = display_path(model_path)
+    if not model_path.exists():
+        raise NeuroCarError(f"{name}: model file not found")
+    if model_path.is_dir():
+        raise NeuroCarError(f"{name}: is a folder, not a model file (a run folder holds best.pt)")
+    try:
+        payload = torch.load(model_path, weights_only=True, map_location="cpu")
+    except Exception:  # torch raises many types for damaged files; every one means "not a model"
+        raise NeuroCarError(f"{name}: not a NeuroCar model file (damaged, empty or another format)") from None
+    if not isinstance(payload, dict) or payload.get("format") != MODEL_FORMAT:
+        raise NeuroCarError(f"{name}: not a NeuroCar model file (no '{MODEL_FORMAT}' header)")
+    if payload.get("version") != MODEL_VERSION:
+        raise NeuroCarError(f"{name}: model file version {payload.get('version')!r} is not supported")
+    contract = payload.get("contract")
+    state = payload.get("state_dict")
+    if not isinstance(contract, dict) or not isinstance(state, dict):
+        raise NeuroCarError(f"{name}: model file is missing its contract or weights")
+    try:
+        input_size = int(contract["input_size"])
+        hidden_sizes = tuple(int(size) for size in contract["hidden_sizes"])
+        activation = str(contract["activation"])
+        output_size = int(contract["output_size"])
+        sensors = SensorConfig(
+            angles_deg=tuple(float(angle) for angle in contract["sensors"]["angles_deg"]),
+            range_m=float(contract["sensors"]["range_m"]),
+        )
+        physics = PhysicsConfig(**{key: float(value) for key, value in contract["physics"].items()})
+    except (KeyError, TypeError, ValueError) as error:
+        raise _contract_error(name, f"model contract is incomplete or malformed ({error})") from None
+    if activation not in ACTIVATION_MODULES:
+        raise _contract_error(name, f"model contract names an unknown activation '{activation}'")
+    if output_size != ACTION_COUNT:
+        raise _contract_error(name, f"model has {output_size} outputs; NeuroCar cars have {ACTION_COUNT} actions")
+    if input_size != len(sensors.angles_deg):
+        raise _contract_error(
+            name, f"model contract says {input_size} inputs but lists {len(sensors.angles_deg)} sensor angles"
+        )
+    if not all(math.isfinite(value) for value in (sensors.range_m, *sensors.angles_deg)):
+        raise _contract_error(name, "model contract has non-finite sensor values")
+    network = build_network(input_size, hidden_sizes, activation)
+    expected = {key: tuple(value.shape) for key, value in network.state_dict().items()}
+    found = {key: tuple(value.shape) for key, value in state.items() if isinstance(value, torch.Tensor)}
+    if expected != found:
+        raise _contract_error(
+            name,
+            f"weights do not fit the contract ({input_size}-{'-'.join(map(str, hidden_sizes))}-{output_size} "
+            f"needs {sorted(expected.items())}, the file has {sorted(found.items())})",
+        )
+    network.load_state_dict(state)
+    if not all(torch.isfinite(parameter).all() for parameter in network.parameters()):
+        raise _contract_error(name, "model weights contain NaN or infinity")
+    training = payload.get("training") if isinstance(payload.get("training"), dict) else {}
+    return Model(network, sensors, physics, hidden_sizes, activation, training, name)
+
+
+def describe_differences(model: Model, config: Config) -> list[tuple[str, str]]:
+    """(key, description) for each setting of sensors, physics or policy that differs from the model's."""
+    differences: list[tuple[str, str]] = []
+    for section, model_values, config_values in (
+        ("sensors", dataclasses.asdict(model.sensors), dataclasses.asdict(config.sensors)),
+        ("physics", dataclasses.asdict(model.physics), dataclasses.asdict(config.physics)),
+    ):
+        for key, model_value in model_values.items():
+            config_value = config_values[key]
+            if isinstance(model_value, tuple):
+                same = tuple(model_value) == tuple(config_value)
+            else:
+                same = math.isclose(float(model_value), float(config_value), rel_tol=1e-12, abs_tol=1e-12)
+            if not same:
+                differences.append(
+                    (
+                        f"{section}.{key}",
+                        f"{section}.{key} is {_format(config_value)}, the model needs {_format(model_value)}",
+                    )
+                )
+    if tuple(model.hidden_sizes) != tuple(config.policy.hidden_sizes):
+        differences.append(
+            (
+                "policy.hidden_sizes",
+                f"policy.hidden_sizes is {list(config.policy.hidden_sizes)}, the model has {list(model.hidden_sizes)}",
+            )
+        )
+    if model.activation != config.policy.activation:
+        differences.append(
+            ("policy.activation", f"policy.activation is {config.policy.activation}, the model uses {model.activation}")
+        )
+    return differences
+
+
+def _format(value: Any) -> str:
+    if isinstance(value, tuple):
+        return "[" + ", ".join(f"{item:g}" for item in value) + "]"
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def config_for_model(model: Model, config: Config, explicit_keys: Collection[str] | None) -> Config:
+    """The config to run `model` with: its own sensors, physics and policy shape.
+
+    `explicit_keys` are the `section.key` names the user set on purpose (`--set`); None means the whole config
+    was chosen on purpose (`--config FILE`). Where those differ from the model, that is an error naming every
+    difference, rather than silently running the model in a world it was not trained for.
+    """
+    conflicts = [
+        message for key, message in describe_differences(model, config) if explicit_keys is None or key in explicit_keys
+    ]
+    if conflicts:
+        raise NeuroCarError(
+            f"{model.path}: does not match the requested settings: {'; '.join(conflicts)}"
+            " (drop those settings to run the model with its own)"
+        )
+    adjusted = dataclasses.replace(config, sensors=model.sensors, physics=model.physics)
+    return adjusted.replace("policy", hidden_sizes=model.hidden_sizes, activation=model.activation)

@@ -1,0 +1,159 @@
+"""Reporters for evolution runs: console progress, the CSV log, checkpoints and best model, the fitness chart.
+
+Each is a `Reporter` hook; the loop in `neurocar.learn.neuroevolution` calls them and never prints itself.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TextIO
+
+from neurocar.chart import write_line_chart
+from neurocar.learn.checkpoint import save_checkpoint
+from neurocar.learn.model_file import save_model
+from neurocar.learn.neuroevolution import LOG_COLUMNS, GenerationResult, Neuroevolution, Reporter
+from neurocar.learn.run_directory import BEST_MODEL_FILE, CsvLog
+from neurocar.paths import display_path
+
+BAR_WIDTH = 24
+
+
+def progress_bar(done: int, total: int) -> str:
+    """A text progress bar such as `[=========>          ]  12/100`."""
+    total = max(total, 1)
+    filled = min(BAR_WIDTH, BAR_WIDTH * done // total)
+    arrow = ">" if filled < BAR_WIDTH else ""
+    return f"[{'=' * filled}{arrow}{' ' * (BAR_WIDTH - filled - len(arrow))}] {done:>{len(str(total))}}/{total}"
+
+
+class ConsoleReporter(Reporter):
+    """One line per generation on stdout, and a progress bar on stderr when it is a terminal."""
+
+    def __init__(self, generations: int, output: TextIO | None = None, errors: TextIO | None = None) -> None:
+        self.generations = generations
+        self.output = output or sys.stdout
+        self.errors = errors or sys.stderr
+        self.interactive = bool(getattr(self.errors, "isatty", lambda: False)())
+
+    def on_run_start(self, evolution: Neuroevolution) -> None:
+        """Say what is being trained."""
+        tracks = ", ".join(track.name for track in evolution.tracks)
+        resumed = f", resuming after generation {evolution.generation}" if evolution.generation else ""
+        target = f", until {evolution.target_laps} lap(s)" if evolution.target_laps else ""
+        print(
+            f"evolving {evolution.config.evolution.population} cars on {tracks} (seed {evolution.seed}"
+            f"{target}{resumed})",
+            file=self.output,
+            flush=True,
+        )
+
+    def on_generation(self, evolution: Neuroevolution, result: GenerationResult) -> None:
+        """Print the generation's line and redraw the bar."""
+        if self.interactive:
+            self.errors.write("\r\033[K")
+        population = evolution.config.evolution.population
+        print(
+            f"gen {result.generation:>4}/{self.generations}  best {result.best_fitness:9.1f}  "
+            f"mean {result.mean_fitness:9.1f}  laps {result.best_laps}  "
+            f"alive {result.alive_at_end:g}/{population}  {result.car_steps_per_second:>9,.0f} car-steps/s",
+            file=self.output,
+            flush=True,
+        )
+        if self.interactive:
+            self.errors.write(progress_bar(result.generation, self.generations))
+            self.errors.flush()
+
+    def on_run_end(self, evolution: Neuroevolution, outcome: str) -> None:
+        """Clear the bar."""
+        if self.interactive:
+            self.errors.write("\r\033[K")
+            self.errors.flush()
+
+
+class CsvLogReporter(Reporter):
+    """Appends one row per generation to the run's log.csv (rewritten from the run's history on resume)."""
+
+    def __init__(self, path: Path) -> None:
+        self.log = CsvLog(path, LOG_COLUMNS)
+
+    def on_run_start(self, evolution: Neuroevolution) -> None:
+        """Make the log match the run's history exactly (drops rows of a generation that was cut short)."""
+        self.log.rewrite(evolution.history)
+
+    def on_generation(self, evolution: Neuroevolution, result: GenerationResult) -> None:
+        """Log the generation."""
+        self.log.append(result.log_row())
+
+
+class CheckpointReporter(Reporter):
+    """Writes checkpoint.pt every generation and best.pt (and `--out`) whenever the best improves."""
+
+    def __init__(self, folder: Path, track_texts: list[str], out: Path | None, output: TextIO | None = None) -> None:
+        self.folder = folder
+        self.track_texts = track_texts
+        self.out = out
+        self.output = output or sys.stdout
+        self.saved_best = float("-inf")
+
+    def _training(self, evolution: Neuroevolution) -> dict[str, object]:
+        return {
+            "method": "neuroevolution",
+            "seed": evolution.seed,
+            "tracks": [track.path for track in evolution.tracks],
+            "track_names": [track.name for track in evolution.tracks],
+            "generations": evolution.generation,
+            "target_laps": evolution.target_laps,
+            "metrics": dict(evolution.best_row),
+            "config": evolution.config.to_dict(),
+        }
+
+    def save_best(self, evolution: Neuroevolution) -> None:
+        """Write the best model so far to best.pt and to `--out`."""
+        network = evolution.best_network()
+        training = self._training(evolution)
+        save_model(self.folder / BEST_MODEL_FILE, network, evolution.config, training)
+        if self.out is not None:
+            save_model(self.out, network, evolution.config, training)
+        self.saved_best = evolution.best_fitness
+
+    def on_generation(self, evolution: Neuroevolution, result: GenerationResult) -> None:
+        """Checkpoint, and save the best model if it improved."""
+        save_checkpoint(self.folder, evolution, self.track_texts)
+        if evolution.best_fitness > self.saved_best:
+            self.save_best(evolution)
+
+    def on_run_end(self, evolution: Neuroevolution, outcome: str) -> None:
+        """Make sure the best model is on disk (with the final generation count) and say where things are."""
+        if evolution.best_vector is not None:
+            self.save_best(evolution)
+        where = display_path(self.folder)
+        if outcome == "interrupted":
+            print(
+                f"interrupted: best model saved to {display_path(self.folder / BEST_MODEL_FILE)}, "
+                f"resume with: neurocar train evolve --resume {where}",
+                file=self.output,
+                flush=True,
+            )
+
+
+class ChartReporter(Reporter):
+    """Draws fitness.png (best and mean fitness per generation) when the run ends."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def on_run_end(self, evolution: Neuroevolution, outcome: str) -> None:
+        """Write the chart from the run's whole history."""
+        history = evolution.history
+        write_line_chart(
+            self.path,
+            {
+                "best": [float(row["best_fitness"]) for row in history],
+                "mean": [float(row["mean_fitness"]) for row in history],
+            },
+            title=f"Fitness per generation - {', '.join(track.name for track in evolution.tracks)}",
+            x_label="generation",
+            y_label="fitness",
+            x_values=[int(row["generation"]) for row in history],
+        )

@@ -1,0 +1,105 @@
+"""Training run folders: where a run keeps its log, best model and checkpoint, never overwriting another run.
+
+| file            | what                                                                      |
+|-----------------|---------------------------------------------------------------------------|
+| log.csv         | one row per generation (or epoch), every fitness term                     |
+| best.pt         | the best model so far (a model file)                                      |
+| checkpoint.pt   | everything needed to resume exactly, written atomically every generation  |
+| fitness.png     | the fitness chart (loss.png for supervised training)                      |
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import tempfile
+import time
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from neurocar.errors import NeuroCarError
+from neurocar.paths import display_path
+
+RUNS_DIR = Path("runs")
+LOG_FILE = "log.csv"
+BEST_MODEL_FILE = "best.pt"
+CHECKPOINT_FILE = "checkpoint.pt"
+
+
+def new_run_directory(requested: str | Path | None, prefix: str) -> Path:
+    """Create the run folder: `requested` if given (it must be new or empty), else runs/PREFIX-DATE-TIME."""
+    if requested is not None:
+        folder = Path(requested)
+        if folder.exists() and not folder.is_dir():
+            raise NeuroCarError(f"--run-dir {display_path(folder)}: is a file, not a folder")
+        if folder.exists() and any(folder.iterdir()):
+            raise NeuroCarError(
+                f"--run-dir {display_path(folder)}: already holds files; use --resume {display_path(folder)} to "
+                "continue that run, or choose a new folder"
+            )
+        _make_folder(folder)
+        return folder
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    base = RUNS_DIR / f"{prefix}-{stamp}"
+    for attempt in range(1, 1000):
+        folder = base if attempt == 1 else base.with_name(f"{base.name}-{attempt}")
+        try:
+            folder.parent.mkdir(parents=True, exist_ok=True)
+            folder.mkdir()
+            return folder
+        except FileExistsError:
+            continue
+        except OSError as error:
+            raise NeuroCarError(f"{display_path(folder)}: cannot create the run folder ({error.strerror})") from None
+    raise NeuroCarError(f"{display_path(base)}: too many runs started this second")
+
+
+def _make_folder(folder: Path) -> None:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise NeuroCarError(f"{display_path(folder)}: cannot create the run folder ({error.strerror})") from None
+    if not os.access(folder, os.W_OK):
+        raise NeuroCarError(f"{display_path(folder)}: cannot write in the run folder (permission denied)")
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Replace a text file in one step: a crash leaves either the old or the new file, never half of one."""
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
+            stream.write(text)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+class CsvLog:
+    """An append-only CSV log with a fixed header, flushed after every row."""
+
+    def __init__(self, path: Path, columns: list[str]) -> None:
+        self.path = path
+        self.columns = columns
+
+    def rewrite(self, rows: Iterable[dict[str, Any]]) -> None:
+        """Replace the whole log (atomically) with these rows."""
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=self.columns, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+        atomic_write_text(self.path, buffer.getvalue())
+
+    def append(self, row: dict[str, Any]) -> None:
+        """Add one row (writing the header first if the file is new)."""
+        new = not self.path.exists() or self.path.stat().st_size == 0
+        with self.path.open("a", encoding="utf-8", newline="") as stream:
+            writer = csv.DictWriter(stream, fieldnames=self.columns, lineterminator="\n")
+            if new:
+                writer.writeheader()
+            writer.writerow(row)
+            stream.flush()
