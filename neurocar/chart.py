@@ -236,7 +236,7 @@ def nice_ticks(low: float, high: float, target_count: int, minimum_step: float =
 
 
 def format_ticks(ticks: Sequence[float], step: float) -> list[str]:
-    """Compact labels for ticks `step` apart, all with the same number of decimals: 0.25, 1200, 12.5k, 3M, 2e-07."""
+    """Compact labels for ticks `step` apart, all with the decimals the step needs: 0.25, 1200, 12.5k, 3M, 2e-07."""
     largest = max((abs(tick) for tick in ticks), default=0.0)
     cleaned = [0.0 if abs(tick) < step * 1e-6 else tick for tick in ticks]
     if largest >= 1e15 or step < 1e-5:
@@ -247,8 +247,11 @@ def format_ticks(ticks: Sequence[float], step: float) -> list[str]:
         divisor, suffix = next(
             (10.0**power, name) for power, name in ((12, "T"), (9, "G"), (6, "M"), (3, "k")) if largest >= 10.0**power
         )
-    decimals = max(0, math.ceil(-math.log10(step / divisor) - 1e-9))
-    return [f"{tick / divisor:.{decimals}f}{suffix}" for tick in cleaned]
+    scaled_step = step / divisor
+    decimals = next(
+        places for places in range(12) if abs(round(scaled_step, places) - scaled_step) < 1e-6 * scaled_step
+    )
+    return [f"{tick / divisor:.{decimals}f}{suffix}" if tick or not suffix else "0" for tick in cleaned]
 
 
 def _fill_rectangle(canvas: np.ndarray, top: int, left: int, bottom: int, right: int, colour: Colour) -> None:

@@ -57,13 +57,14 @@ def cast_rays_brute_force(
 
 def point_segment_distances(points: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
     """Distance from points to segments, broadcasting (..., 2) arrays elementwise."""
-    edge = ends - starts
-    length_squared = np.einsum("...i,...i->...", edge, edge)
-    offset = points - starts
-    fraction = np.einsum("...i,...i->...", offset, edge) / np.where(length_squared > 0, length_squared, 1.0)
-    fraction = np.clip(fraction, 0.0, 1.0)
-    nearest = starts + fraction[..., None] * edge
-    return np.hypot(points[..., 0] - nearest[..., 0], points[..., 1] - nearest[..., 1])
+    edge_x = ends[..., 0] - starts[..., 0]
+    edge_y = ends[..., 1] - starts[..., 1]
+    offset_x = points[..., 0] - starts[..., 0]
+    offset_y = points[..., 1] - starts[..., 1]
+    length_squared = edge_x * edge_x + edge_y * edge_y
+    fraction = (offset_x * edge_x + offset_y * edge_y) / np.where(length_squared > 0, length_squared, 1.0)
+    np.clip(fraction, 0.0, 1.0, out=fraction)
+    return np.hypot(offset_x - fraction * edge_x, offset_y - fraction * edge_y)
 
 
 def swept_disc_time_of_impact(
@@ -166,8 +167,10 @@ class SegmentGrid:
         distance_to_region = _distance_to_points(centres, dense)
         keep = distance_to_region <= margin + cell * math.sqrt(0.5)
         cells = candidates[keep]
-        self.cell_lookup = np.full(self.shape, -1, dtype=np.int64)
-        self.cell_lookup[cells[:, 0], cells[:, 1]] = np.arange(len(cells))
+        # One ring of uncovered cells around the table lets queries clip instead of testing bounds.
+        self.cell_lookup = np.full((self.shape[0] + 2, self.shape[1] + 2), -1, dtype=np.int64)
+        self.cell_lookup[cells[:, 0] + 1, cells[:, 1] + 1] = np.arange(len(cells))
+        self._flat_lookup = self.cell_lookup.ravel()
         cell_centres = self.origin + (cells + 0.5) * cell
         half_diagonal = cell * math.sqrt(0.5)
 
@@ -214,24 +217,33 @@ class SegmentGrid:
         """Average number of candidate segments per (cell, direction bin)."""
         return len(self.candidate_walls) / max(1, len(self.offsets) - 1)
 
-    def cell_keys(self, origins: np.ndarray, angles: np.ndarray) -> np.ndarray:
-        """Table key of each ray, or -1 for rays starting outside the covered region."""
-        index = np.floor((origins - self.origin) / self.cell_size).astype(np.int64)
-        inside = (index[:, 0] >= 0) & (index[:, 0] < self.shape[0]) & (index[:, 1] >= 0) & (index[:, 1] < self.shape[1])
-        compact = np.full(len(origins), -1, dtype=np.int64)
-        compact[inside] = self.cell_lookup[index[inside, 0], index[inside, 1]]
-        bins = np.floor(np.mod(angles, 2 * math.pi) / self.bin_width).astype(np.int64)
-        bins = np.minimum(bins, self.direction_bins - 1)
-        return np.where(compact >= 0, compact * self.direction_bins + bins, -1)
+    def cells(self, points: np.ndarray) -> np.ndarray:
+        """Covered-cell index of each point (M, 2), or -1 for points outside the covered region."""
+        scaled_x = (points[:, 0] - self.origin[0]) * (1.0 / self.cell_size) + 1.0
+        scaled_y = (points[:, 1] - self.origin[1]) * (1.0 / self.cell_size) + 1.0
+        column = np.clip(scaled_x, 0.0, self.shape[0] + 1.0).astype(np.int64)
+        row = np.clip(scaled_y, 0.0, self.shape[1] + 1.0).astype(np.int64)
+        np.minimum(column, self.shape[0] + 1, out=column)
+        np.minimum(row, self.shape[1] + 1, out=row)
+        return self._flat_lookup.take(column * (self.shape[1] + 2) + row)
 
-    def cast(self, origins: np.ndarray, angles: np.ndarray) -> np.ndarray:
+    def cell_keys(self, cells: np.ndarray, angles: np.ndarray) -> np.ndarray:
+        """Table key of each ray from its start cell and absolute angle [rad], or -1 outside the region."""
+        bins = (np.mod(angles, 2 * math.pi) * (1.0 / self.bin_width)).astype(np.int64)
+        np.minimum(bins, self.direction_bins - 1, out=bins)
+        return np.where(cells >= 0, cells * self.direction_bins + bins, -1)
+
+    def cast(self, origins: np.ndarray, angles: np.ndarray, cells: np.ndarray | None = None) -> np.ndarray:
         """Distance from each ray (origin (M, 2), absolute angle (M,) [rad]) to the nearest segment, `inf` if
-        nothing is hit within `max_distance` (a hit beyond it may also be reported)."""
+        nothing is hit within `max_distance` (a hit beyond it may also be reported).
+
+        `cells` may pass the origins' `cells()` when the caller already has them.
+        """
         origins = np.asarray(origins, dtype=np.float64)
         angles = np.asarray(angles, dtype=np.float64)
         direction_x, direction_y = np.cos(angles), np.sin(angles)
         result = np.full(len(origins), np.inf)
-        keys = self.cell_keys(origins, angles)
+        keys = self.cell_keys(self.cells(origins) if cells is None else cells, angles)
         covered = keys >= 0
         if not covered.all():
             outside = ~covered
@@ -276,12 +288,12 @@ class SegmentGrid:
         result[ray_index] = np.minimum.reduceat(distance, pair_start)
         return result
 
-    def candidates_near(self, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def candidates_near(self, points: np.ndarray, cells: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """(point index, segment index) pairs: every segment within reach of each point's cell, any direction.
 
-        Points outside the covered region are paired with every segment.
+        Points outside the covered region are paired with every segment. `cells` may pass `cells(points)`.
         """
-        keys = self.cell_keys(points, np.zeros(len(points)))
+        keys = self.cells(points) if cells is None else cells
         covered = keys >= 0
         # Bin 0 alone would miss segments in other directions; the union over bins of a cell is what we need,
         # so collision grids are built with a single direction bin.

@@ -17,7 +17,7 @@ from neurocar.geometry import SegmentGrid
 from neurocar.sim.track import Track
 
 # Rays start inside the road; the grid only needs to cover the road plus the collision slack around it.
-_REGION_SLACK_M = 4.0
+SENSOR_REGION_SLACK_M = 4.0
 
 
 def sensor_grid(track: Track, sensors: SensorConfig) -> SegmentGrid:
@@ -27,20 +27,36 @@ def sensor_grid(track: Track, sensors: SensorConfig) -> SegmentGrid:
         track.wall_ends,
         sensors.range_m,
         track.centerline,
-        track.width_m / 2 + _REGION_SLACK_M,
+        track.width_m / 2 + SENSOR_REGION_SLACK_M,
     )
 
 
-def ray_distances(grid: SegmentGrid, positions: np.ndarray, headings: np.ndarray, sensors: SensorConfig) -> np.ndarray:
-    """Distance [m] to the nearest wall along every sensor ray, (N, R); `inf` when nothing is hit."""
+def ray_distances(
+    grid: SegmentGrid,
+    positions: np.ndarray,
+    headings: np.ndarray,
+    sensors: SensorConfig,
+    cells: np.ndarray | None = None,
+) -> np.ndarray:
+    """Distance [m] to the nearest wall along every sensor ray, (N, R); `inf` when nothing is hit.
+
+    `cells` may pass `grid.cells(positions)` when the caller already has them.
+    """
     angles = np.asarray(sensors.angles_rad)
     ray_count = len(angles)
     origins = np.repeat(positions, ray_count, axis=0)
     ray_angles = (headings[:, None] + angles[None, :]).ravel()
-    return grid.cast(origins, ray_angles).reshape(len(positions), ray_count)
+    ray_cells = None if cells is None else np.repeat(cells, ray_count)
+    return grid.cast(origins, ray_angles, ray_cells).reshape(len(positions), ray_count)
 
 
-def observe(grid: SegmentGrid, positions: np.ndarray, headings: np.ndarray, sensors: SensorConfig) -> np.ndarray:
+def observe(
+    grid: SegmentGrid,
+    positions: np.ndarray,
+    headings: np.ndarray,
+    sensors: SensorConfig,
+    cells: np.ndarray | None = None,
+) -> np.ndarray:
     """Normalised sensor readings (N, R) in [0, 1]: distance / range, 1 when nothing is within range."""
-    distances = ray_distances(grid, positions, headings, sensors)
-    return np.minimum(distances / sensors.range_m, 1.0)
+    distances = ray_distances(grid, positions, headings, sensors, cells)
+    return np.minimum(distances * (1.0 / sensors.range_m), 1.0)

@@ -29,7 +29,7 @@ import numpy as np
 from neurocar.config import EpisodeConfig, PhysicsConfig, SensorConfig
 from neurocar.geometry import SegmentGrid, point_segment_distances, swept_disc_time_of_impact
 from neurocar.sim.car import advance
-from neurocar.sim.sensors import observe, sensor_grid
+from neurocar.sim.sensors import SENSOR_REGION_SLACK_M, observe, sensor_grid
 from neurocar.sim.track import Track
 
 # A crashed car is left this fraction of a step short of the contact point, so it never starts inside a wall.
@@ -85,21 +85,30 @@ class World:
         self.population = population
         self.grid = sensor_grid(track, sensors)
         max_move = physics.cruise_speed_mps * physics.dt_s
+        # Built over the same region and cells as the sensor grid, so one cell lookup per car serves both.
         self.collision_grid = SegmentGrid(
             track.wall_starts,
             track.wall_ends,
             physics.collision_radius_m + max_move,
             track.centerline,
-            track.width_m / 2 + 4.0,
-            cell_size=4.0,
+            track.width_m / 2 + SENSOR_REGION_SLACK_M,
             direction_bins=1,
         )
-        self._segment_starts = track.centerline
-        self._segment_ends = np.roll(track.centerline, -1, axis=0)
-        self._search = math.ceil(max_move / max(1e-9, float(np.min(np.diff(track.arc_m))))) + 2
+        self._shared_cells = np.array_equal(self.grid.cell_lookup, self.collision_grid.cell_lookup)
+        edges = np.roll(track.centerline, -1, axis=0) - track.centerline
+        self._segment_x = np.ascontiguousarray(track.centerline[:, 0])
+        self._segment_y = np.ascontiguousarray(track.centerline[:, 1])
+        self._edge_x = np.ascontiguousarray(edges[:, 0])
+        self._edge_y = np.ascontiguousarray(edges[:, 1])
+        self._segment_length = np.diff(track.arc_m)
+        self._inverse_length_squared = 1.0 / np.maximum(self._segment_length, 1e-12) ** 2
+        # A car moves at most `max_move` per step: searching this many segments either way cannot lose it.
+        search = math.ceil(max_move / max(1e-9, float(np.min(self._segment_length)))) + 2
+        self._window = np.arange(-search, search + 1)
         self.time_s = 0.0
         self.steps = 0
         self.state = self._initial_state()
+        self._cells = self.grid.cells(self.state.positions)
         self.observations = np.ones((population, len(sensors.angles_deg)))
 
     def _initial_state(self) -> CarState:
@@ -128,7 +137,8 @@ class World:
         self.time_s = 0.0
         self.steps = 0
         self.state = self._initial_state()
-        self.observations = observe(self.grid, self.state.positions, self.state.headings, self.sensors)
+        self._cells = self.grid.cells(self.state.positions)
+        self.observations = observe(self.grid, self.state.positions, self.state.headings, self.sensors, self._cells)
         return self.observations
 
     def place(self, cars: np.ndarray, progress_m: np.ndarray) -> None:
@@ -150,7 +160,8 @@ class World:
             np.searchsorted(self.track.arc_m, arc, side="right") - 1, 0, len(self.track.centerline) - 1
         )
         state.last_improvement_s[cars] = self.time_s
-        self.observations[cars] = observe(self.grid, position.reshape(-1, 2), np.atleast_1d(heading), self.sensors)
+        self._cells[cars] = self.grid.cells(state.positions[cars])
+        self.observations[cars] = observe(self.grid, state.positions[cars], state.headings[cars], self.sensors)
 
     @property
     def done(self) -> bool:
@@ -171,7 +182,8 @@ class World:
         old_headings = state.headings[active]
         new_positions, new_headings = advance(old_positions, old_headings, actions, self.physics)
 
-        impact = self._time_of_impact(old_positions, new_positions - old_positions)
+        old_cells = self._cells[active] if self._shared_cells else None
+        impact = self._time_of_impact(old_positions, new_positions - old_positions, old_cells)
         hit = impact <= 1.0
         if hit.any():
             fraction = np.maximum(impact[hit] - _CONTACT_BACKOFF, 0.0)
@@ -196,13 +208,15 @@ class World:
             still[:] = False
         state.driving[active] = still
 
-        self.observations[active] = observe(self.grid, new_positions, new_headings, self.sensors)
+        new_cells = self.grid.cells(new_positions)
+        self._cells[active] = new_cells
+        self.observations[active] = observe(self.grid, new_positions, new_headings, self.sensors, new_cells)
         return self.observations
 
-    def _time_of_impact(self, positions: np.ndarray, motions: np.ndarray) -> np.ndarray:
+    def _time_of_impact(self, positions: np.ndarray, motions: np.ndarray, cells: np.ndarray | None) -> np.ndarray:
         """First fraction of each car's move at which it touches a wall, `inf` if it does not (swept disc)."""
         radius = self.physics.collision_radius_m
-        car, wall = self.collision_grid.candidates_near(positions)
+        car, wall = self.collision_grid.candidates_near(positions, cells)
         result = np.full(len(positions), np.inf)
         if len(car) == 0:
             return result
@@ -222,19 +236,20 @@ class World:
         """Project cars onto nearby centre-line segments and accumulate net arc length, counting laps."""
         state = self.state
         track = self.track
-        count = len(track.centerline)
-        window = np.arange(-self._search, self._search + 1)
-        candidates = np.mod(state.segment[active, None] + window[None, :], count)
-        starts = self._segment_starts[candidates]
-        ends = self._segment_ends[candidates]
-        distance = point_segment_distances(positions[:, None, :], starts, ends)
-        best = np.argmin(distance, axis=1)
-        segment = candidates[np.arange(len(active)), best]
-        start = self._segment_starts[segment]
-        edge = self._segment_ends[segment] - start
-        length_squared = np.einsum("ij,ij->i", edge, edge)
-        fraction = np.clip(np.einsum("ij,ij->i", positions - start, edge) / length_squared, 0.0, 1.0)
-        arc = track.arc_m[segment] + fraction * (track.arc_m[segment + 1] - track.arc_m[segment])
+        candidates = state.segment[active, None] + self._window[None, :]
+        candidates %= len(track.centerline)
+        offset_x = positions[:, 0, None] - self._segment_x.take(candidates)
+        offset_y = positions[:, 1, None] - self._segment_y.take(candidates)
+        edge_x = self._edge_x.take(candidates)
+        edge_y = self._edge_y.take(candidates)
+        fraction = (offset_x * edge_x + offset_y * edge_y) * self._inverse_length_squared.take(candidates)
+        np.clip(fraction, 0.0, 1.0, out=fraction)
+        offset_x -= fraction * edge_x
+        offset_y -= fraction * edge_y
+        best = np.argmin(offset_x * offset_x + offset_y * offset_y, axis=1)
+        rows = np.arange(len(active))
+        segment = candidates[rows, best]
+        arc = track.arc_m[segment] + fraction[rows, best] * self._segment_length[segment]
         length = track.length_m
         previous_arc = np.mod(old_progress, length)
         delta = np.mod(arc - previous_arc + length / 2, length) - length / 2

@@ -1,0 +1,385 @@
+"""Driving recordings: one folder per session, written as it goes, loaded strictly for training.
+
+A session is a new folder `DIR/session-YYYYmmdd-HHMMSS[-N]` (created exclusively: an old session is never
+overwritten or appended to) holding two plain-text files:
+
+| file       | content                                                                                    |
+|------------|--------------------------------------------------------------------------------------------|
+| meta.yaml  | format ("neurocar-recording"), version (1), neurocar_version, date (ISO 8601), driver      |
+|            | (person, model or autopilot: who started the session), track (name, path, text: the track |
+|            | YAML as driven), sensors (angles_deg, range_m), dt_s, config (the whole config)            |
+| frames.csv | one row per simulation step that was driven, with the header below                         |
+
+| frames.csv column      | meaning                                                                    |
+|------------------------|----------------------------------------------------------------------------|
+| step                   | the world's step count after this step (whole number)                      |
+| time_s                 | simulated time after this step [s]                                         |
+| sensor_0 .. sensor_R-1 | the readings the driver saw before choosing the action (in [0, 1])         |
+| action                 | 0 steer left, 1 straight, 2 steer right                                    |
+| x_m, y_m, heading_rad  | the car's pose before the step [m, m, rad]                                 |
+| progress_m             | net progress along the centre line before the step [m]                     |
+| lap                    | completed laps before the step                                             |
+| driver                 | who chose the action: person, model or autopilot                           |
+
+Every row is handed to the operating system as it is written and forced to disk (fsync) at least once per second,
+so a killed process loses at most the row it was writing. Removing the last seconds (Backspace in the drive
+window) rewrites frames.csv atomically (temporary file + rename). On load, a damaged last row (a partial write) is
+skipped with a warning; any other problem is a `NeuroCarError` naming the session, file, line and field.
+"""
+
+from __future__ import annotations
+
+import datetime
+import math
+import os
+import sys
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TextIO
+
+import numpy as np
+import yaml
+
+from neurocar import __version__
+from neurocar.config import Config, SensorConfig
+from neurocar.errors import NeuroCarError
+from neurocar.learn.run_directory import atomic_write_text
+from neurocar.paths import display_path
+from neurocar.sim.track import Track
+
+RECORDING_FORMAT = "neurocar-recording"
+RECORDING_VERSION = 1
+META_FILE = "meta.yaml"
+FRAMES_FILE = "frames.csv"
+SESSION_PREFIX = "session-"
+DRIVERS = ("person", "model", "autopilot")
+SYNC_INTERVAL_S = 1.0
+POSE_COLUMNS = ("x_m", "y_m", "heading_rad", "progress_m", "lap", "driver")
+
+
+def frame_columns(sensor_count: int) -> list[str]:
+    """The frames.csv header for `sensor_count` sensors."""
+    return ["step", "time_s", *[f"sensor_{index}" for index in range(sensor_count)], "action", *POSE_COLUMNS]
+
+
+class SessionWriter:
+    """Records one driving session into a new folder; `write` one frame per step, `close` at the end."""
+
+    def __init__(self, directory: str | Path, track: Track, config: Config, driver: str) -> None:
+        self.folder = create_session_folder(Path(directory))
+        self.sensor_count = len(config.sensors.angles_deg)
+        self.dt_s = config.physics.dt_s
+        meta = {
+            "format": RECORDING_FORMAT,
+            "version": RECORDING_VERSION,
+            "neurocar_version": __version__,
+            "date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
+            "driver": driver,
+            "track": {"name": track.name, "path": track.path, "text": track.source_text},
+            "sensors": {"angles_deg": list(config.sensors.angles_deg), "range_m": config.sensors.range_m},
+            "dt_s": config.physics.dt_s,
+            "config": config.to_dict(),
+        }
+        atomic_write_text(self.folder / META_FILE, yaml.safe_dump(meta, sort_keys=False, allow_unicode=True))
+        self.path = self.folder / FRAMES_FILE
+        # Rows are kept in memory too, so removing the last seconds can rewrite the file without reading it back.
+        self.rows: list[str] = []
+        self.header = ",".join(frame_columns(self.sensor_count)) + "\n"
+        self._stream: TextIO | None = self.path.open("x", encoding="utf-8", newline="")
+        self._stream.write(self.header)
+        self._sync()
+
+    @property
+    def frame_count(self) -> int:
+        """Frames recorded so far (after any removals)."""
+        return len(self.rows)
+
+    def write(
+        self,
+        step: int,
+        time_s: float,
+        observation: Sequence[float],
+        action: int,
+        pose: tuple[float, float, float],
+        progress_m: float,
+        lap: int,
+        driver: str,
+    ) -> None:
+        """Append one frame (see the module docstring for the columns)."""
+        if self._stream is None:
+            raise ValueError("the session is closed")
+        sensors = ",".join(f"{float(value):.6f}" for value in observation)
+        x, y, heading = pose
+        row = (
+            f"{int(step)},{time_s:.3f},{sensors},{int(action)},{x:.4f},{y:.4f},{heading:.6f},"
+            f"{progress_m:.4f},{int(lap)},{driver}\n"
+        )
+        self.rows.append(row)
+        self._stream.write(row)
+        self._stream.flush()
+        if time.monotonic() - self._last_sync >= SYNC_INTERVAL_S:
+            self._sync()
+
+    def remove_last(self, seconds: float) -> int:
+        """Drop the frames of the last `seconds` of driving (seconds / dt frames); returns how many were removed."""
+        count = min(len(self.rows), int(round(seconds / self.dt_s)))
+        if count == 0 or self._stream is None:
+            return 0
+        del self.rows[len(self.rows) - count :]
+        self._stream.close()
+        atomic_write_text(self.path, self.header + "".join(self.rows))
+        self._stream = self.path.open("a", encoding="utf-8", newline="")
+        self._last_sync = time.monotonic()
+        return count
+
+    def _sync(self) -> None:
+        assert self._stream is not None
+        self._stream.flush()
+        os.fsync(self._stream.fileno())
+        self._last_sync = time.monotonic()
+
+    def close(self) -> None:
+        """Flush everything to disk; a session with no frames is removed again (it holds nothing to keep)."""
+        if self._stream is None:
+            return
+        self._sync()
+        self._stream.close()
+        self._stream = None
+        if not self.rows:
+            self.path.unlink(missing_ok=True)
+            (self.folder / META_FILE).unlink(missing_ok=True)
+            self.folder.rmdir()
+
+
+def create_session_folder(directory: Path) -> Path:
+    """Make a new, empty session folder inside `directory` (created if missing), named after the time."""
+    name = display_path(directory)
+    if directory.exists() and not directory.is_dir():
+        raise NeuroCarError(f"--record {name}: is a file, not a folder")
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise NeuroCarError(f"--record {name}: cannot create the folder ({error.strerror or error})") from None
+    if not os.access(directory, os.W_OK | os.X_OK):
+        raise NeuroCarError(f"--record {name}: cannot write in this folder (permission denied)")
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    for attempt in range(1, 1000):
+        folder = directory / (f"{SESSION_PREFIX}{stamp}" + ("" if attempt == 1 else f"-{attempt}"))
+        try:
+            folder.mkdir()
+            return folder
+        except FileExistsError:
+            continue
+        except OSError as error:
+            raise NeuroCarError(
+                f"--record {name}: cannot create a session folder ({error.strerror or error})"
+            ) from None
+    raise NeuroCarError(f"--record {name}: too many sessions started this second")
+
+
+@dataclass(frozen=True)
+class Session:
+    """A loaded session. Arrays have one entry per frame; `observations` is (F, R)."""
+
+    path: str
+    track_name: str
+    sensors: SensorConfig
+    dt_s: float
+    meta: dict[str, Any]
+    steps: np.ndarray
+    time_s: np.ndarray
+    observations: np.ndarray
+    actions: np.ndarray
+    poses: np.ndarray
+    progress_m: np.ndarray
+    laps: np.ndarray
+    drivers: np.ndarray
+
+    @property
+    def frame_count(self) -> int:
+        """Number of frames."""
+        return len(self.actions)
+
+
+def _meta_error(name: str, field: str, message: str) -> NeuroCarError:
+    return NeuroCarError(f"{name}: {META_FILE}: {field}: {message}")
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _read_meta(folder: Path, name: str) -> dict[str, Any]:
+    meta_path = folder / META_FILE
+    if not meta_path.exists():
+        raise NeuroCarError(f"{name}: no {META_FILE}; this is not a complete recording session (delete the folder)")
+    try:
+        data = yaml.safe_load(meta_path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
+        raise NeuroCarError(f"{name}: {META_FILE} cannot be read ({error.__class__.__name__})") from None
+    if not isinstance(data, dict):
+        raise NeuroCarError(f"{name}: {META_FILE}: expected a mapping of fields")
+    if data.get("format") != RECORDING_FORMAT:
+        raise _meta_error(name, "format", f"expected '{RECORDING_FORMAT}', got {data.get('format')!r}")
+    if data.get("version") != RECORDING_VERSION:
+        raise _meta_error(name, "version", f"version {data.get('version')!r} is not supported")
+    sensors = data.get("sensors")
+    if not isinstance(sensors, dict):
+        raise _meta_error(name, "sensors", "missing (expected angles_deg and range_m)")
+    angles = sensors.get("angles_deg")
+    if not isinstance(angles, list) or not angles or not all(_number(angle) for angle in angles):
+        raise _meta_error(name, "sensors.angles_deg", f"expected a list of numbers, got {angles!r}")
+    if not _number(sensors.get("range_m")) or sensors["range_m"] <= 0:
+        raise _meta_error(name, "sensors.range_m", f"expected a positive number, got {sensors.get('range_m')!r}")
+    if not _number(data.get("dt_s")) or data["dt_s"] <= 0:
+        raise _meta_error(name, "dt_s", f"expected a positive number, got {data.get('dt_s')!r}")
+    track = data.get("track")
+    if not isinstance(track, dict) or not isinstance(track.get("name"), str):
+        raise _meta_error(name, "track.name", "missing (expected the name of the track driven)")
+    return data
+
+
+def _parse_row(fields: list[str], columns: list[str], sensor_count: int) -> tuple[list[float], str]:
+    """The numbers of one row and its driver; raises ValueError naming the bad column."""
+    if len(fields) != len(columns):
+        raise ValueError(f"expected {len(columns)} columns, found {len(fields)}")
+    numbers: list[float] = []
+    for column, text in zip(columns[:-1], fields[:-1]):
+        try:
+            value = float(text)
+        except ValueError:
+            raise ValueError(f"column '{column}' is not a number ({text!r})") from None
+        if not math.isfinite(value):
+            raise ValueError(f"column '{column}' is not a finite number ({text!r})")
+        numbers.append(value)
+    action = numbers[2 + sensor_count]
+    if action not in (0.0, 1.0, 2.0):
+        raise ValueError(f"column 'action' must be 0, 1 or 2, got {fields[2 + sensor_count]!r}")
+    driver = fields[-1].strip()
+    if driver not in DRIVERS:
+        raise ValueError(f"column 'driver' must be one of {', '.join(DRIVERS)}, got {driver!r}")
+    return numbers, driver
+
+
+def load_session(folder: str | Path, warnings: TextIO | None = None) -> Session:
+    """Load and check one session folder; a damaged last row is skipped with a warning on `warnings` (stderr)."""
+    folder = Path(folder)
+    name = display_path(folder)
+    warnings = warnings or sys.stderr
+    frames_path = folder / FRAMES_FILE
+    if not frames_path.exists():
+        if not (folder / META_FILE).exists():
+            raise NeuroCarError(f"{name}: empty session folder (no {META_FILE}, no {FRAMES_FILE}); delete it")
+        raise NeuroCarError(f"{name}: has {META_FILE} but no {FRAMES_FILE}; the session recorded nothing (delete it)")
+    meta = _read_meta(folder, name)
+    sensor_count = len(meta["sensors"]["angles_deg"])
+    columns = frame_columns(sensor_count)
+    frames_name = f"{name}/{FRAMES_FILE}"
+    try:
+        lines = frames_path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as error:
+        raise NeuroCarError(f"{frames_name}: cannot be read ({error.__class__.__name__})") from None
+    if not lines or not lines[0].strip():
+        raise NeuroCarError(f"{frames_name}: empty file (no header); the session recorded nothing (delete it)")
+    header = [column.strip() for column in lines[0].split(",")]
+    missing = [column for column in columns if column not in header]
+    if missing:
+        raise NeuroCarError(
+            f"{frames_name} line 1: missing column '{missing[0]}' (a recording with {sensor_count} sensors "
+            f"has the columns {','.join(columns)})"
+        )
+    if header != columns:
+        raise NeuroCarError(f"{frames_name} line 1: unexpected columns; expected exactly {','.join(columns)}")
+    rows: list[list[float]] = []
+    drivers: list[str] = []
+    body = lines[1:]
+    while body and not body[-1].strip():
+        body.pop()
+    for index, line in enumerate(body):
+        line_number = index + 2
+        try:
+            numbers, driver = _parse_row(line.split(","), columns, sensor_count)
+        except ValueError as problem:
+            if index == len(body) - 1:
+                print(
+                    f"neurocar: warning: {frames_name} line {line_number}: damaged last line ignored ({problem})",
+                    file=warnings,
+                )
+                break
+            raise NeuroCarError(f"{frames_name} line {line_number}: {problem}") from None
+        rows.append(numbers)
+        drivers.append(driver)
+    if not rows:
+        raise NeuroCarError(f"{name}: empty session (no frames in {FRAMES_FILE}); delete it or record again")
+    table = np.asarray(rows, dtype=np.float64)
+    sensor_end = 2 + sensor_count
+    return Session(
+        path=name,
+        track_name=meta["track"]["name"],
+        sensors=SensorConfig(
+            angles_deg=tuple(float(angle) for angle in meta["sensors"]["angles_deg"]),
+            range_m=float(meta["sensors"]["range_m"]),
+        ),
+        dt_s=float(meta["dt_s"]),
+        meta=meta,
+        steps=table[:, 0].astype(np.int64),
+        time_s=table[:, 1],
+        observations=table[:, 2:sensor_end],
+        actions=table[:, sensor_end].astype(np.int64),
+        poses=table[:, sensor_end + 1 : sensor_end + 4],
+        progress_m=table[:, sensor_end + 4],
+        laps=table[:, sensor_end + 5].astype(np.int64),
+        drivers=np.asarray(drivers),
+    )
+
+
+def _is_session(folder: Path) -> bool:
+    return (folder / META_FILE).exists() or (folder / FRAMES_FILE).exists() or folder.name.startswith(SESSION_PREFIX)
+
+
+def find_sessions(folders: Iterable[str | Path]) -> list[Path]:
+    """Every session folder under the given folders (a folder may itself be a session), in name order."""
+    found: list[Path] = []
+    for given in folders:
+        folder = Path(given)
+        name = display_path(folder)
+        if not folder.exists():
+            raise NeuroCarError(f"--data {name}: folder not found")
+        if not folder.is_dir():
+            raise NeuroCarError(f"--data {name}: is a file; give the recording folder (or a session folder)")
+        if _is_session(folder):
+            found.append(folder)
+            continue
+        sessions = sorted(child for child in folder.iterdir() if child.is_dir() and _is_session(child))
+        if not sessions:
+            raise NeuroCarError(
+                f"--data {name}: no recording sessions in this folder (record one with: neurocar drive --record {name})"
+            )
+        found.extend(sessions)
+    return found
+
+
+def load_sessions(folders: Iterable[str | Path], warnings: TextIO | None = None) -> list[Session]:
+    """Load every session under the given folders."""
+    return [load_session(folder, warnings) for folder in find_sessions(folders)]
+
+
+def check_sensors(session: Session, sensors: SensorConfig, policy: str) -> None:
+    """Fail, naming the session, if it was recorded with other sensors than `policy` uses."""
+    same_angles = len(session.sensors.angles_deg) == len(sensors.angles_deg) and all(
+        math.isclose(recorded, wanted, abs_tol=1e-9)
+        for recorded, wanted in zip(session.sensors.angles_deg, sensors.angles_deg)
+    )
+    if not same_angles or not math.isclose(session.sensors.range_m, sensors.range_m, abs_tol=1e-9):
+        recorded = f"angles_deg {_angles(session.sensors.angles_deg)}, range_m {session.sensors.range_m:g}"
+        wanted = f"angles_deg {_angles(sensors.angles_deg)}, range_m {sensors.range_m:g}"
+        raise NeuroCarError(
+            f"{session.path}: recorded with sensors {recorded}, but {policy} uses {wanted}; "
+            "train on recordings made with the same sensors (or leave this session out)"
+        )
+
+
+def _angles(angles: Sequence[float]) -> str:
+    return "[" + ", ".join(f"{angle:g}" for angle in angles) + "]"

@@ -1,0 +1,67 @@
+"""Shared test fixtures: the default config, a few loaded tracks, and a helper that runs the CLI in-process.
+
+Drawing tests need pygame without a screen or a sound card, so the dummy SDL drivers are set here, before any test
+module imports pygame.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
+
+from neurocar.cli import main  # noqa: E402
+from neurocar.config import Config, load_config  # noqa: E402
+from neurocar.paths import TRACKS_DIR  # noqa: E402
+from neurocar.sim.track import Track, load_track  # noqa: E402
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+@dataclass
+class CliResult:
+    """Exit code and captured output of one in-process `neurocar` call."""
+
+    code: int
+    out: str
+    err: str
+
+
+@pytest.fixture(scope="session")
+def config() -> Config:
+    """The shipped default configuration."""
+    return load_config()
+
+
+def _shipped(name: str, config: Config) -> Track:
+    return load_track(TRACKS_DIR / name, config.physics.min_turn_radius_m, config.physics.collision_radius_m)
+
+
+@pytest.fixture(scope="session")
+def oval(config: Config) -> Track:
+    """The easiest shipped track."""
+    return _shipped("oval.yaml", config)
+
+
+@pytest.fixture(scope="session")
+def classic(config: Config) -> Track:
+    """The default track."""
+    return _shipped("classic.yaml", config)
+
+
+@pytest.fixture
+def run_cli(capsys: pytest.CaptureFixture[str]):
+    """Call `neurocar.cli.main(arguments)` and return its exit code with what it printed."""
+
+    def run(*arguments: str) -> CliResult:
+        capsys.readouterr()
+        code = main([str(argument) for argument in arguments])
+        captured = capsys.readouterr()
+        return CliResult(code, captured.out, captured.err)
+
+    return run
