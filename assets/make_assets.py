@@ -13,7 +13,7 @@ from pathlib import Path
 os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 
-import pygame  # noqa: E402
+import pygame
 
 HERE = Path(__file__).resolve().parent
 CAR_SIZE = (90, 40)  # pixels, the 4.5 m x 2 m car at 20 px/m

@@ -50,6 +50,12 @@ def _common_options() -> argparse.ArgumentParser:
 def _add_window_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--frames", type=int, metavar="N", help="quit after N frames (for scripts and tests)")
     parser.add_argument("--screenshot", metavar="FILE.png", help="save the window to this PNG when it quits")
+    parser.add_argument(
+        "--speed",
+        choices=("0.25", "0.5", "1", "2", "4", "8", "16", "32", "64", "max"),
+        default="1",
+        help="starting simulation speed as a multiple of real time, or max (default 1; keys + - F change it)",
+    )
 
 
 def build_parser() -> ArgumentParser:

@@ -147,7 +147,7 @@ class SegmentGrid:
 
     def _build(self, region_points: np.ndarray, margin: float) -> None:
         cell = self.cell_size
-        reach = math.ceil(margin / cell) + 1
+        reach = math.ceil(margin / cell + math.sqrt(2.0))
         low = region_points.min(axis=0) - (reach + 1) * cell
         self.origin = np.floor(low / cell) * cell
         high = region_points.max(axis=0) + (reach + 1) * cell
@@ -156,17 +156,18 @@ class SegmentGrid:
             math.ceil((high[1] - self.origin[1]) / cell) + 1,
         )
 
-        # Cells whose square comes within `margin` of a region point (densified so none is skipped).
+        # Every cell whose square may come within `margin` of the region: stamp a disc of cells around each point
+        # of the densified region (in cell units, the disc radius covers the margin plus a cell diagonal).
         dense = _densify(region_points, cell / 2.0)
         base = np.floor((dense - self.origin) / cell).astype(np.int64)
         offsets = np.arange(-reach, reach + 1)
         offset_x, offset_y = np.meshgrid(offsets, offsets, indexing="ij")
-        candidates = (base[:, None, :] + np.stack([offset_x.ravel(), offset_y.ravel()], axis=1)[None]).reshape(-1, 2)
-        candidates = np.unique(candidates, axis=0)
-        centres = self.origin + (candidates + 0.5) * cell
-        distance_to_region = _distance_to_points(centres, dense)
-        keep = distance_to_region <= margin + cell * math.sqrt(0.5)
-        cells = candidates[keep]
+        inside_disc = np.hypot(offset_x, offset_y) <= margin / cell + math.sqrt(2.0)
+        stamp = np.stack([offset_x[inside_disc], offset_y[inside_disc]], axis=1)
+        covered = np.zeros(self.shape, dtype=bool)
+        for offset in stamp:  # one vectorised assignment per stamp offset (a few dozen), not per point
+            covered[base[:, 0] + offset[0], base[:, 1] + offset[1]] = True
+        cells = np.argwhere(covered)
         # One ring of uncovered cells around the table lets queries clip instead of testing bounds.
         self.cell_lookup = np.full((self.shape[0] + 2, self.shape[1] + 2), -1, dtype=np.int64)
         self.cell_lookup[cells[:, 0] + 1, cells[:, 1] + 1] = np.arange(len(cells))
@@ -323,14 +324,3 @@ def _densify(points: np.ndarray, spacing: float) -> np.ndarray:
     start_of = np.repeat(np.arange(len(points)), pieces)
     fraction = (np.arange(pieces.sum()) - np.repeat(np.cumsum(pieces) - pieces, pieces)) / np.repeat(pieces, pieces)
     return points[start_of] + fraction[:, None] * (following - points)[start_of]
-
-
-def _distance_to_points(queries: np.ndarray, points: np.ndarray) -> np.ndarray:
-    """Distance from each query to the nearest of `points`, computed in chunks to bound memory."""
-    result = np.empty(len(queries))
-    chunk = max(1, 4_000_000 // max(1, len(points)))
-    for first in range(0, len(queries), chunk):
-        block = queries[first : first + chunk]
-        difference = block[:, None, :] - points[None]
-        result[first : first + chunk] = np.sqrt(np.min(np.einsum("ijk,ijk->ij", difference, difference), axis=1))
-    return result

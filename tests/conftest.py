@@ -15,10 +15,10 @@ import pytest
 os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
 
-from neurocar.cli import main  # noqa: E402
-from neurocar.config import Config, load_config  # noqa: E402
-from neurocar.paths import TRACKS_DIR  # noqa: E402
-from neurocar.sim.track import Track, load_track  # noqa: E402
+from neurocar.cli import main
+from neurocar.config import Config, load_config
+from neurocar.paths import TRACKS_DIR
+from neurocar.sim.track import Track, load_track
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

@@ -86,26 +86,36 @@ def sample_rays(track: Track, rng: np.random.Generator, count: int) -> tuple[np.
     inside = count // 2
     lateral = np.empty(count)
     lateral[:inside] = rng.uniform(-0.49, 0.49, inside) * track.width_m
-    lateral[inside:] = rng.choice([-1.0, 1.0], count - inside) * (track.width_m / 2 + rng.uniform(0.1, 3.5, count - inside))
+    lateral[inside:] = rng.choice([-1.0, 1.0], count - inside) * (
+        track.width_m / 2 + rng.uniform(0.1, 3.5, count - inside)
+    )
     origins = positions + lateral[:, None] * normals
     origins[-5:] = rng.uniform(-400.0, 400.0, (5, 2))  # outside the covered region: the brute-force path
     return origins, rng.uniform(-math.pi, math.pi, count)
 
 
-def joint_rays(track: Track, rng: np.random.Generator, count: int, range_m: float) -> tuple[np.ndarray, np.ndarray]:
-    """Rays from inside the road aimed exactly at wall vertices (the joints between wall segments) in range."""
-    origins, _ = sample_rays(track, rng, count * 4)
-    origins = origins[: count * 2]  # the inside-the-road half
+def joint_rays(
+    track: Track, rng: np.random.Generator, count: int, range_m: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Rays from inside the road aimed exactly at wall vertices (joints between wall segments) within range.
+
+    Returns origins, angles and the distance to the aimed-at vertex.
+    """
+    arc = rng.random(count) * track.length_m
+    positions, headings = track.pose_at(arc)
+    normals = np.stack([-np.sin(headings), np.cos(headings)], axis=1)
+    origins = positions + (rng.uniform(-0.45, 0.45, count) * track.width_m)[:, None] * normals
     vertices = track.wall_starts
-    distance = np.hypot(*(vertices[None] - origins[:, None]).transpose(2, 0, 1))
-    ray_origins, ray_angles = [], []
-    for origin_index in range(len(origins)):
-        near = np.nonzero(distance[origin_index] < range_m * 0.9)[0]
-        for vertex in rng.choice(near, size=min(3, len(near)), replace=False):
-            offset = vertices[vertex] - origins[origin_index]
-            ray_origins.append(origins[origin_index])
+    ray_origins, ray_angles, targets = [], [], []
+    for origin in origins:
+        distance = np.hypot(*(vertices - origin).T)
+        near = np.nonzero(distance < range_m * 0.9)[0]
+        for vertex in rng.choice(near, size=min(4, len(near)), replace=False):
+            offset = vertices[vertex] - origin
+            ray_origins.append(origin)
             ray_angles.append(math.atan2(offset[1], offset[0]))
-    return np.array(ray_origins), np.array(ray_angles)
+            targets.append(distance[vertex])
+    return np.array(ray_origins), np.array(ray_angles), np.array(targets)
 
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -137,23 +147,10 @@ def test_rays_through_wall_joints_never_slip_through(radii, seed):
         assume(False)
     grid = sensor_grid(track, SensorConfig(angles_deg=(0.0,), range_m=40.0))
     rng = np.random.default_rng(seed)
-    origins, angles = joint_rays(track, rng, 40, 40.0)
+    origins, angles, targets = joint_rays(track, rng, 40, 40.0)
     found = assert_matches_reference(grid, origins, angles)
-    # Every ray is aimed at a vertex: it stops there at the latest.
-    to_vertex = np.array([min(np.hypot(*(track.wall_starts - origin).T)) for origin in origins])
-    assert np.all(np.isfinite(found))
-    aimed = np.hypot(*(origins - origins).T)  # placeholder shape
-    del aimed
-    vertex_distance = np.array(
-        [
-            np.hypot(*(track.wall_starts - origin).T)[
-                np.argmin(np.abs(np.arctan2(*(track.wall_starts - origin).T[::-1]) - angle))
-            ]
-            for origin, angle in zip(origins, angles, strict=True)
-        ]
-    )
-    assert np.all(found <= vertex_distance * (1 + 1e-9) + 1e-9)
-    assert np.all(to_vertex <= vertex_distance + 1e-9)
+    # Every ray is aimed at a vertex in range: it stops there at the latest.
+    assert np.all(found <= targets * (1 + 1e-9) + 1e-9)
 
 
 def test_rays_through_the_joint_of_a_polyline_from_many_directions():
@@ -194,17 +191,16 @@ def test_rays_parallel_to_walls():
 
 
 def test_sensors_on_the_oval_straight(oval, config):
-    # On the start straight, heading along it, the side rays at 45 degrees meet the walls at half-width * sqrt(2).
+    # On the start straight, heading along it, the side rays at 45 degrees meet the walls at half-width * sqrt(2)
+    # (walls are simplified to within 1 cm of the exact offset, hence the tolerance).
     grid = sensor_grid(oval, config.sensors)
     positions = np.array([[0.0, 0.0], [10.0, 2.0]])
     headings = np.zeros(2)
     distances = ray_distances(grid, positions, headings, config.sensors)
     half = oval.width_m / 2
-    assert distances[0] == pytest.approx([half * math.sqrt(2), config.sensors.range_m * 10, half * math.sqrt(2)][:1]
-                                         + [distances[0, 1], half * math.sqrt(2)], rel=1e-9)
-    assert distances[1, 0] == pytest.approx((half + 2.0) * math.sqrt(2), rel=1e-9)
-    assert distances[1, 2] == pytest.approx((half - 2.0) * math.sqrt(2), rel=1e-9)
-    assert distances[0, 1] > 40.0  # straight ahead: the straight is longer than the range
+    assert distances[:, 0] == pytest.approx([half * math.sqrt(2), (half + 2.0) * math.sqrt(2)], abs=0.02)
+    assert distances[:, 2] == pytest.approx([half * math.sqrt(2), (half - 2.0) * math.sqrt(2)], abs=0.02)
+    assert np.all(distances[:, 1] > config.sensors.range_m)  # straight ahead: the straight is longer than the range
 
 
 def reference_time_of_impact(centre, motion, radius, start, end, samples: int = 20001) -> float:

@@ -26,11 +26,13 @@ class FitnessChart:
         self.mean = list(mean)
         self._surface = None
 
-    def draw(self, surface: pygame.Surface, rect: pygame.Rect) -> None:
-        """Blit the chart, rendering it first if the data or the size changed."""
-        if self._surface is None or self._surface.get_size() != rect.size:
+    def draw(self, surface: pygame.Surface, rect: pygame.Rect) -> bool:
+        """Blit the chart, rendering it first if the data or the size changed; returns True if it was rendered."""
+        changed = self._surface is None or self._surface.get_size() != rect.size
+        if changed:
             self._surface = self._render(rect.size)
         surface.blit(self._surface, rect.topleft)
+        return changed
 
     def _render(self, size: tuple[int, int]) -> pygame.Surface:
         chart = pygame.Surface(size, pygame.SRCALPHA)

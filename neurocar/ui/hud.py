@@ -55,10 +55,11 @@ class Toasts:
         self.messages.append((message, time.perf_counter() + TOAST_SECONDS))
         self.messages = self.messages[-3:]
 
-    def draw(self, surface: pygame.Surface, area: pygame.Rect) -> None:
-        """Draw the messages still due, centred at the bottom of `area`."""
+    def draw(self, surface: pygame.Surface, area: pygame.Rect) -> list[pygame.Rect]:
+        """Draw the messages still due, centred at the bottom of `area`; returns the rectangles drawn on."""
         now = time.perf_counter()
         self.messages = [(message, until) for message, until in self.messages if until > now]
+        dirty = []
         y = area.bottom - 16
         for message, _until in reversed(self.messages):
             text = self.texts.render(message, 22, theme.TEXT)
@@ -66,4 +67,6 @@ class Toasts:
             pygame.draw.rect(surface, theme.PANEL, box, border_radius=8)
             pygame.draw.rect(surface, theme.ACCENT, box, 1, border_radius=8)
             surface.blit(text, text.get_rect(center=box.center))
+            dirty.append(box)
             y = box.top - 6
+        return dirty

@@ -75,7 +75,7 @@ class NetworkView:
         top = rect.top + 34
         height = rect.height - 44
         left = rect.left + LABEL_WIDTH
-        right = rect.right - 78
+        right = rect.right - 96
         columns = []
         for index, size in enumerate(sizes):
             x = left + (right - left) * index / max(1, len(sizes) - 1)

@@ -97,20 +97,21 @@ def draw_cars(
     headings: np.ndarray,
     colour: tuple[int, int, int],
     alpha: int = 255,
-) -> None:
-    """Blit one group of cars (same colour) centred on their positions, rotated to their headings."""
+) -> list[pygame.Rect]:
+    """Blit one group of cars (same colour) centred on their positions, rotated to their headings; returns their
+    rectangles."""
     if len(positions) == 0:
-        return
+        return []
     rotations = sprites.rotations(colour, alpha)
     screen = camera.to_screen(positions)
     bins = heading_bins(headings)
     images = [rotations[index] for index in bins.tolist()]
-    surface.blits(
+    return surface.blits(
         [
             (image, (x - image.get_width() // 2, y - image.get_height() // 2))
             for image, (x, y) in zip(images, np.round(screen).astype(int).tolist(), strict=True)
         ],
-        doreturn=False,
+        doreturn=True,
     )
 
 
@@ -133,19 +134,22 @@ def draw_rays(
     angles_rad: np.ndarray,
     range_m: float,
     bold: bool,
-) -> None:
-    """Each car's sensor rays up to the wall they see (a dot where they hit), coloured by reading."""
+) -> list[pygame.Rect]:
+    """Each car's sensor rays up to the wall they see (a dot where they hit), coloured by reading; returns the
+    rectangles drawn on."""
     if len(positions) == 0:
-        return
+        return []
     directions = headings[:, None] + angles_rad[None, :]
     lengths = readings * range_m
     ends = positions[:, None, :] + np.stack([np.cos(directions), np.sin(directions)], axis=-1) * lengths[..., None]
     starts_screen = camera.to_screen(positions).tolist()
     ends_screen = camera.to_screen(ends).tolist()
     width = 2 if bold else 1
+    dirty = []
     for car, start in enumerate(starts_screen):
         for ray, end in enumerate(ends_screen[car]):
             colour = ray_colour(float(readings[car, ray]))
-            pygame.draw.line(surface, colour, start, end, width)
+            dirty.append(pygame.draw.line(surface, colour, start, end, width))
             if bold and readings[car, ray] < 1.0:
-                pygame.draw.circle(surface, colour, end, 4)
+                dirty.append(pygame.draw.circle(surface, colour, end, 4))
+    return dirty

@@ -1,0 +1,127 @@
+"""`neurocar sim` and `neurocar watch`: the windowed commands.
+
+Everything the user gave is checked first (config, track, models, numbers, output paths), so bad input ends with
+the one-line error before any window opens; only then is the view (pygame) imported and the window opened.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+from pathlib import Path
+
+from neurocar.commands.common import config_from_args, explicit_keys, load_tracks, require_at_least, track_texts
+from neurocar.config import Config
+from neurocar.errors import NeuroCarError
+from neurocar.learn.model_file import check_writable, config_for_model, describe_differences, load_model
+from neurocar.learn.neuroevolution import Neuroevolution, Reporter
+from neurocar.learn.run_directory import new_run_directory
+
+SPEED_CHOICES = ("0.25", "0.5", "1", "2", "4", "8", "16", "32", "64", "max")
+
+
+def _check_window_options(arguments: argparse.Namespace) -> float:
+    """Check --frames, --screenshot and --speed; returns the speed multiplier (inf = max)."""
+    require_at_least("--frames", arguments.frames, 1)
+    if arguments.screenshot is not None:
+        if Path(arguments.screenshot).suffix.lower() != ".png":
+            raise NeuroCarError(f"--screenshot {arguments.screenshot}: give a file name ending in .png")
+        check_writable(arguments.screenshot)
+    speed = getattr(arguments, "speed", None) or "1"
+    return math.inf if speed == "max" else float(speed)
+
+
+def _quiet_pygame() -> None:
+    os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
+
+
+def run_sim(arguments: argparse.Namespace) -> int:
+    """Evolve a population live in the window (the default command)."""
+    require_at_least("--population", arguments.population, 2)
+    speed = _check_window_options(arguments)
+    config = config_from_args(arguments)
+    if arguments.population is not None:
+        config = config.replace("evolution", population=arguments.population)
+        if config.evolution.elite >= config.evolution.population:
+            config = config.replace("evolution", elite=max(1, config.evolution.population // 4))
+    tracks = load_tracks([arguments.track] if arguments.track else None, config)
+    run_files = None
+    if arguments.run_dir is not None:
+        first_folder = new_run_directory(arguments.run_dir, "sim")
+        run_files = _run_files(first_folder)
+
+    _quiet_pygame()
+    from neurocar.ui.sim_app import SimApp
+
+    app = SimApp(
+        config,
+        tracks[0],
+        arguments.seed,
+        run_files=run_files,
+        max_frames=arguments.frames,
+        screenshot=arguments.screenshot,
+        speed=speed,
+    )
+    return app.run()
+
+
+def _run_files(first_folder: Path):
+    """The run-folder maker for the window: the first run uses --run-dir, restarts use DIR-2, DIR-3, ..."""
+    from neurocar.commands.evolve import reporters_for
+    from neurocar.learn.reporters import ConsoleReporter
+
+    def make(evolution: Neuroevolution, run_number: int) -> tuple[Path, list[Reporter]]:
+        folder = first_folder
+        if run_number > 1:
+            # A restarted run never overwrites the files of the one before it.
+            attempt = run_number
+            while (candidate := first_folder.with_name(f"{first_folder.name}-{attempt}")).exists():
+                attempt += 1
+            folder = new_run_directory(candidate, "sim")
+        reporters = reporters_for(evolution, track_texts(evolution.tracks), folder, 0, None)
+        return folder, [reporter for reporter in reporters if not isinstance(reporter, ConsoleReporter)]
+
+    return make
+
+
+def _shared_config(models: list, base: Config, keys) -> Config:
+    """The config every model runs with; models trained with other sensors or physics cannot race together."""
+    configs = [config_for_model(model, base, keys) for model in models]
+    first = configs[0]
+    for model, config in zip(models[1:], configs[1:], strict=True):
+        if config.sensors != first.sensors or config.physics != first.physics:
+            differences = [
+                message
+                for key, message in describe_differences(model, first)
+                if key.startswith(("sensors.", "physics."))
+            ]
+            raise NeuroCarError(
+                f"{model.path}: trained with other sensors or physics than {models[0].path} "
+                f"({'; '.join(differences)}); watch these models separately"
+            )
+    return first
+
+
+def run_watch(arguments: argparse.Namespace) -> int:
+    """Race trained models, one car each, in the window."""
+    require_at_least("--laps", arguments.laps, 1)
+    speed = _check_window_options(arguments)
+    base = config_from_args(arguments)
+    models = [load_model(path) for path in arguments.model]
+    config = _shared_config(models, base, explicit_keys(arguments))
+    tracks = load_tracks([arguments.track] if arguments.track else None, config)
+
+    _quiet_pygame()
+    from neurocar.ui.watch_app import WatchApp
+
+    app = WatchApp(
+        config,
+        tracks[0],
+        models,
+        arguments.laps,
+        max_frames=arguments.frames,
+        screenshot=arguments.screenshot,
+        speed=speed,
+    )
+    return app.run()

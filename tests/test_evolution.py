@@ -1,0 +1,136 @@
+"""Neuroevolution end to end: cars learn the oval, the best is never lost, runs are reproducible and resumable
+bit for bit, Ctrl-C keeps everything, and the model a run writes drives its lap again in `neurocar evaluate`."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+from neurocar.cli import main
+from neurocar.commands import evolve as evolve_command
+from neurocar.learn.checkpoint import load_checkpoint
+from neurocar.learn.model_file import load_model
+from neurocar.learn.neuroevolution import Neuroevolution, Reporter, run_evolution
+
+# Short drives keep these runs fast; the oval is long enough that nobody laps in 15 s.
+SHORT = ["--track", "oval", "--population", "12", "--seed", "3", "--set", "episode.max_seconds=15"]
+
+
+def test_cars_learn_to_lap_the_oval(config, oval):
+    evolution = Neuroevolution(config.replace("evolution", population=24), [oval], seed=0, target_laps=1)
+    outcome = run_evolution(evolution, 6, [])
+    assert outcome == "target"
+    assert int(evolution.history[-1]["best_laps"]) >= 1
+    assert evolution.generation <= 6
+
+
+def test_best_ever_fitness_never_decreases_and_the_best_is_kept(config, classic):
+    short = config.replace("episode", max_seconds=10.0).replace("evolution", population=16, elite=2)
+    evolution = Neuroevolution(short, [classic], seed=1)
+    for _ in range(6):
+        before = evolution.population.clone()
+        result = evolution.advance([])
+        # Elitism: the generation's best drives again, unchanged, as row 0 of the next one.
+        assert torch.equal(evolution.population[0], before[result.best_index])
+        assert result.best_ever_fitness >= result.best_fitness
+    best_ever = [float(row["best_ever_fitness"]) for row in evolution.history]
+    assert best_ever == sorted(best_ever)
+    assert best_ever[-1] == max(float(row["best_fitness"]) for row in evolution.history) == evolution.best_fitness
+    # The kept best vector really scores the best fitness when it drives again.
+    check = Neuroevolution(short, [classic], seed=1)
+    check.population = evolution.best_vector.reshape(1, -1).repeat(16, 1)
+    assert check.evaluate([]).best_fitness == pytest.approx(evolution.best_fitness)
+
+
+def state_dict_of(path):
+    return torch.load(path, weights_only=True)["state_dict"]
+
+
+def assert_same_model(first, second):
+    one, other = state_dict_of(first), state_dict_of(second)
+    assert one.keys() == other.keys()
+    for name in one:
+        assert torch.equal(one[name], other[name]), name
+
+
+def test_same_seed_same_config_identical_log(tmp_path, run_cli):
+    for name in ("first", "second"):
+        result = run_cli("train", "evolve", *SHORT, "--generations", "3", "--run-dir", tmp_path / name)
+        assert result.code == 0, result.err
+    log = (tmp_path / "first" / "log.csv").read_bytes()
+    assert log == (tmp_path / "second" / "log.csv").read_bytes()
+    assert len(log.splitlines()) == 4  # header and one row per generation
+    assert_same_model(tmp_path / "first" / "best.pt", tmp_path / "second" / "best.pt")
+    different = run_cli("train", "evolve", *SHORT, "--generations", "3", "--seed", "4", "--run-dir", tmp_path / "other")
+    assert different.code == 0
+    assert (tmp_path / "other" / "log.csv").read_bytes() != log
+
+
+@pytest.fixture(scope="module")
+def straight_run(tmp_path_factory):
+    """A 6-generation run without interruption, the reference for the resume tests."""
+    folder = tmp_path_factory.mktemp("straight") / "run"
+    assert main(["train", "evolve", *SHORT, "--generations", "6", "--run-dir", str(folder)]) == 0
+    return folder
+
+
+def test_resume_is_exact(tmp_path, run_cli, straight_run):
+    folder = tmp_path / "run"
+    assert run_cli("train", "evolve", *SHORT, "--generations", "3", "--run-dir", folder).code == 0
+    resumed = run_cli("train", "evolve", "--resume", folder, "--generations", "6")
+    assert resumed.code == 0, resumed.err
+    assert "resuming after generation 3" in resumed.out
+    assert (folder / "log.csv").read_bytes() == (straight_run / "log.csv").read_bytes()
+    assert_same_model(folder / "best.pt", straight_run / "best.pt")
+    evolution, _ = load_checkpoint(folder)
+    reference, _ = load_checkpoint(straight_run)
+    assert evolution.generation == reference.generation == 6
+    assert torch.equal(evolution.population, reference.population)
+
+
+class InterruptDuringGeneration(Reporter):
+    """Raises KeyboardInterrupt in the middle of generation 2, like Ctrl-C."""
+
+    def on_step(self, evolution, world, actions):
+        if evolution.generation == 1 and world.steps == 25:
+            raise KeyboardInterrupt
+
+
+def test_ctrl_c_saves_best_and_checkpoint_then_resumes_exactly(tmp_path, run_cli, monkeypatch, straight_run):
+    standard = evolve_command.reporters_for
+    monkeypatch.setattr(evolve_command, "reporters_for", lambda *args: [*standard(*args), InterruptDuringGeneration()])
+    folder = tmp_path / "run"
+    result = run_cli("train", "evolve", *SHORT, "--generations", "6", "--run-dir", folder)
+    assert result.code == 130
+    assert "Traceback" not in result.err
+    where = [line for line in result.out.splitlines() if line.startswith("interrupted:")]
+    assert len(where) == 1 and str(folder / "best.pt") in where[0] and f"--resume {folder}" in where[0]
+    model = load_model(folder / "best.pt")
+    assert model.training["generations"] == 1
+    evolution, _ = load_checkpoint(folder)
+    assert evolution.generation == 1  # the generation that was cut short is not in the checkpoint
+    assert len((folder / "log.csv").read_text().splitlines()) == 2
+
+    monkeypatch.setattr(evolve_command, "reporters_for", standard)
+    assert run_cli("train", "evolve", "--resume", folder, "--generations", "6").code == 0
+    assert (folder / "log.csv").read_bytes() == (straight_run / "log.csv").read_bytes()
+    assert_same_model(folder / "best.pt", straight_run / "best.pt")
+
+
+def test_the_written_model_drives_its_lap_in_evaluate(tmp_path, run_cli, oval):
+    out = tmp_path / "oval.pt"
+    trained = run_cli(
+        "train", "evolve", "--track", "oval", "--population", "20", "--generations", "8", "--target-laps", "1",
+        "--seed", "0", "--out", out, "--run-dir", tmp_path / "run",
+    )  # fmt: skip
+    assert trained.code == 0, trained.err
+    assert "reached 1 lap(s)" in trained.out
+    assert_same_model(out, tmp_path / "run" / "best.pt")
+    result = run_cli("evaluate", "--model", out, "--track", "oval", "--json")
+    assert result.code == 0, result.err
+    (track,) = json.loads(result.out)["tracks"]
+    assert track["laps_completed"] == 1 and track["crashed"] is False
+    assert len(track["lap_times_s"]) == 1
+    assert track["progress_m"] == pytest.approx(oval.length_m, abs=1e-3)

@@ -1,0 +1,123 @@
+"""The layers of DESIGN.md hold: the simulation core loads neither torch nor pygame, headless training never loads
+pygame, and every module imports only from its own layer or below (checked statically with `ast`)."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+import neurocar
+
+PACKAGE = Path(neurocar.__file__).parent
+# Third-party packages each layer may use (the standard library is always allowed).
+ALLOWED_EXTERNAL = {0: {"numpy", "yaml"}, 1: {"numpy", "yaml"}, 2: {"numpy", "yaml", "torch"}}
+ALLOWED_EXTERNAL[3] = ALLOWED_EXTERNAL[2] | {"pygame"}
+HEADLESS_COMMANDS = ("common", "tracks", "bench", "evolve", "evaluate")
+
+
+def layer_of(module: str) -> int:
+    """The layer of a `neurocar...` module name."""
+    parts = module.split(".")
+    if len(parts) == 1:
+        return 0  # the package itself
+    top = parts[1]
+    if top in ("geometry", "config", "paths", "errors", "chart"):
+        return 0
+    return {"sim": 1, "learn": 2, "ui": 3, "cli": 4, "commands": 4, "__main__": 4}[top]
+
+
+def module_name(path: Path) -> str:
+    relative = path.relative_to(PACKAGE.parent).with_suffix("")
+    parts = list(relative.parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def imports_of(path: Path, module: str, top_level_only: bool = False) -> list[str]:
+    """Absolute names of every module imported by a source file (relative imports resolved)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    nodes = tree.body if top_level_only else ast.walk(tree)
+    names = []
+    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+    for node in nodes:
+        if isinstance(node, ast.Import):
+            names += [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")[: len(package.split(".")) - (node.level - 1)]
+                names.append(".".join([*base, node.module] if node.module else base))
+            elif node.module != "__future__":
+                names.append(node.module)
+    return names
+
+
+MODULES = sorted(PACKAGE.rglob("*.py"))
+
+
+@pytest.mark.parametrize("path", MODULES, ids=lambda path: module_name(path))
+def test_modules_import_only_their_layer_or_below(path):
+    module = module_name(path)
+    layer = layer_of(module)
+    for imported in imports_of(path, module):
+        top = imported.split(".")[0]
+        if top == "neurocar":
+            assert layer_of(imported) <= layer, (
+                f"{module} (layer {layer}) imports {imported} (layer {layer_of(imported)})"
+            )
+        elif layer < 4 and top not in sys.stdlib_module_names:
+            assert top in ALLOWED_EXTERNAL[layer], f"{module} (layer {layer}) imports {imported}"
+
+
+@pytest.mark.parametrize("name", ["cli", *(f"commands/{name}" for name in HEADLESS_COMMANDS)])
+def test_headless_entry_modules_do_not_import_the_view(name):
+    path = PACKAGE / f"{name}.py"
+    for imported in imports_of(path, module_name(path)):
+        assert not imported.startswith(("pygame", "neurocar.ui")), f"{name} imports {imported}"
+
+
+def run_fresh(code: str, cwd: Path) -> str:
+    result = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, cwd=cwd, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def test_simulation_core_loads_neither_torch_nor_pygame(tmp_path):
+    core = [module_name(path) for path in MODULES if layer_of(module_name(path)) <= 1]
+    assert "neurocar.sim.world" in core and "neurocar.geometry" in core and "neurocar.config" in core
+    output = run_fresh(
+        f"""
+        import importlib, sys
+        for name in {core!r}:
+            importlib.import_module(name)
+        print(sorted(name for name in ("torch", "pygame") if name in sys.modules))
+        """,
+        tmp_path,
+    )
+    assert output.strip() == "[]"
+
+
+def test_headless_training_never_loads_pygame(tmp_path):
+    learn = [module_name(path) for path in MODULES if layer_of(module_name(path)) == 2]
+    assert "neurocar.learn.neuroevolution" in learn
+    output = run_fresh(
+        f"""
+        import importlib, sys
+        for name in {learn!r}:
+            importlib.import_module(name)
+        from neurocar.cli import main
+        code = main(["train", "evolve", "--track", "oval", "--population", "4", "--generations", "1",
+                     "--set", "episode.max_seconds=2", "--run-dir", "run"])
+        print(code, "pygame" in sys.modules, "torch" in sys.modules)
+        """,
+        tmp_path,
+    )
+    assert output.strip().splitlines()[-1] == "0 False True"
+    assert (tmp_path / "run" / "best.pt").exists()

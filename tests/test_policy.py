@@ -1,0 +1,64 @@
+"""The policy: the exact default network, and a batched population forward equal to one network at a time."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from neurocar.learn.policy import PopulationPolicy, build_network, load_vector, network_vector, parameter_count
+
+
+def test_default_network_is_exactly_3_6_3(config):
+    network = build_network(len(config.sensors.angles_deg), config.policy.hidden_sizes, config.policy.activation)
+    assert [type(layer) for layer in network] == [nn.Linear, nn.Sigmoid, nn.Linear]
+    assert (network[0].in_features, network[0].out_features) == (3, 6)
+    assert (network[2].in_features, network[2].out_features) == (6, 3)
+    assert parameter_count(network) == 45
+
+
+def test_vector_round_trip():
+    network = build_network(3, (6,), "sigmoid")
+    vector = torch.arange(45, dtype=torch.float32)
+    load_vector(network, vector)
+    assert torch.equal(network_vector(network), vector)
+    assert torch.equal(network[0].weight[0], torch.tensor([0.0, 1.0, 2.0]))  # row-major weights come first
+
+
+@pytest.mark.parametrize(
+    ("inputs", "hidden_sizes", "activation", "population"),
+    [
+        (3, (6,), "sigmoid", 1),
+        (3, (6,), "sigmoid", 17),
+        (5, (8, 4), "tanh", 9),
+        (2, (3,), "relu", 33),
+        (4, (), "sigmoid", 5),
+    ],
+)
+def test_batched_forward_equals_one_network_at_a_time(inputs, hidden_sizes, activation, population):
+    generator = torch.Generator().manual_seed(population)
+    network = build_network(inputs, hidden_sizes, activation)
+    count = parameter_count(network)
+    parameters = torch.randn(population, count, generator=generator)
+    observations = torch.rand(population, inputs, generator=generator)
+    policy = PopulationPolicy(network)
+    policy.set_parameters(parameters)
+    batched = policy.logits(observations)
+    reference = build_network(inputs, hidden_sizes, activation)
+    for row in range(population):
+        nn.utils.vector_to_parameters(parameters[row], reference.parameters())
+        with torch.no_grad():
+            expected = reference(observations[row : row + 1])[0]
+        assert torch.allclose(batched[row], expected, atol=1e-6), row
+    actions = policy.actions(observations.numpy())
+    assert actions.shape == (population,)
+    assert np.array_equal(actions, batched.argmax(dim=1).numpy())
+    layers = policy.activations(observations)
+    assert len(layers) == len(network) and torch.allclose(layers[-1], batched)
+
+
+def test_set_parameters_rejects_the_wrong_shape():
+    policy = PopulationPolicy(build_network(3, (6,), "sigmoid"))
+    with pytest.raises(ValueError, match=r"\(P, 45\)"):
+        policy.set_parameters(torch.zeros(4, 44))

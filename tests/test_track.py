@@ -1,0 +1,111 @@
+"""Tracks: the shipped files load, dense polylines keep their shape, walls, start pose and winding are right."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from neurocar.errors import NeuroCarError
+from neurocar.paths import TRACKS_DIR
+from neurocar.sim.track import MAX_WIDTH_M, MIN_WIDTH_M, load_track, track_from_data
+
+
+def circle(radius: float, points: int, start_angle: float = 0.0, clockwise: bool = False) -> list[list[float]]:
+    angles = start_angle + np.linspace(0.0, 2 * math.pi, points, endpoint=False) * (-1 if clockwise else 1)
+    return np.stack([radius * np.cos(angles), radius * np.sin(angles)], axis=1).tolist()
+
+
+def make(centerline, width=12.0, **extra):
+    return track_from_data({"name": "Test", "difficulty": 2, "width_m": width, "centerline": centerline, **extra}, "t")
+
+
+@pytest.mark.parametrize("path", sorted(TRACKS_DIR.glob("*.yaml")), ids=lambda path: path.stem)
+def test_every_shipped_track_loads_and_fits_the_car(path, config):
+    track = load_track(path, config.physics.min_turn_radius_m, config.physics.collision_radius_m)
+    assert 1 <= track.difficulty <= 5 and MIN_WIDTH_M <= track.width_m <= MAX_WIDTH_M
+    assert track.length_m > 200.0
+    assert track.arc_m[0] == 0.0 and np.all(np.diff(track.arc_m) > 0)
+    assert len(track.arc_m) == len(track.centerline) + 1
+    assert np.array_equal(track.start_position, track.centerline[0])
+    assert track.source_text == path.read_text(encoding="utf-8")
+
+
+def test_dense_polyline_keeps_its_shape():
+    track = make(circle(50.0, 400))
+    radius = np.hypot(*track.centerline.T)
+    assert radius == pytest.approx(np.full(len(radius), 50.0), abs=0.01)
+    assert track.length_m == pytest.approx(2 * math.pi * 50.0, rel=1e-3)
+    assert track.min_radius_m == pytest.approx(50.0, rel=0.01)
+
+
+def test_walls_are_half_a_width_either_side():
+    track = make(circle(50.0, 64), width=10.0)
+    assert np.hypot(*track.left_wall.T) == pytest.approx(np.full(len(track.left_wall), 45.0), abs=0.05)
+    assert np.hypot(*track.right_wall.T) == pytest.approx(np.full(len(track.right_wall), 55.0), abs=0.05)
+    assert len(track.wall_starts) == len(track.left_wall) + len(track.right_wall)
+    assert np.array_equal(track.wall_ends[: len(track.left_wall)], np.roll(track.left_wall, -1, axis=0))
+
+
+def test_start_index_and_heading():
+    points = circle(50.0, 16)
+    track = make(points, start_index=4)
+    assert track.start_position == pytest.approx(points[4], abs=1e-9)
+    # Anticlockwise circle: at (0, 50) the car faces -x.
+    assert math.cos(track.start_heading - math.pi) == pytest.approx(1.0, abs=1e-3)
+    position, heading = track.pose_at(np.array([0.0, track.length_m / 4]))
+    assert position[0] == pytest.approx(points[4], abs=1e-9)
+    assert position[1] == pytest.approx([-50.0, 0.0], abs=0.1)
+    assert math.cos(heading[1] + math.pi / 2) == pytest.approx(1.0, abs=1e-3)
+
+
+def test_either_winding_drives_in_point_order():
+    anticlockwise = make(circle(50.0, 24))
+    clockwise = make(circle(50.0, 24, clockwise=True))
+    assert clockwise.length_m == pytest.approx(anticlockwise.length_m, rel=1e-9)
+    assert math.sin(anticlockwise.start_heading) == pytest.approx(1.0, abs=1e-3)
+    assert math.sin(clockwise.start_heading) == pytest.approx(-1.0, abs=1e-3)
+    # The left wall is on the driver's left: inside an anticlockwise loop, outside a clockwise one.
+    assert np.hypot(*anticlockwise.left_wall.T).mean() < 50.0 < np.hypot(*clockwise.left_wall.T).mean()
+
+
+def test_repeated_closing_point_is_accepted():
+    points = circle(50.0, 24)
+    assert make([*points, points[0]]).length_m == pytest.approx(make(points).length_m, rel=1e-9)
+
+
+def test_checkpoints_and_gate(oval):
+    gates = oval.checkpoint_arcs_m
+    assert gates[0] == 0.0 and np.all(np.diff(gates) > 0) and gates[-1] < oval.length_m
+    left, right = oval.gate(0.0)
+    assert np.hypot(*(left - right)) == pytest.approx(oval.width_m)
+    assert (left + right) / 2 == pytest.approx(oval.start_position)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"name": ""}, "t: name: expected text, got ''"),
+        ({"description": 5}, "t: description: expected text, got 5"),
+        ({"difficulty": True}, "t: difficulty: expected a whole number from 1 to 5, got True"),
+        ({"width_m": "wide"}, "t: width_m: expected a number of metres, got 'wide'"),
+        ({"width_m": 31}, "t: width_m: 31 is out of range; roads are 6 to 30 m wide"),
+        ({"start_index": 1.5}, "t: start_index: expected a whole number, got 1.5"),
+        ({"centerline": "round"}, "t: centerline: expected a list of [x, y] points"),
+        (
+            {"centerline": [[0, 0], [1, 0, 2], [1, 1], [0, 1]]},
+            "t: centerline[1]: expected a pair [x, y], got [1, 0, 2]",
+        ),
+    ],
+)
+def test_bad_values_name_the_field(change, message):
+    data = {"name": "Test", "difficulty": 2, "width_m": 12.0, "centerline": circle(50.0, 24)}
+    with pytest.raises(NeuroCarError) as error:
+        track_from_data({**data, **change}, "t")
+    assert str(error.value) == message
+
+
+def test_missing_file_names_the_file(tmp_path):
+    with pytest.raises(NeuroCarError, match=r"nowhere\.yaml: track file not found"):
+        load_track(tmp_path / "nowhere.yaml")
