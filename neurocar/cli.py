@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
@@ -17,6 +18,7 @@ from neurocar.errors import NeuroCarError
 
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
+EXIT_BROKEN_PIPE = 141  # what a shell reports for a command ended by SIGPIPE
 
 
 class ArgumentParser(argparse.ArgumentParser):
@@ -116,6 +118,29 @@ def build_parser() -> ArgumentParser:
     evolve.add_argument("--resume", metavar="DIR", help="continue the run in DIR")
     evolve.add_argument("--init", metavar="MODEL.pt", help="start from a trained model (kept as an elite)")
     evolve.set_defaults(handler=_handler("evolve"))
+    supervised = train_commands.add_parser(
+        "supervised", parents=[common], help="behaviour cloning: learn to predict recorded driving"
+    )
+    supervised.add_argument(
+        "--data", metavar="DIR", nargs="+", required=True, help="recording folders or session folders"
+    )
+    supervised.add_argument("--epochs", type=int, metavar="E", help="most epochs (default from config)")
+    supervised.add_argument("--seed", type=int, metavar="S", help="random seed (default 0)")
+    supervised.add_argument("--out", metavar="MODEL.pt", help="also write the trained model here")
+    supervised.add_argument("--init", metavar="MODEL.pt", help="fine-tune this model instead of fresh weights")
+    supervised.add_argument("--mirror", action="store_true", help="add left-right mirrored frames")
+    supervised.add_argument("--run-dir", metavar="DIR", help="run folder (default: a new one under runs/)")
+    supervised.set_defaults(handler=_handler("supervised"))
+
+    drive = commands.add_parser("drive", parents=[common], help="window: drive with the arrow keys, record it")
+    drive.add_argument("--track", metavar="FILE", help="track file or shipped track name")
+    drive.add_argument("--record", metavar="DIR", help="record the session into a new folder inside DIR")
+    driver = drive.add_mutually_exclusive_group()
+    driver.add_argument("--model", metavar="MODEL.pt", help="the model drives; steering keys take over")
+    driver.add_argument("--autopilot", action="store_true", help="the scripted driver drives (demonstrations)")
+    drive.add_argument("--driver", metavar="NAME", help="who is driving, saved in the recording (default: person)")
+    _add_window_options(drive)
+    drive.set_defaults(handler=_handler("drive"))
 
     evaluate = commands.add_parser("evaluate", parents=[common], help="drive a model on tracks and report")
     evaluate.add_argument("--model", metavar="MODEL.pt", required=True, help="model file")
@@ -144,3 +169,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("neurocar: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # The reader went away (`neurocar tracks --json | head`): stop quietly, and keep Python's final flush of
+        # stdout from failing again at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE

@@ -194,7 +194,7 @@ def _convert(value: Any, expected: Any, where: str) -> Any:
     raise TypeError(f"unsupported config type {expected!r}")  # a bug in this module, not bad input
 
 
-def _build_section(section: str, values: Any, file_name: str) -> Any:
+def _build_section(section: str, values: Any, file_name: str, overridden: dict[str, str]) -> Any:
     section_type = _SECTION_TYPES[section]
     if not isinstance(values, dict):
         raise NeuroCarError(f"{file_name}: section '{section}' must be a mapping of keys to values")
@@ -208,7 +208,10 @@ def _build_section(section: str, values: Any, file_name: str) -> Any:
     missing = [key for key in declared if key not in values]
     if missing:
         raise NeuroCarError(f"{file_name}: missing key '{section}.{missing[0]}'")
-    converted = {key: _convert(values[key], hints[key], f"{file_name}: {section}.{key}") for key in declared}
+    converted = {
+        key: _convert(values[key], hints[key], f"{_origin(f'{section}.{key}', file_name, overridden)}: {section}.{key}")
+        for key in declared
+    }
     return section_type(**converted)
 
 
@@ -230,6 +233,7 @@ def config_from_dict(data: Any, file_name: str, overrides: Iterable[str] = ()) -
     if not isinstance(data, dict):
         raise NeuroCarError(f"{file_name}: expected a mapping of sections (track, physics, ...) at the top level")
     merged = {section: dict(values) if isinstance(values, dict) else values for section, values in data.items()}
+    overridden: dict[str, str] = {}  # section.key -> the --set that chose its value, to blame the right place
     for override in overrides:
         section, key, value = parse_override(override)
         if section not in _SECTION_TYPES:
@@ -242,20 +246,29 @@ def config_from_dict(data: Any, file_name: str, overrides: Iterable[str] = ()) -
         if key not in {field.name for field in dataclasses.fields(_SECTION_TYPES[section])}:
             raise NeuroCarError(f"--set {override}: unknown key '{section}.{key}'")
         target[key] = value
+        overridden[f"{section}.{key}"] = override
     for section in merged:
         if section not in _SECTION_TYPES:
             raise NeuroCarError(f"{file_name}: unknown section '{section}' (sections: {', '.join(_SECTION_TYPES)})")
     for section in _SECTION_TYPES:
         if section not in merged:
             raise NeuroCarError(f"{file_name}: missing section '{section}'")
-    sections = {section: _build_section(section, merged[section], file_name) for section in _SECTION_TYPES}
+    sections = {section: _build_section(section, merged[section], file_name, overridden) for section in _SECTION_TYPES}
     config = Config(**sections, source=file_name)
-    validate_config(config)
+    validate_config(config, overridden)
     return config
 
 
-def validate_config(config: Config) -> None:
-    """Reject values that parse but make no sense (a negative speed, an empty sensor list, ...)."""
+def _origin(key: str, file_name: str, overridden: dict[str, str]) -> str:
+    """Where a key's value came from: its `--set` option if it was overridden, else the file."""
+    return f"--set {overridden[key]}" if key in overridden else file_name
+
+
+def validate_config(config: Config, overridden: dict[str, str] | None = None) -> None:
+    """Reject values that parse but make no sense (a negative speed, an empty sensor list, ...).
+
+    `overridden` maps `section.key` to the `--set` option that chose it, so the error names that option.
+    """
     name = config.source
     checks: list[tuple[bool, str]] = [
         (config.physics.dt_s > 0, "physics.dt_s must be greater than 0"),
@@ -300,7 +313,8 @@ def validate_config(config: Config) -> None:
     ]
     for passed, message in checks:
         if not passed:
-            raise NeuroCarError(f"{name}: {message}")
+            blamed = [key for key in overridden or {} if key in message]
+            raise NeuroCarError(f"{_origin(blamed[0], name, overridden) if blamed else name}: {message}")
 
 
 def load_config(path: str | Path | None = None, overrides: Iterable[str] = ()) -> Config:

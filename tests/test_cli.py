@@ -83,7 +83,8 @@ def command_paths(parser: argparse.ArgumentParser, prefix: tuple[str, ...] = ())
 
 
 COMMANDS = list(command_paths(build_parser()))
-TOP_COMMANDS = sorted({path[0] for path in COMMANDS})
+TOP_COMMANDS_IN_ORDER = [path[0] for path in COMMANDS if len(path) == 1]
+TOP_COMMANDS = sorted(TOP_COMMANDS_IN_ORDER)
 
 
 def test_the_commands_of_the_issues_exist():
@@ -187,10 +188,10 @@ def test_broken_config_through_every_command(name, run_cli, model):
             "--set weather.rain=1: unknown section 'weather' (sections: track, physics, sensors, episode, fitness, "
             "policy, evolution, supervised, window)",
         ),
-        (["--set", "physics.dt_s=-0.05"], "configs/default.yaml: physics.dt_s must be greater than 0"),
+        (["--set", "physics.dt_s=-0.05"], "--set physics.dt_s=-0.05: physics.dt_s must be greater than 0"),
         (
             ["--set", "evolution.population=many"],
-            "configs/default.yaml: evolution.population: expected a whole number, got 'many'",
+            "--set evolution.population=many: evolution.population: expected a whole number, got 'many'",
         ),
         (["--config", "nowhere.yaml"], "nowhere.yaml: config file not found"),
     ],
@@ -213,7 +214,9 @@ def test_bad_settings(arguments, message, run_cli):
         (["train", "evolve", "--bogus"], "unrecognized arguments: --bogus (see 'neurocar --help')"),
         (
             ["bogus"],
-            "argument COMMAND: invalid choice: 'bogus' (choose from 'sim', 'watch', 'tracks', 'bench', 'train', 'evaluate') (see 'neurocar --help')",
+            "argument COMMAND: invalid choice: 'bogus' (choose from "
+            + ", ".join(f"'{name}'" for name in TOP_COMMANDS_IN_ORDER)
+            + ") (see 'neurocar --help')",
         ),
         (["evaluate"], "the following arguments are required: --model (see 'neurocar evaluate --help')"),
         (["evaluate", "--model", "missing.pt"], "missing.pt: model file not found"),
@@ -227,8 +230,15 @@ def test_bad_command_line_input(arguments, message, run_cli):
     assert_one_line_error(run_cli(*arguments), message)
 
 
-def test_evaluate_rejects_a_bad_lap_count(run_cli, model):
+def test_bad_input_next_to_a_valid_model(run_cli, model):
     assert_one_line_error(run_cli("evaluate", "--model", model, "--laps", "0"), "--laps 0: must be at least 1")
+    assert_one_line_error(
+        run_cli("evaluate", "--model", model, "--track", "nowhere"),
+        "nowhere: track file not found (see `neurocar tracks` for the shipped ones)",
+    )
+    assert_one_line_error(
+        run_cli("train", "evolve", "--run-dir", "model.pt"), "--run-dir model.pt: is a file, not a folder"
+    )
 
 
 def damaged_models(folder: Path, config) -> dict[str, tuple[Path, str]]:
@@ -320,3 +330,51 @@ def test_bench_json(run_cli):
     assert all(value > 0 for value in report["car_steps_per_s"].values())
     assert report["peak_memory_mib"] > 0
     assert report["generation"]["car_steps"] > 0
+
+
+def test_a_closed_pipe_ends_quietly():
+    # `neurocar tracks --json | head -1`: the reader is gone before anything is written.
+    console_script = str(Path(sys.executable).parent / "neurocar")
+    process = subprocess.Popen(
+        [console_script, "tracks", "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=PROJECT_ROOT
+    )
+    process.stdout.close()
+    errors = process.stderr.read().decode()
+    process.stderr.close()
+    assert process.wait(timeout=60) == 141
+    assert errors == ""
+
+
+def test_model_with_other_sensors_under_a_chosen_config(run_cli, tmp_path, config):
+    trained = config.replace("sensors", angles_deg=(-90.0, -45.0, 0.0, 45.0, 90.0)).replace("policy", hidden_sizes=(4,))
+    save_model(tmp_path / "five.pt", build_network(5, (4,), "sigmoid"), trained, {})
+    result = run_cli("evaluate", "--model", "five.pt", "--config", PROJECT_ROOT / "configs" / "default.yaml")
+    assert_one_line_error(
+        result,
+        "five.pt: does not match the requested settings: sensors.angles_deg is [-45, 0, 45], the model needs "
+        "[-90, -45, 0, 45, 90]; policy.hidden_sizes is [6], the model has [4] (drop those settings to run the model "
+        "with its own)",
+    )
+    assert run_cli("evaluate", "--model", "five.pt", "--track", "oval").code == 0
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"\x00garbage" * 10, "checkpoint is damaged and cannot be read"),
+        (None, "not a NeuroCar evolution checkpoint"),
+    ],
+    ids=["random bytes", "torch file"],
+)
+def test_damaged_checkpoint(content, message, run_cli, tmp_path):
+    folder = tmp_path / "run"
+    folder.mkdir()
+    checkpoint = folder / "checkpoint.pt"
+    if content is None:
+        torch.save({"format": "something else"}, checkpoint)
+    else:
+        checkpoint.write_bytes(content)
+    before = checkpoint.read_bytes()
+    result = run_cli("train", "evolve", "--resume", "run", "--generations", "5")
+    assert_one_line_error(result, f"run/checkpoint.pt: {message}")
+    assert checkpoint.read_bytes() == before and [entry.name for entry in folder.iterdir()] == ["checkpoint.pt"]

@@ -77,7 +77,17 @@ def test_parse_override():
 def test_bad_override_values(override, message):
     with pytest.raises(NeuroCarError) as error:
         load_config(overrides=[override])
-    assert str(error.value) == f"configs/default.yaml: {message}"
+    # The error blames the --set option that chose the value, not the file.
+    assert str(error.value) == f"--set {override}: {message}"
+
+
+def test_bad_value_in_the_file_blames_the_file(tmp_path):
+    text = DEFAULT_CONFIG.read_text(encoding="utf-8").replace("population: 60", "population: 1")
+    path = tmp_path / "small.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(NeuroCarError) as error:
+        load_config(path, overrides=["physics.dt_s=0.1"])
+    assert str(error.value) == f"{path}: evolution.population must be at least 2"
 
 
 def test_top_level_must_be_sections(tmp_path):

@@ -84,6 +84,19 @@ def test_resume_is_exact(tmp_path, run_cli, straight_run):
     assert "resuming after generation 3" in resumed.out
     assert (folder / "log.csv").read_bytes() == (straight_run / "log.csv").read_bytes()
     assert_same_model(folder / "best.pt", straight_run / "best.pt")
+    # Nothing left to do, or settings that would change the run: one-line errors, the run untouched.
+    log = (folder / "log.csv").read_bytes()
+    done = run_cli("train", "evolve", "--resume", folder, "--generations", "6")
+    assert done.code == 2 and done.err == (
+        f"neurocar: error: --resume {folder}: the run already has 6 generations; ask for more with --generations N"
+        " (N > 6)\n"
+    )
+    changed = run_cli("train", "evolve", "--resume", folder, "--generations", "8", "--seed", "0")
+    assert changed.code == 2 and changed.err == (
+        "neurocar: error: --resume continues a run with its own settings; drop --seed (only --generations, "
+        "--target-laps and --out can change)\n"
+    )
+    assert (folder / "log.csv").read_bytes() == log
     evolution, _ = load_checkpoint(folder)
     reference, _ = load_checkpoint(straight_run)
     assert evolution.generation == reference.generation == 6

@@ -40,6 +40,27 @@ def test_dense_polyline_keeps_its_shape():
     assert track.min_radius_m == pytest.approx(50.0, rel=0.01)
 
 
+def test_dense_stadium_keeps_its_shape():
+    # Straights and half circles sampled every half metre: the loaded centre line passes through every point.
+    straight = np.arange(0.0, 100.0, 0.5)
+    bend = np.linspace(0.0, math.pi, 252)[1:-1]
+    points = np.concatenate(
+        [
+            np.stack([straight, np.zeros_like(straight)], axis=1),
+            np.stack([100 + 40 * np.sin(bend), 40 - 40 * np.cos(bend)], axis=1),
+            np.stack([100 - straight, np.full_like(straight, 80.0)], axis=1),
+            np.stack([-40 * np.sin(bend), 40 + 40 * np.cos(bend)], axis=1),
+        ]
+    )
+    track = make(points.tolist())
+    edge = np.roll(track.centerline, -1, axis=0) - track.centerline
+    offset = points[:, None, :] - track.centerline[None]
+    along = np.clip(np.einsum("pki,ki->pk", offset, edge) / np.einsum("ki,ki->k", edge, edge), 0.0, 1.0)
+    gap = np.hypot(*(offset - along[..., None] * edge[None]).transpose(2, 0, 1)).min(axis=1)
+    assert gap.max() < 0.01
+    assert track.length_m == pytest.approx(200.0 + 2 * math.pi * 40.0, rel=1e-3)
+
+
 def test_walls_are_half_a_width_either_side():
     track = make(circle(50.0, 64), width=10.0)
     assert np.hypot(*track.left_wall.T) == pytest.approx(np.full(len(track.left_wall), 45.0), abs=0.05)

@@ -218,3 +218,16 @@ def test_fitness_is_the_weighted_sum_of_named_terms():
     assert set(terms) == set(FITNESS_TERMS) == {"progress", "lap", "crash", "time"}
     weights = FitnessConfig(progress=1.0, lap=100.0, crash=-25.0, time=-0.5)
     assert total_fitness(terms, weights).tolist() == [120.0 + 100.0 - 15.0, 50.0 - 25.0 - 2.0]
+
+
+def test_crossing_the_line_back_and_forth_counts_one_lap(oval, config):
+    world = make_world(oval, config)
+    world.reset(0)
+    world.place(np.array([0]), np.array([oval.length_m - 1.0]))
+    for heading_change, steps in ((0.0, 4), (math.pi, 8), (math.pi, 8)):
+        world.state.headings[0] += heading_change
+        for _ in range(steps):
+            world.step(np.array([STRAIGHT]))
+    step = config.physics.cruise_speed_mps * config.physics.dt_s
+    assert world.state.progress_m[0] == pytest.approx(oval.length_m - 1.0 + 4 * step, abs=1e-6)
+    assert int(world.state.laps[0]) == 1 and len(world.state.lap_events) == 1

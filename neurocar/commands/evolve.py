@@ -40,7 +40,7 @@ def prepare(arguments: argparse.Namespace) -> tuple[Neuroevolution, list[str], P
                 ("--run-dir", arguments.run_dir),
                 ("--init", getattr(arguments, "init", None)),
             )
-            if value
+            if value is not None  # `--seed 0` is a choice too
         ]
         if conflicting:
             raise NeuroCarError(

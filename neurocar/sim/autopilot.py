@@ -24,7 +24,7 @@ from neurocar.config import PhysicsConfig
 from neurocar.sim.car import STRAIGHT, advance
 from neurocar.sim.track import Track
 
-DEFAULT_LOOKAHEAD_M = 9.0
+DEFAULT_LOOKAHEAD_M = 5.0
 DEFAULT_DEADBAND_RAD = math.radians(2.0)
 
 

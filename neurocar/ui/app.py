@@ -155,6 +155,10 @@ class WindowApp:
     def on_key(self, key: int) -> None:
         """A key the common handler does not know (R, N, S, ...)."""
 
+    def sprite_colours(self) -> list[tuple[tuple[int, int, int], int]]:
+        """The (colour, alpha) pairs the cars are drawn in, rotated once when the layout changes."""
+        return [(theme.CAR, 255), (theme.LEADER, 255), (theme.SELECTED, 255), (theme.CRASHED, theme.CRASHED_ALPHA)]
+
     def focus_car(self, world: World) -> int:
         """The car whose rays and network are shown: the selected one, else the leading one."""
         if self.selected is not None and self.selected < world.population:
@@ -202,6 +206,8 @@ class WindowApp:
         self.camera = Camera.fit(walls, (viewport.left, viewport.top, viewport.width, viewport.height))
         self.track_surface = render_track(self.track, self.camera, (width, height))
         self.sprites = CarSprites(self.config.physics.car_length_m, self.config.physics.car_width_m, self.camera.scale)
+        for colour, alpha in self.sprite_colours():
+            self.sprites.rotations(colour, alpha)  # rotate now rather than during the first generation
         self._full_update = True
 
     # --- speed and poses ---------------------------------------------------------------------------------------

@@ -134,6 +134,10 @@ class WatchApp(WindowApp):
             self.finished |= newly_finished
         self.record_pose(world)
 
+    def sprite_colours(self) -> list[tuple[tuple[int, int, int], int]]:
+        """Each model's colour, bright and dimmed."""
+        return [(driver.colour, alpha) for driver in self.drivers for alpha in (255, theme.CRASHED_ALPHA)]
+
     def on_key(self, key: int) -> None:
         """R restarts the race."""
         if key == pygame.K_r:
