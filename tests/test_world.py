@@ -114,36 +114,35 @@ def wide_stadium() -> object:
 
 def test_driving_in_circles_earns_nothing(config):
     track = wide_stadium()
-    world = make_world(track, config)
+    # Turning faster than usual, so the circle from the centre line stays on the road.
+    physics = config.replace("physics", turn_rate_deg_per_s=225.0).physics
+    world = make_world(track, config, physics=physics)
     world.reset(0)
-    radius = config.physics.min_turn_radius_m
+    radius = physics.min_turn_radius_m
     world.place(np.array([0]), np.array([20.0]))
-    world.state.positions[0, 1] -= radius  # to the right of the centre line: the left-hand circle stays on the road
     while world.state.driving[0]:
         world.step(np.array([STEER_LEFT]))
     state = world.state
     assert state.stalled[0] and not state.crashed[0]
     # The best it ever got is a quarter circle ahead; it stalls stall_seconds after that.
     assert state.best_progress_m[0] == pytest.approx(20.0 + radius, abs=0.2)
-    quarter_circle_s = (math.pi / 2) / math.radians(config.physics.turn_rate_deg_per_s)
+    quarter_circle_s = (math.pi / 2) / physics.turn_rate_rad_per_s
     assert world.time_s == pytest.approx(quarter_circle_s + config.episode.stall_seconds, abs=0.11)
     assert abs(state.progress_m[0] - 20.0) <= radius and int(state.laps[0]) == 0
 
 
-@pytest.mark.parametrize("speed_factor", [20, 100])
+@pytest.mark.parametrize("speed_factor", [1, 5, 20, 100])
 def test_fast_cars_never_pass_through_walls(classic, config, speed_factor):
     physics = config.replace("physics", cruise_speed_mps=config.physics.cruise_speed_mps * speed_factor).physics
     count = 300
     world = make_world(classic, config, population=count, physics=physics)
     world.reset(0)
     rng = np.random.default_rng(speed_factor)
+    # Positions are only ever set by the world itself (it caches each car's grid cell), headings may be turned.
     world.place(np.arange(count), rng.random(count) * classic.length_m)
-    normals = np.stack([-np.sin(world.state.headings), np.cos(world.state.headings)], axis=1)
-    usable = classic.width_m / 2 - physics.collision_radius_m - 0.05
-    world.state.positions += rng.uniform(-usable, usable, count)[:, None] * normals
     world.state.headings[:] = rng.uniform(-math.pi, math.pi, count)  # aimed at the walls from every angle
     centre_starts, centre_ends = classic.centerline, np.roll(classic.centerline, -1, axis=0)
-    for _ in range(200):
+    for _ in range(300):
         world.step(rng.integers(0, 3, count))
         positions = world.state.positions
         # Never inside a wall, never on the far side of one: still on the road, the disc clear of every wall.
@@ -152,7 +151,8 @@ def test_fast_cars_never_pass_through_walls(classic, config, speed_factor):
         assert np.all(point_to_polyline(positions, centre_starts, centre_ends) < classic.width_m / 2)
         if world.done:
             break
-    assert world.state.crashed.all()
+    # Driving at random, nearly every car ends against a wall (a few may stall first at cruise speed).
+    assert world.done and world.state.crashed.sum() >= 0.95 * count
 
 
 def test_head_on_crash_stops_at_the_contact_point(oval, config):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import math
 import sys
-import time
 from typing import TextIO
 
 import torch
@@ -62,7 +61,7 @@ class EpochReporter:
 def _format_matrix(matrix) -> list[str]:
     width = max(8, *(len(str(value)) for value in matrix.ravel()))
     lines = ["recorded \\ predicted " + "".join(f"{name:>{width + 2}}" for name in ACTION_NAMES)]
-    for name, row in zip(ACTION_NAMES, matrix):
+    for name, row in zip(ACTION_NAMES, matrix, strict=True):
         lines.append(f"{name:<21}" + "".join(f"{int(value):>{width + 2}}" for value in row))
     return lines
 
@@ -70,6 +69,8 @@ def _format_matrix(matrix) -> list[str]:
 def run(arguments: argparse.Namespace) -> int:
     """Train a policy on recorded sessions and save it."""
     require_at_least("--epochs", arguments.epochs, 1)
+    # The network is tiny: one thread is faster than several that spend their time synchronising.
+    torch.set_num_threads(1)
     if arguments.out is not None:
         check_writable(arguments.out)
     config = config_from_args(arguments)
@@ -98,9 +99,8 @@ def run(arguments: argparse.Namespace) -> int:
         flush=True,
     )
     reporter = EpochReporter(CsvLog(folder / LOG_FILE, LOG_COLUMNS), epochs)
-    started = time.perf_counter()
     outcome = train_supervised(network, data, config.supervised, epochs, generator, reporter)
-    seconds = time.perf_counter() - started
+    seconds = outcome.seconds
     reporter.close()
     if not outcome.history:
         print("interrupted before the first epoch finished; nothing saved", flush=True)
@@ -134,22 +134,14 @@ def run(arguments: argparse.Namespace) -> int:
         folder / LOSS_CHART_FILE,
         {
             "train": [result.train_loss for result in outcome.history],
-            **(
-                {"validation": [result.validation_loss for result in outcome.history]}
-                if len(data.validation)
-                else {}
-            ),
+            **({"validation": [result.validation_loss for result in outcome.history]} if len(data.validation) else {}),
         },
         title="Cross-entropy loss per epoch",
         x_label="epoch",
         y_label="loss",
         x_values=[result.epoch for result in outcome.history],
     )
-    ending = (
-        "interrupted"
-        if outcome.interrupted
-        else ("stopped early" if outcome.stopped_early else f"finished {len(outcome.history)} epochs")
-    )
+    ending = "interrupted" if outcome.interrupted else ("stopped early" if outcome.stopped_early else "finished")
     validation = (
         f", validation loss {best.validation_loss:.3f} accuracy {best.validation_accuracy:.1%}"
         if not math.isnan(best.validation_loss)
@@ -160,7 +152,8 @@ def run(arguments: argparse.Namespace) -> int:
         f"train loss {best.train_loss:.3f} accuracy {best.train_accuracy:.1%}{validation}"
     )
     histogram = action_histogram(data.train.actions)
-    print("training actions: " + ", ".join(f"{name} {count}" for name, count in zip(ACTION_NAMES, histogram)))
+    counts = ", ".join(f"{name} {count}" for name, count in zip(ACTION_NAMES, histogram, strict=True))
+    print(f"training actions: {counts}")
     shown = data.validation if len(data.validation) else data.train
     print(f"confusion matrix ({'validation' if len(data.validation) else 'training'} frames):")
     for line in _format_matrix(confusion_matrix(network, shown)):
@@ -168,4 +161,3 @@ def run(arguments: argparse.Namespace) -> int:
     print(f"run folder {display_path(folder)}; model {display_path(folder / BEST_MODEL_FILE)}", end="")
     print(f" and {arguments.out}" if arguments.out else "")
     return EXIT_INTERRUPTED if outcome.interrupted else 0
-

@@ -6,8 +6,9 @@ overwritten or appended to) holding two plain-text files:
 | file       | content                                                                                    |
 |------------|--------------------------------------------------------------------------------------------|
 | meta.yaml  | format ("neurocar-recording"), version (1), neurocar_version, date (ISO 8601), driver      |
-|            | (person, model or autopilot: who started the session), track (name, path, text: the track |
-|            | YAML as driven), sensors (angles_deg, range_m), dt_s, config (the whole config)            |
+|            | (person, model or autopilot: who started the session), driver_name (--driver, or null),   |
+|            | track (name, path, text: the track YAML as driven), sensors (angles_deg, range_m), dt_s,  |
+|            | config (the whole config)                                                                  |
 | frames.csv | one row per simulation step that was driven, with the header below                         |
 
 | frames.csv column      | meaning                                                                    |
@@ -67,7 +68,9 @@ def frame_columns(sensor_count: int) -> list[str]:
 class SessionWriter:
     """Records one driving session into a new folder; `write` one frame per step, `close` at the end."""
 
-    def __init__(self, directory: str | Path, track: Track, config: Config, driver: str) -> None:
+    def __init__(
+        self, directory: str | Path, track: Track, config: Config, driver: str, driver_name: str | None = None
+    ) -> None:
         self.folder = create_session_folder(Path(directory))
         self.sensor_count = len(config.sensors.angles_deg)
         self.dt_s = config.physics.dt_s
@@ -77,6 +80,7 @@ class SessionWriter:
             "neurocar_version": __version__,
             "date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
             "driver": driver,
+            "driver_name": driver_name,
             "track": {"name": track.name, "path": track.path, "text": track.source_text},
             "sensors": {"angles_deg": list(config.sensors.angles_deg), "range_m": config.sensors.range_m},
             "dt_s": config.physics.dt_s,
@@ -124,7 +128,7 @@ class SessionWriter:
 
     def remove_last(self, seconds: float) -> int:
         """Drop the frames of the last `seconds` of driving (seconds / dt frames); returns how many were removed."""
-        count = min(len(self.rows), int(round(seconds / self.dt_s)))
+        count = min(len(self.rows), round(seconds / self.dt_s))
         if count == 0 or self._stream is None:
             return 0
         del self.rows[len(self.rows) - count :]
@@ -246,7 +250,7 @@ def _parse_row(fields: list[str], columns: list[str], sensor_count: int) -> tupl
     if len(fields) != len(columns):
         raise ValueError(f"expected {len(columns)} columns, found {len(fields)}")
     numbers: list[float] = []
-    for column, text in zip(columns[:-1], fields[:-1]):
+    for column, text in zip(columns[:-1], fields[:-1], strict=True):
         try:
             value = float(text)
         except ValueError:
@@ -370,7 +374,7 @@ def check_sensors(session: Session, sensors: SensorConfig, policy: str) -> None:
     """Fail, naming the session, if it was recorded with other sensors than `policy` uses."""
     same_angles = len(session.sensors.angles_deg) == len(sensors.angles_deg) and all(
         math.isclose(recorded, wanted, abs_tol=1e-9)
-        for recorded, wanted in zip(session.sensors.angles_deg, sensors.angles_deg)
+        for recorded, wanted in zip(session.sensors.angles_deg, sensors.angles_deg, strict=True)
     )
     if not same_angles or not math.isclose(session.sensors.range_m, sensors.range_m, abs_tol=1e-9):
         recorded = f"angles_deg {_angles(session.sensors.angles_deg)}, range_m {session.sensors.range_m:g}"

@@ -1,0 +1,58 @@
+"""`neurocar drive`: drive one car in the window (arrow keys, a model, or the autopilot), optionally recorded.
+
+Everything the user gave is checked first (config, track, model, the recording folder, numbers, the screenshot
+path), so bad input ends with the one-line error before the window opens; only then is pygame imported.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+from neurocar.commands.common import config_from_args, explicit_keys, load_tracks, require_at_least
+from neurocar.errors import NeuroCarError
+from neurocar.learn.model_file import check_writable, config_for_model, load_model
+from neurocar.learn.recording import SessionWriter
+
+
+def run(arguments: argparse.Namespace) -> int:
+    """Drive (and record) until Esc; prints a summary."""
+    require_at_least("--frames", arguments.frames, 1)
+    if arguments.screenshot is not None:
+        if Path(arguments.screenshot).suffix.lower() != ".png":
+            raise NeuroCarError(f"--screenshot {arguments.screenshot}: give a file name ending in .png")
+        check_writable(arguments.screenshot)
+    if arguments.driver is not None and (arguments.autopilot or arguments.model):
+        raise NeuroCarError("--driver names the person driving; drop it with --autopilot or --model")
+    if arguments.driver is not None and not arguments.driver.strip():
+        raise NeuroCarError("--driver: give a name (or leave the option out)")
+    config = config_from_args(arguments)
+    model = None
+    if arguments.model is not None:
+        model = load_model(arguments.model)
+        config = config_for_model(model, config, explicit_keys(arguments))
+    track = load_tracks([arguments.track] if arguments.track else None, config)[0]
+    writer = None
+    if arguments.record is not None:
+        driver = "autopilot" if arguments.autopilot else ("model" if model is not None else "person")
+        writer = SessionWriter(arguments.record, track, config, driver, arguments.driver)
+
+    os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
+    try:
+        from neurocar.ui.drive_app import DriveApp
+
+        app = DriveApp(
+            config,
+            track,
+            writer=writer,
+            model=model,
+            autopilot=arguments.autopilot,
+            max_frames=arguments.frames,
+            screenshot=arguments.screenshot,
+        )
+    except BaseException:
+        if writer is not None:
+            writer.close()
+        raise
+    return app.run()

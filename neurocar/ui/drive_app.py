@@ -1,0 +1,358 @@
+"""`neurocar drive`: one car driven with the arrow keys (or by a model, or the autopilot), optionally recorded.
+
+Each physics step, the driver holds steering keys; `keys_to_action` turns them into the action (left alone =
+straight). The person presses real keys; the autopilot holds virtual ones through the same path; with a model, the
+model drives until a steering key is pressed, and the person keeps control until `TAKEOVER_SECONDS` of simulated
+time pass without one. Every recorded frame says who chose its action. Physics runs at the fixed dt in real time
+(the window's step budget), drawing at the frame rate with the car interpolated between steps.
+
+Fast mode (`--autopilot --frames N`): no waiting for real time; each frame is exactly one physics step and the
+window is drawn only a few times per second, so demonstration data and tests are quick.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from pathlib import Path
+
+import numpy as np
+import pygame
+import torch
+
+from neurocar.config import Config
+from neurocar.learn.model_file import Model
+from neurocar.learn.policy import PopulationPolicy, network_vector
+from neurocar.learn.recording import SessionWriter
+from neurocar.paths import display_path
+from neurocar.sim.autopilot import Autopilot
+from neurocar.sim.car import ACTION_NAMES, STEER_LEFT, STEER_RIGHT, STRAIGHT
+from neurocar.sim.track import Track
+from neurocar.sim.world import World
+from neurocar.ui import theme
+from neurocar.ui.app import NETWORK_HEIGHT, WindowApp, WindowClosed, speed_label
+from neurocar.ui.network_view import NetworkSnapshot, layer_values
+from neurocar.ui.track_view import ray_colour
+
+TAKEOVER_SECONDS = 1.0  # with --model: the person keeps control this long after the last steering key
+REMOVE_SECONDS = 3.0  # Backspace removes this much of the latest driving from the recording
+STEERING_KEYS = {pygame.K_LEFT: STEER_LEFT, pygame.K_RIGHT: STEER_RIGHT}
+# A person drives for as long as they like: the world never stops the car for time or for circling.
+ENDLESS_S = 1e12
+
+
+def keys_to_action(left: bool, right: bool) -> int:
+    """The action for the steering keys held: one arrow steers that way, none or both go straight."""
+    if left and not right:
+        return STEER_LEFT
+    if right and not left:
+        return STEER_RIGHT
+    return STRAIGHT
+
+
+def action_to_keys(action: int) -> tuple[bool, bool]:
+    """The keys (left, right) a driver holds to choose an action (how the autopilot 'presses' keys)."""
+    return action == STEER_LEFT, action == STEER_RIGHT
+
+
+def last_checkpoint_progress(track: Track, progress_m: float) -> float:
+    """Net progress [m] of the last checkpoint gate at or behind `progress_m` (the start, 0, if behind it)."""
+    if progress_m <= 0:
+        return 0.0
+    lap_start = math.floor(progress_m / track.length_m) * track.length_m
+    gates = lap_start + track.checkpoint_arcs_m
+    return float(gates[gates <= progress_m + 1e-9].max())
+
+
+class DriveApp(WindowApp):
+    """The drive window: one car, its rays and readings, the recording status."""
+
+    help_title = "NeuroCar - drive"
+
+    def __init__(
+        self,
+        config: Config,
+        track: Track,
+        *,
+        writer: SessionWriter | None = None,
+        model: Model | None = None,
+        autopilot: bool = False,
+        max_frames: int | None = None,
+        screenshot: str | Path | None = None,
+    ) -> None:
+        self.fast = autopilot and max_frames is not None
+        self.step_limit = max_frames if self.fast else None
+        self.writer = writer
+        self.model = model
+        self.autopilot = Autopilot(track, config.physics) if autopilot else None
+        super().__init__(config, track, max_frames=None if self.fast else max_frames, screenshot=screenshot)
+        self.policy: PopulationPolicy | None = None
+        if model is not None:
+            self.policy = PopulationPolicy(model.network)
+            self.policy.set_parameters(network_vector(model.network).reshape(1, -1))
+        episode = dataclasses.replace(config.episode, max_seconds=ENDLESS_S, stall_seconds=ENDLESS_S)
+        self.world = World(track, config.physics, config.sensors, episode, population=1)
+        self.world.reset()
+        self.held = {STEER_LEFT: False, STEER_RIGHT: False}
+        self.person_until_s = -math.inf
+        self.current_driver = self.default_driver
+        self.last_action = STRAIGHT
+        self.histogram = [0, 0, 0]
+        self.driven_steps = 0
+        self.removed_frames = 0
+        self.selected = 0
+        self.reset_poses(self.world)
+
+    @property
+    def default_driver(self) -> str:
+        """Who drives when no key is pressed: autopilot, model or person."""
+        return "autopilot" if self.autopilot else ("model" if self.model is not None else "person")
+
+    def help_keys(self) -> list[tuple[str, str]]:
+        """The drive keys, then the common ones."""
+        keys = [
+            ("Left / Right", "steer (no key: straight)" + ("; takes over from the model" if self.model else "")),
+            ("R", "back to the last checkpoint"),
+            ("Backspace", f"remove the last {REMOVE_SECONDS:g} s from the recording"),
+        ]
+        return keys + super().help_keys()
+
+    # --- the loop ----------------------------------------------------------------------------------------------
+
+    def run(self) -> int:
+        """Open the window and drive until Esc (or the frame limit); prints the summary; returns the exit code."""
+        self.open_window()
+        if self.fast:
+            self.max_speed = True
+        try:
+            while True:
+                self.step_frame()
+        except WindowClosed:
+            pass
+        finally:
+            self.close_window()
+            if self.writer is not None:
+                self.writer.close()
+            self.print_summary()
+        return 0
+
+    def step_frame(self) -> None:
+        """The physics steps this frame's budget allows (exactly one in fast mode), then one frame."""
+        if self.fast:
+            if not self.paused and self.world.state.driving[0]:
+                self.step()
+            assert self.step_limit is not None
+            finished = self.driven_steps >= self.step_limit or not self.world.state.driving[0]
+            if finished or self.max_speed_draw_due():
+                self.frame()
+            if finished:
+                self.close()
+            return
+        while self.budget >= 1 and self.world.state.driving[0] and not self.paused:
+            self.step()
+            self.budget -= 1
+        if not self.world.state.driving[0]:
+            self.budget = min(self.budget, 0.999)
+        self.frame()
+
+    def choose(self) -> tuple[int, str]:
+        """This step's action and who chose it."""
+        world = self.world
+        state = world.state
+        if self.autopilot is not None:
+            planned = int(self.autopilot.actions(state.positions, state.headings, state.progress_m)[0])
+            return keys_to_action(*action_to_keys(planned)), "autopilot"
+        pressing = self.held[STEER_LEFT] or self.held[STEER_RIGHT]
+        if self.policy is not None:
+            if pressing:
+                # Counted from the end of this step, the last one the key was held for.
+                self.person_until_s = world.time_s + self.config.physics.dt_s + TAKEOVER_SECONDS
+            if world.time_s >= self.person_until_s - 1e-9:
+                return int(self.policy.actions(world.observations)[0]), "model"
+        return keys_to_action(self.held[STEER_LEFT], self.held[STEER_RIGHT]), "person"
+
+    def step(self) -> None:
+        """One physics step with the chosen action, recorded if recording."""
+        world = self.world
+        state = world.state
+        observation = world.observations[0].copy()
+        pose = (float(state.positions[0, 0]), float(state.positions[0, 1]), float(state.headings[0]))
+        progress, lap = float(state.progress_m[0]), int(state.laps[0])
+        action, driver = self.choose()
+        world.step(np.array([action]))
+        self.record_pose(world)
+        self.last_action, self.current_driver = action, driver
+        self.driven_steps += 1
+        self.histogram[action] += 1
+        if self.writer is not None:
+            self.writer.write(world.steps, world.time_s, observation, action, pose, progress, lap, driver)
+
+    # --- keys --------------------------------------------------------------------------------------------------
+
+    def handle_events(self) -> None:
+        """Steering keys are held (down until up); every other event goes to the common handling."""
+        for event in pygame.event.get():
+            if event.type in (pygame.KEYDOWN, pygame.KEYUP) and event.key in STEERING_KEYS:
+                self.held[STEERING_KEYS[event.key]] = event.type == pygame.KEYDOWN
+            elif event.type == pygame.WINDOWFOCUSLOST:
+                # The key-up may never arrive while another window has the focus.
+                self.held = {STEER_LEFT: False, STEER_RIGHT: False}
+            elif event.type == pygame.QUIT:
+                self.close()
+            elif event.type == pygame.VIDEORESIZE:
+                self.screen = pygame.display.get_surface()
+                self.layout()
+            elif event.type == pygame.KEYDOWN:
+                self.handle_key(event.key)
+
+    def on_key(self, key: int) -> None:
+        """R: back to the last checkpoint; Backspace: remove the last seconds of the recording."""
+        if key == pygame.K_r:
+            progress = last_checkpoint_progress(self.track, float(self.world.state.progress_m[0]))
+            self.world.place(np.array([0]), np.array([progress]))
+            self.reset_poses(self.world)
+            self.budget = 0.0
+            where = "the start" if progress % self.track.length_m < 1e-6 else f"the checkpoint at {progress:.0f} m"
+            self.toasts.show(f"back to {where}")
+        elif key == pygame.K_BACKSPACE:
+            if self.writer is None:
+                self.toasts.show("not recording: nothing to remove")
+                return
+            removed = self.writer.remove_last(REMOVE_SECONDS)
+            self.removed_frames += removed
+            self.toasts.show(f"removed the last {removed} frames ({removed * self.config.physics.dt_s:.1f} s)")
+
+    # --- what the window shows ---------------------------------------------------------------------------------
+
+    def current_world(self) -> World:
+        """The one car's world."""
+        return self.world
+
+    def car_colours(self, world: World) -> list[tuple[np.ndarray, tuple[int, int, int], int]]:
+        """The car, dimmed when crashed."""
+        crashed = bool(world.state.crashed[0])
+        return [(np.array([0]), theme.CRASHED if crashed else theme.CAR, theme.CRASHED_ALPHA if crashed else 255)]
+
+    def status(self) -> tuple[str, tuple[int, int, int]]:
+        """What the car is doing."""
+        if self.world.state.crashed[0]:
+            return "crashed - press R", theme.BAD
+        if self.paused:
+            return "paused (Space)", theme.ACCENT
+        return "driving", theme.GOOD
+
+    def hud_rows(self) -> tuple[str, list[tuple[str, str]]]:
+        """Track, driver, laps, time, speed, FPS."""
+        state = self.world.state
+        times = self.world.lap_times(0)
+        return "Drive", [
+            ("Track", self.track.name),
+            ("Driver", self.current_driver),
+            ("Laps", f"{int(state.laps[0])}" + (f"  (last {times[-1]:.2f} s)" if times else "")),
+            ("Driven", f"{self.driven_steps * self.config.physics.dt_s:5.1f} s"),
+            ("Speed", "paused" if self.paused else ("fast" if self.fast else speed_label(self.multiplier))),
+            ("FPS", self.fps_label()),
+        ]
+
+    def network_snapshot(self, car: int) -> NetworkSnapshot | None:
+        """The model's live values (only when a model drives)."""
+        if self.model is None or self.policy is None:
+            return None
+        observation = self.world.observations[car : car + 1]
+        outputs = self.policy.activations(torch.from_numpy(np.ascontiguousarray(observation)))
+        values = layer_values(self.model.network, observation[0], [output[0].numpy() for output in outputs])
+        linear_layers = [module for module in self.model.network if isinstance(module, torch.nn.Linear)]
+        weights = [module.weight.detach().numpy() for module in linear_layers]
+        return NetworkSnapshot(values, weights, int(np.argmax(values[-1])))
+
+    def draw_panel(self, screen: pygame.Surface, world: World | None) -> list[pygame.Rect]:
+        """HUD, the recording box, the sensor readings and the action histogram (and the network with a model)."""
+        if self.panel_rect.width < 120:
+            return []
+        pygame.draw.rect(screen, theme.BACKGROUND, self.panel_rect)
+        pygame.draw.line(screen, theme.PANEL_EDGE, self.panel_rect.topleft, self.panel_rect.bottomleft)
+        inner = self.panel_rect.inflate(-2 * theme.MARGIN, -2 * theme.MARGIN)
+        title, rows = self.hud_rows()
+        hud_rect = pygame.Rect(inner.left, inner.top, inner.width, self.hud.height(len(rows)))
+        self.hud.draw(screen, hud_rect, title, rows, {"Driver": theme.ACCENT})
+        record_rect = pygame.Rect(inner.left, hud_rect.bottom + theme.MARGIN, inner.width, 70)
+        self.draw_recording(screen, record_rect)
+        sensor_rect = pygame.Rect(inner.left, record_rect.bottom + theme.MARGIN, inner.width, 0)
+        sensor_rect.height = 40 + 22 * len(self.config.sensors.angles_deg)
+        self.draw_sensors(screen, sensor_rect)
+        histogram_rect = pygame.Rect(inner.left, sensor_rect.bottom + theme.MARGIN, inner.width, 40 + 22 * 3)
+        self.draw_histogram(screen, histogram_rect)
+        dirty = [hud_rect, record_rect, sensor_rect, histogram_rect]
+        if self.model is not None:
+            network_rect = pygame.Rect(inner.left, histogram_rect.bottom + theme.MARGIN, inner.width, NETWORK_HEIGHT)
+            network_rect.height = min(NETWORK_HEIGHT, inner.bottom - network_rect.top)
+            if network_rect.height > 120:
+                self.network_view.draw(screen, network_rect, self.network_snapshot(0), "Network of the model")
+                dirty.append(network_rect)
+        return dirty
+
+    def draw_recording(self, surface: pygame.Surface, rect: pygame.Rect) -> None:
+        """REC (red dot, frame counter) or 'not recording'; the car's status below."""
+        pygame.draw.rect(surface, theme.PANEL, rect, border_radius=8)
+        x, y = rect.left + 12, rect.top + 10
+        if self.writer is None:
+            surface.blit(self.texts.render("not recording (use --record DIR)", 20, theme.TEXT_DIM), (x, y + 2))
+        else:
+            recording = bool(self.world.state.driving[0]) and not self.paused
+            colour = theme.BAD if recording else theme.TEXT_DIM
+            pygame.draw.circle(surface, colour, (x + 9, y + 11), 8)
+            label = "REC" if recording else "REC paused"
+            surface.blit(self.texts.render(label, 26, colour), (x + 24, y))
+            frames = self.texts.render(f"{self.writer.frame_count} frames", 22, theme.TEXT)
+            surface.blit(frames, (rect.right - 12 - frames.get_width(), y + 2))
+        status, colour = self.status()
+        surface.blit(self.texts.render(status, 20, colour), (x, y + 32))
+
+    def draw_sensors(self, surface: pygame.Surface, rect: pygame.Rect) -> None:
+        """One bar per ray: what the network sees (distance / range, 1 = nothing in range)."""
+        pygame.draw.rect(surface, theme.PANEL, rect, border_radius=8)
+        title = self.texts.render("Sensors (what the network sees)", 20, theme.TEXT)
+        surface.blit(title, (rect.left + 10, rect.top + 8))
+        readings = self.world.observations[0]
+        bar_left = rect.left + 70
+        bar_width = rect.width - 70 - 60
+        for index, (angle, reading) in enumerate(zip(self.config.sensors.angles_deg, readings.tolist(), strict=True)):
+            y = rect.top + 34 + 22 * index
+            surface.blit(self.texts.render(f"{angle:+.0f}°", 18, theme.TEXT_DIM), (rect.left + 12, y))
+            pygame.draw.rect(surface, theme.PANEL_EDGE, (bar_left, y + 2, bar_width, 12), border_radius=3)
+            filled = round(bar_width * min(1.0, max(0.0, reading)))
+            pygame.draw.rect(surface, ray_colour(reading), (bar_left, y + 2, filled, 12), border_radius=3)
+            value = self.texts.render(f"{reading:.2f}", 18, theme.TEXT)
+            surface.blit(value, (rect.right - 10 - value.get_width(), y))
+
+    def draw_histogram(self, surface: pygame.Surface, rect: pygame.Rect) -> None:
+        """How often each action was chosen so far, the current one highlighted."""
+        pygame.draw.rect(surface, theme.PANEL, rect, border_radius=8)
+        surface.blit(self.texts.render("Actions", 20, theme.TEXT), (rect.left + 10, rect.top + 8))
+        total = max(1, sum(self.histogram))
+        bar_left = rect.left + 84
+        bar_width = rect.width - 84 - 70
+        for action, (name, count) in enumerate(zip(ACTION_NAMES, self.histogram, strict=True)):
+            y = rect.top + 34 + 22 * action
+            current = action == self.last_action
+            surface.blit(self.texts.render(name, 18, theme.ACCENT if current else theme.TEXT_DIM), (rect.left + 12, y))
+            pygame.draw.rect(surface, theme.PANEL_EDGE, (bar_left, y + 2, bar_width, 12), border_radius=3)
+            filled = round(bar_width * count / total)
+            pygame.draw.rect(surface, theme.ACCENT if current else theme.POSITIVE, (bar_left, y + 2, filled, 12))
+            text = self.texts.render(str(count), 18, theme.TEXT)
+            surface.blit(text, (rect.right - 10 - text.get_width(), y))
+
+    # --- the end -----------------------------------------------------------------------------------------------
+
+    def print_summary(self) -> None:
+        """Frames, seconds, laps, actions and where the session was saved."""
+        seconds = self.driven_steps * self.config.physics.dt_s
+        actions = ", ".join(f"{name} {count}" for name, count in zip(ACTION_NAMES, self.histogram, strict=True))
+        print(f"drove {self.driven_steps} frames ({seconds:.1f} s), {int(self.world.state.laps[0])} laps; {actions}")
+        if self.writer is None:
+            print("not recorded (use --record DIR to keep the driving)")
+        elif self.writer.frame_count == 0:
+            print("nothing recorded; no session was kept")
+        else:
+            removed = f" ({self.removed_frames} removed with Backspace)" if self.removed_frames else ""
+            print(f"recorded {self.writer.frame_count} frames{removed} to {display_path(self.writer.folder)}")

@@ -1,0 +1,173 @@
+"""Recording sessions: the writer's folder and files, removing the last seconds, and the strict loader."""
+
+from __future__ import annotations
+
+import io
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+from neurocar.config import Config, SensorConfig
+from neurocar.errors import NeuroCarError
+from neurocar.learn.recording import (
+    FRAMES_FILE,
+    META_FILE,
+    SessionWriter,
+    check_sensors,
+    find_sessions,
+    frame_columns,
+    load_session,
+    load_sessions,
+)
+from neurocar.sim.track import Track
+
+RECORDINGS = Path(__file__).parent / "fixtures" / "recordings"
+
+
+def write_frames(writer: SessionWriter, count: int, start: int = 0) -> None:
+    """Write `count` made-up frames whose step numbers follow `start`."""
+    for index in range(start, start + count):
+        writer.write(
+            index + 1,
+            (index + 1) * 0.05,
+            [0.25, 1.0, index / 1000],
+            index % 3,
+            (float(index), 2.0, 0.5),
+            float(index) * 0.75,
+            0,
+            "person",
+        )
+
+
+def test_writer_makes_a_new_session_folder_with_meta_and_frames(tmp_path: Path, classic: Track, config: Config):
+    writer = SessionWriter(tmp_path / "recordings", classic, config, "person", "Ada")
+    second = SessionWriter(tmp_path / "recordings", classic, config, "autopilot")
+    assert writer.folder != second.folder
+    assert writer.folder.name.startswith("session-") and second.folder.name.startswith(writer.folder.name)
+    write_frames(writer, 5)
+    write_frames(second, 2)
+    writer.close()
+    second.close()
+    meta = yaml.safe_load((writer.folder / META_FILE).read_text(encoding="utf-8"))
+    assert meta["format"] == "neurocar-recording" and meta["version"] == 1
+    assert meta["driver"] == "person" and meta["driver_name"] == "Ada"
+    assert meta["track"]["name"] == "Classic" and meta["track"]["text"] == classic.source_text
+    assert meta["sensors"] == {"angles_deg": [-45.0, 0.0, 45.0], "range_m": 40.0}
+    assert meta["dt_s"] == 0.05 and meta["config"] == config.to_dict()
+    lines = (writer.folder / FRAMES_FILE).read_text(encoding="utf-8").splitlines()
+    assert lines[0].split(",") == frame_columns(3)
+    assert lines[1] == "1,0.050,0.250000,1.000000,0.000000,0,0.0000,2.0000,0.500000,0.0000,0,person"
+    session = load_session(writer.folder)
+    assert session.frame_count == 5 and session.track_name == "Classic"
+    assert session.actions.tolist() == [0, 1, 2, 0, 1]
+    assert session.observations[4].tolist() == pytest.approx([0.25, 1.0, 0.004])
+    assert session.drivers.tolist() == ["person"] * 5
+    assert session.poses[3].tolist() == pytest.approx([3.0, 2.0, 0.5])
+
+
+def test_every_frame_reaches_the_file_before_close(tmp_path: Path, classic: Track, config: Config) -> None:
+    writer = SessionWriter(tmp_path, classic, config, "person")
+    write_frames(writer, 3)
+    # Read by another handle while the writer is still open: what a kill -9 would leave behind.
+    assert len((writer.folder / FRAMES_FILE).read_text(encoding="utf-8").splitlines()) == 1 + 3
+    writer.close()
+
+
+def test_remove_last_rewrites_the_frames_without_the_last_seconds(tmp_path: Path, classic: Track, config: Config):
+    writer = SessionWriter(tmp_path, classic, config, "person")
+    write_frames(writer, 100)
+    assert writer.remove_last(3.0) == 60
+    write_frames(writer, 10, start=100)
+    assert writer.remove_last(3.0) == 50
+    assert writer.remove_last(3.0) == 0
+    write_frames(writer, 4, start=200)
+    writer.close()
+    session = load_session(writer.folder)
+    assert session.steps.tolist() == [201, 202, 203, 204]
+    assert not [name for name in os.listdir(writer.folder) if name.endswith(".tmp")]
+
+
+def test_a_session_without_frames_is_not_kept(tmp_path: Path, classic: Track, config: Config) -> None:
+    writer = SessionWriter(tmp_path, classic, config, "person")
+    writer.close()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_record_folder_that_is_a_file_is_refused(tmp_path: Path, classic: Track, config: Config) -> None:
+    target = tmp_path / "taken"
+    target.write_text("", encoding="utf-8")
+    with pytest.raises(NeuroCarError, match="is a file, not a folder"):
+        SessionWriter(target, classic, config, "person")
+
+
+def test_damaged_last_line_is_skipped_with_a_warning() -> None:
+    warnings = io.StringIO()
+    session = load_session(RECORDINGS / "damaged_last_line", warnings)
+    assert session.frame_count == 4
+    assert warnings.getvalue() == (
+        "neurocar: warning: tests/fixtures/recordings/damaged_last_line/frames.csv line 6: damaged last line "
+        "ignored (expected 12 columns, found 4)\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("folder", "message"),
+    [
+        (
+            "empty_session",
+            "tests/fixtures/recordings/empty_session: empty session (no frames in frames.csv); delete it or record "
+            "again",
+        ),
+        (
+            "meta_only",
+            "tests/fixtures/recordings/meta_only: has meta.yaml but no frames.csv; the session recorded nothing "
+            "(delete it)",
+        ),
+        (
+            "missing_column",
+            "tests/fixtures/recordings/missing_column/frames.csv line 1: missing column 'sensor_2' (a recording "
+            "with 3 sensors has the columns step,time_s,sensor_0,sensor_1,sensor_2,action,x_m,y_m,heading_rad,"
+            "progress_m,lap,driver)",
+        ),
+        (
+            "non_numeric",
+            "tests/fixtures/recordings/non_numeric/frames.csv line 3: column 'sensor_0' is not a number ('far')",
+        ),
+    ],
+)
+def test_broken_sessions_are_errors_naming_the_session(folder: str, message: str) -> None:
+    with pytest.raises(NeuroCarError) as error:
+        load_session(RECORDINGS / folder)
+    assert str(error.value) == message
+
+
+def test_meta_problems_name_the_field(tmp_path: Path) -> None:
+    session = tmp_path / "session-1"
+    session.mkdir()
+    meta = yaml.safe_load((RECORDINGS / "meta_only" / META_FILE).read_text(encoding="utf-8"))
+    meta["sensors"]["range_m"] = "far"
+    (session / META_FILE).write_text(yaml.safe_dump(meta), encoding="utf-8")
+    (session / FRAMES_FILE).write_text(",".join(frame_columns(3)) + "\n", encoding="utf-8")
+    with pytest.raises(NeuroCarError, match=r"session-1: meta.yaml: sensors.range_m: expected a positive number"):
+        load_session(session)
+
+
+def test_find_sessions_accepts_a_session_or_a_folder_of_sessions() -> None:
+    good = RECORDINGS / "good"
+    assert find_sessions([good]) == find_sessions([good / "session-20261126-190000"])
+    with pytest.raises(NeuroCarError, match="no recording sessions in this folder"):
+        find_sessions([RECORDINGS / "no_sessions"])
+    with pytest.raises(NeuroCarError, match="folder not found"):
+        find_sessions([RECORDINGS / "missing"])
+
+
+def test_sensor_layout_must_match_the_policy() -> None:
+    (session,) = load_sessions([RECORDINGS / "other_sensors"])
+    assert session.observations.shape == (1, 5)
+    check_sensors(session, SensorConfig((-60.0, -30.0, 0.0, 30.0, 60.0), 40.0), "the policy")
+    with pytest.raises(NeuroCarError, match=r"recorded with sensors angles_deg \[-60, -30, 0, 30, 60\]"):
+        check_sensors(session, SensorConfig((-45.0, 0.0, 45.0), 40.0), "the policy")
+    np.testing.assert_array_equal(session.actions, [1])
