@@ -147,3 +147,26 @@ def test_the_written_model_drives_its_lap_in_evaluate(tmp_path, run_cli, oval):
     assert track["laps_completed"] == 1 and track["crashed"] is False
     assert len(track["lap_times_s"]) == 1
     assert track["progress_m"] == pytest.approx(oval.length_m, abs=1e-3)
+
+
+class InterruptFirstGeneration(Reporter):
+    def on_step(self, evolution, world, actions):
+        if world.steps == 5:
+            raise KeyboardInterrupt
+
+
+def test_ctrl_c_in_the_first_generation_can_still_resume(tmp_path, run_cli, monkeypatch, straight_run):
+    standard = evolve_command.reporters_for
+    monkeypatch.setattr(evolve_command, "reporters_for", lambda *args: [*standard(*args), InterruptFirstGeneration()])
+    folder = tmp_path / "run"
+    result = run_cli("train", "evolve", *SHORT, "--generations", "6", "--run-dir", folder)
+    assert result.code == 130
+    assert (
+        f"interrupted: no generation finished yet, so there is no model, resume with: neurocar train evolve "
+        f"--resume {folder}" in result.out
+    )
+    assert not (folder / "best.pt").exists()
+    monkeypatch.setattr(evolve_command, "reporters_for", standard)
+    assert run_cli("train", "evolve", "--resume", folder, "--generations", "2").code == 0
+    straight_rows = (straight_run / "log.csv").read_text().splitlines()
+    assert (folder / "log.csv").read_text().splitlines() == straight_rows[:3]

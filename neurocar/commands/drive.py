@@ -7,6 +7,7 @@ path), so bad input ends with the one-line error before the window opens; only t
 from __future__ import annotations
 
 import argparse
+import math
 import os
 from pathlib import Path
 
@@ -27,6 +28,8 @@ def run(arguments: argparse.Namespace) -> int:
         raise NeuroCarError("--driver names the person driving; drop it with --autopilot or --model")
     if arguments.driver is not None and not arguments.driver.strip():
         raise NeuroCarError("--driver: give a name (or leave the option out)")
+    speed_text = getattr(arguments, "speed", None) or "1"
+    speed = math.inf if speed_text == "max" else float(speed_text)
     config = config_from_args(arguments)
     model = None
     if arguments.model is not None:
@@ -50,6 +53,7 @@ def run(arguments: argparse.Namespace) -> int:
             autopilot=arguments.autopilot,
             max_frames=arguments.frames,
             screenshot=arguments.screenshot,
+            speed=speed,
         )
     except BaseException:
         if writer is not None:

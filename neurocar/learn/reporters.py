@@ -117,6 +117,10 @@ class CheckpointReporter(Reporter):
             save_model(self.out, network, evolution.config, training)
         self.saved_best = evolution.best_fitness
 
+    def on_run_start(self, evolution: Neuroevolution) -> None:
+        """Checkpoint the starting state, so even a run stopped in its first generation can be resumed."""
+        save_checkpoint(self.folder, evolution, self.track_texts)
+
     def on_generation(self, evolution: Neuroevolution, result: GenerationResult) -> None:
         """Checkpoint, and save the best model if it improved."""
         save_checkpoint(self.folder, evolution, self.track_texts)
@@ -129,9 +133,13 @@ class CheckpointReporter(Reporter):
             self.save_best(evolution)
         where = display_path(self.folder)
         if outcome == "interrupted":
+            saved = (
+                f"best model saved to {display_path(self.folder / BEST_MODEL_FILE)}"
+                if evolution.best_vector is not None
+                else "no generation finished yet, so there is no model"
+            )
             print(
-                f"interrupted: best model saved to {display_path(self.folder / BEST_MODEL_FILE)}, "
-                f"resume with: neurocar train evolve --resume {where}",
+                f"interrupted: {saved}, resume with: neurocar train evolve --resume {where}",
                 file=self.output,
                 flush=True,
             )

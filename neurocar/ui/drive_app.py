@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import time
 from pathlib import Path
 
 import numpy as np
@@ -37,6 +38,7 @@ from neurocar.ui.track_view import ray_colour
 TAKEOVER_SECONDS = 1.0  # with --model: the person keeps control this long after the last steering key
 REMOVE_SECONDS = 3.0  # Backspace removes this much of the latest driving from the recording
 STEERING_KEYS = {pygame.K_LEFT: STEER_LEFT, pygame.K_RIGHT: STEER_RIGHT}
+MAX_SPEED_SLICE_SECONDS = 1.0 / 8  # at max speed, step this long between two frames
 # A person drives for as long as they like: the world never stops the car for time or for circling.
 ENDLESS_S = 1e12
 
@@ -79,13 +81,16 @@ class DriveApp(WindowApp):
         autopilot: bool = False,
         max_frames: int | None = None,
         screenshot: str | Path | None = None,
+        speed: float = 1.0,
     ) -> None:
         self.fast = autopilot and max_frames is not None
         self.step_limit = max_frames if self.fast else None
         self.writer = writer
         self.model = model
         self.autopilot = Autopilot(track, config.physics) if autopilot else None
-        super().__init__(config, track, max_frames=None if self.fast else max_frames, screenshot=screenshot)
+        super().__init__(
+            config, track, max_frames=None if self.fast else max_frames, screenshot=screenshot, speed=speed
+        )
         self.policy: PopulationPolicy | None = None
         if model is not None:
             self.policy = PopulationPolicy(model.network)
@@ -148,7 +153,12 @@ class DriveApp(WindowApp):
             if finished:
                 self.close()
             return
-        while self.budget >= 1 and self.world.state.driving[0] and not self.paused:
+        if self.max_speed:
+            # As fast as it goes, but the window still answers keys a few times a second.
+            deadline = time.perf_counter() + MAX_SPEED_SLICE_SECONDS
+            while self.world.state.driving[0] and not self.paused and time.perf_counter() < deadline:
+                self.step()
+        while self.budget >= 1 and self.world.state.driving[0] and not self.paused and not self.max_speed:
             self.step()
             self.budget -= 1
         if not self.world.state.driving[0]:
@@ -251,7 +261,7 @@ class DriveApp(WindowApp):
             ("Laps", f"{int(state.laps[0])}" + (f"  (last {times[-1]:.2f} s)" if times else "")),
             ("Driven", f"{self.driven_steps * self.config.physics.dt_s:5.1f} s"),
             ("Speed", "paused" if self.paused else ("fast" if self.fast else speed_label(self.multiplier))),
-            ("FPS", self.fps_label()),
+            ("FPS", "-" if self.fast else self.fps_label()),
         ]
 
     def network_snapshot(self, car: int) -> NetworkSnapshot | None:
