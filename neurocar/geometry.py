@@ -234,17 +234,14 @@ class SegmentGrid:
         np.minimum(bins, self.direction_bins - 1, out=bins)
         return np.where(cells >= 0, cells * self.direction_bins + bins, -1)
 
-    def cast(self, origins: np.ndarray, angles: np.ndarray, cells: np.ndarray | None = None) -> np.ndarray:
+    def cast(self, origins: np.ndarray, angles: np.ndarray) -> np.ndarray:
         """Distance from each ray (origin (M, 2), absolute angle (M,) [rad]) to the nearest segment, `inf` if
-        nothing is hit within `max_distance` (a hit beyond it may also be reported).
-
-        `cells` may pass the origins' `cells()` when the caller already has them.
-        """
+        nothing is hit within `max_distance` (a hit beyond it may also be reported)."""
         origins = np.asarray(origins, dtype=np.float64)
         angles = np.asarray(angles, dtype=np.float64)
         direction_x, direction_y = np.cos(angles), np.sin(angles)
         result = np.full(len(origins), np.inf)
-        keys = self.cell_keys(self.cells(origins) if cells is None else cells, angles)
+        keys = self.cell_keys(self.cells(origins), angles)
         covered = keys >= 0
         if not covered.all():
             outside = ~covered
@@ -289,12 +286,12 @@ class SegmentGrid:
         result[ray_index] = np.minimum.reduceat(distance, pair_start)
         return result
 
-    def candidates_near(self, points: np.ndarray, cells: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    def candidates_near(self, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(point index, segment index) pairs: every segment within reach of each point's cell, any direction.
 
-        Points outside the covered region are paired with every segment. `cells` may pass `cells(points)`.
+        Points outside the covered region are paired with every segment.
         """
-        keys = self.cells(points) if cells is None else cells
+        keys = self.cells(points)
         covered = keys >= 0
         # Bin 0 alone would miss segments in other directions; the union over bins of a cell is what we need,
         # so collision grids are built with a single direction bin.

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 
@@ -19,8 +18,6 @@ from neurocar.cli import main
 from neurocar.config import Config, load_config
 from neurocar.paths import TRACKS_DIR
 from neurocar.sim.track import Track, load_track
-
-FIXTURES = Path(__file__).parent / "fixtures"
 
 
 @dataclass

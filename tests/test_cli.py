@@ -312,6 +312,7 @@ def test_failed_runs_leave_existing_files_alone(run_cli, tmp_path, model):
     ("out", "message"),
     [
         ("model.pt/best.pt", "model.pt/best.pt: model.pt is not a folder"),
+        ("model.pt/new/best.pt", "model.pt/new/best.pt: model.pt is not a folder"),
         (".", ".: is a folder; give a file name such as model.pt"),
     ],
 )

@@ -203,6 +203,13 @@ def test_sensors_on_the_oval_straight(oval, config):
     assert np.all(distances[:, 1] > config.sensors.range_m)  # straight ahead: the straight is longer than the range
 
 
+def reference_gap(point, start, end) -> float:
+    """Distance from a point to a segment."""
+    edge = end - start
+    along = min(max(float((point - start) @ edge / (edge @ edge)), 0.0), 1.0)
+    return float(np.hypot(*(point - (start + along * edge))))
+
+
 def reference_time_of_impact(centre, motion, radius, start, end, samples: int = 20001) -> float:
     """First sampled fraction of the move at which the disc is within `radius` of the segment (brute force)."""
     fractions = np.linspace(0.0, 1.0, samples)
@@ -224,11 +231,13 @@ def test_swept_disc_matches_sampled_reference():
     found = swept_disc_time_of_impact(centres, motions, radius, starts, ends)
     for index in range(300):
         expected = reference_time_of_impact(centres[index], motions[index], radius, starts[index], ends[index])
-        if math.isinf(expected):
-            # A touch shorter than one sample may be missed by the reference, never the other way round.
-            assert found[index] == math.inf or found[index] <= 1.0
-        else:
+        if math.isfinite(expected):
             assert found[index] == pytest.approx(expected, abs=1e-4)
+        if math.isfinite(found[index]):
+            # At the reported fraction the disc touches: exactly `radius` away (or closer, if touching at the start).
+            contact = centres[index] + found[index] * motions[index]
+            gap = reference_gap(contact, starts[index], ends[index])
+            assert gap <= radius + 1e-9 and (found[index] == 0.0 or gap == pytest.approx(radius, abs=1e-9))
     assert np.isfinite(found).sum() > 30  # the random cases include many hits
 
 

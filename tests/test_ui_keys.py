@@ -110,7 +110,7 @@ def test_t_toggles_rays_between_the_leader_and_all_cars():
 def test_escape_quits_at_once():
     app = make_app(max_frames=50)
     drive(app, {3: [key(pygame.K_ESCAPE)]})
-    assert app.closed and app.frame_count == 3
+    assert app.closed and app.frame_count == 4
 
 
 def test_r_restarts_evolution_with_the_same_seed():

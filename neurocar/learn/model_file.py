@@ -105,11 +105,14 @@ def check_writable(path: str | Path) -> None:
     target = Path(path)
     if target.is_dir():
         raise NeuroCarError(f"{display_path(target)}: is a folder; give a file name such as {target / 'model.pt'}")
+    # Missing folders are created when saving, so what matters is the nearest one that exists.
     folder = target.parent if str(target.parent) else Path(".")
-    if folder.exists() and not os.access(folder, os.W_OK):
-        raise NeuroCarError(f"{display_path(target)}: cannot write in {display_path(folder)} (permission denied)")
-    if folder.exists() and not folder.is_dir():
+    while not folder.exists() and folder.parent != folder:
+        folder = folder.parent
+    if not folder.is_dir():
         raise NeuroCarError(f"{display_path(target)}: {display_path(folder)} is not a folder")
+    if not os.access(folder, os.W_OK):
+        raise NeuroCarError(f"{display_path(target)}: cannot write in {display_path(folder)} (permission denied)")
 
 
 def _contract_error(name: str, message: str) -> NeuroCarError:

@@ -31,32 +31,16 @@ def sensor_grid(track: Track, sensors: SensorConfig) -> SegmentGrid:
     )
 
 
-def ray_distances(
-    grid: SegmentGrid,
-    positions: np.ndarray,
-    headings: np.ndarray,
-    sensors: SensorConfig,
-    cells: np.ndarray | None = None,
-) -> np.ndarray:
-    """Distance [m] to the nearest wall along every sensor ray, (N, R); `inf` when nothing is hit.
-
-    `cells` may pass `grid.cells(positions)` when the caller already has them.
-    """
+def ray_distances(grid: SegmentGrid, positions: np.ndarray, headings: np.ndarray, sensors: SensorConfig) -> np.ndarray:
+    """Distance [m] to the nearest wall along every sensor ray, (N, R); `inf` when nothing is hit."""
     angles = np.asarray(sensors.angles_rad)
     ray_count = len(angles)
     origins = np.repeat(positions, ray_count, axis=0)
     ray_angles = (headings[:, None] + angles[None, :]).ravel()
-    ray_cells = None if cells is None else np.repeat(cells, ray_count)
-    return grid.cast(origins, ray_angles, ray_cells).reshape(len(positions), ray_count)
+    return grid.cast(origins, ray_angles).reshape(len(positions), ray_count)
 
 
-def observe(
-    grid: SegmentGrid,
-    positions: np.ndarray,
-    headings: np.ndarray,
-    sensors: SensorConfig,
-    cells: np.ndarray | None = None,
-) -> np.ndarray:
+def observe(grid: SegmentGrid, positions: np.ndarray, headings: np.ndarray, sensors: SensorConfig) -> np.ndarray:
     """Normalised sensor readings (N, R) in [0, 1]: distance / range, 1 when nothing is within range."""
-    distances = ray_distances(grid, positions, headings, sensors, cells)
+    distances = ray_distances(grid, positions, headings, sensors)
     return np.minimum(distances * (1.0 / sensors.range_m), 1.0)

@@ -85,7 +85,6 @@ class World:
         self.population = population
         self.grid = sensor_grid(track, sensors)
         max_move = physics.cruise_speed_mps * physics.dt_s
-        # Built over the same region and cells as the sensor grid, so one cell lookup per car serves both.
         self.collision_grid = SegmentGrid(
             track.wall_starts,
             track.wall_ends,
@@ -94,7 +93,6 @@ class World:
             track.width_m / 2 + SENSOR_REGION_SLACK_M,
             direction_bins=1,
         )
-        self._shared_cells = np.array_equal(self.grid.cell_lookup, self.collision_grid.cell_lookup)
         edges = np.roll(track.centerline, -1, axis=0) - track.centerline
         self._segment_x = np.ascontiguousarray(track.centerline[:, 0])
         self._segment_y = np.ascontiguousarray(track.centerline[:, 1])
@@ -108,7 +106,6 @@ class World:
         self.time_s = 0.0
         self.steps = 0
         self.state = self._initial_state()
-        self._cells = self.grid.cells(self.state.positions)
         self.observations = np.ones((population, len(sensors.angles_deg)))
 
     def _initial_state(self) -> CarState:
@@ -137,8 +134,7 @@ class World:
         self.time_s = 0.0
         self.steps = 0
         self.state = self._initial_state()
-        self._cells = self.grid.cells(self.state.positions)
-        self.observations = observe(self.grid, self.state.positions, self.state.headings, self.sensors, self._cells)
+        self.observations = observe(self.grid, self.state.positions, self.state.headings, self.sensors)
         return self.observations
 
     def place(self, cars: np.ndarray, progress_m: np.ndarray) -> None:
@@ -160,7 +156,6 @@ class World:
             np.searchsorted(self.track.arc_m, arc, side="right") - 1, 0, len(self.track.centerline) - 1
         )
         state.last_improvement_s[cars] = self.time_s
-        self._cells[cars] = self.grid.cells(state.positions[cars])
         self.observations[cars] = observe(self.grid, state.positions[cars], state.headings[cars], self.sensors)
 
     @property
@@ -182,8 +177,7 @@ class World:
         old_headings = state.headings[active]
         new_positions, new_headings = advance(old_positions, old_headings, actions, self.physics)
 
-        old_cells = self._cells[active] if self._shared_cells else None
-        impact = self._time_of_impact(old_positions, new_positions - old_positions, old_cells)
+        impact = self._time_of_impact(old_positions, new_positions - old_positions)
         hit = impact <= 1.0
         if hit.any():
             fraction = np.maximum(impact[hit] - _CONTACT_BACKOFF, 0.0)
@@ -208,15 +202,13 @@ class World:
             still[:] = False
         state.driving[active] = still
 
-        new_cells = self.grid.cells(new_positions)
-        self._cells[active] = new_cells
-        self.observations[active] = observe(self.grid, new_positions, new_headings, self.sensors, new_cells)
+        self.observations[active] = observe(self.grid, new_positions, new_headings, self.sensors)
         return self.observations
 
-    def _time_of_impact(self, positions: np.ndarray, motions: np.ndarray, cells: np.ndarray | None) -> np.ndarray:
+    def _time_of_impact(self, positions: np.ndarray, motions: np.ndarray) -> np.ndarray:
         """First fraction of each car's move at which it touches a wall, `inf` if it does not (swept disc)."""
         radius = self.physics.collision_radius_m
-        car, wall = self.collision_grid.candidates_near(positions, cells)
+        car, wall = self.collision_grid.candidates_near(positions)
         result = np.full(len(positions), np.inf)
         if len(car) == 0:
             return result

@@ -259,6 +259,7 @@ class WindowApp:
         """One window frame: events, drawing, flip, pacing; then the step budget grows by the elapsed time."""
         if self.before_frame is not None:
             self.before_frame(self)
+        self.frame_count += 1  # counted before the keys, which may abort the frame (R, N, Esc)
         self.handle_events()
         dirty = self.draw()
         if self._full_update or self.show_help:
@@ -281,7 +282,6 @@ class WindowApp:
             self.budget = math.inf
         else:
             self.budget = min(self.budget, 1.0) + elapsed * self.multiplier / self.config.physics.dt_s
-        self.frame_count += 1
         if self.max_frames is not None and self.frame_count >= self.max_frames:
             self.close()
 
