@@ -207,3 +207,27 @@ def test_keypad_plus_and_minus_work_too(code):
     app = make_app(speed=1.0, max_frames=4)
     speeds = drive(app, {1: [key(code)]}, watch=lambda app: app.multiplier)
     assert speeds[2] == (2.0 if code == pygame.K_KP_PLUS else 0.5)
+
+
+def test_resizing_the_window_refits_the_track_keeping_its_aspect_ratio():
+    app = make_app(max_frames=6)
+    cameras = []
+
+    def before(current: SimApp) -> None:
+        if current.frame_count == 2:
+            pygame.display.set_mode((700, 600), pygame.RESIZABLE)
+            pygame.event.post(pygame.event.Event(pygame.VIDEORESIZE, size=(700, 600), w=700, h=600))
+        cameras.append((current.camera, current.view_rect.copy(), current.screen.get_size()))
+
+    app.before_frame = before
+    app.run()
+    (before_camera, before_view, before_size), (after_camera, after_view, after_size) = cameras[1], cameras[4]
+    assert before_size == (1280, 800) and after_size == (700, 600)
+    assert after_camera.scale < before_camera.scale
+    walls = np.concatenate([app.track.left_wall, app.track.right_wall])
+    for camera, view in ((before_camera, before_view), (after_camera, after_view)):
+        screen = camera.to_screen(walls)
+        world_span = walls.max(axis=0) - walls.min(axis=0)
+        screen_span = screen.max(axis=0) - screen.min(axis=0)
+        assert screen_span[0] / screen_span[1] == pytest.approx(world_span[0] / world_span[1])
+        assert view.contains(pygame.Rect(*screen.min(axis=0), *screen_span))

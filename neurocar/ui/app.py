@@ -68,6 +68,9 @@ def save_png(surface: pygame.Surface, path: str | Path) -> None:
     os.close(handle)
     try:
         pygame.image.save(surface, temporary)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)  # mkstemp makes it private; a screenshot is an ordinary file
         os.replace(temporary, target)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
@@ -154,6 +157,10 @@ class WindowApp:
 
     def on_key(self, key: int) -> None:
         """A key the common handler does not know (R, N, S, ...)."""
+
+    def idle(self) -> bool:
+        """True when there is nothing left to simulate (frames are then paced even at max speed)."""
+        return False
 
     def sprite_colours(self) -> list[tuple[tuple[int, int, int], int]]:
         """The (colour, alpha) pairs the cars are drawn in, rotated once when the layout changes."""
@@ -272,7 +279,7 @@ class WindowApp:
         self._last_dirty = dirty
         assert self.clock is not None
         # At max speed frames are rare and the simulation needs the time; otherwise pace to the frame rate.
-        self.clock.tick(0 if self.max_speed and not self.paused else self.config.window.fps)
+        self.clock.tick(0 if self.max_speed and not self.paused and not self.idle() else self.config.window.fps)
         now = time.perf_counter()
         elapsed = min(MAX_FRAME_SECONDS, now - self._last_frame_time)
         self._last_frame_time = now

@@ -32,7 +32,7 @@ class HelpOverlay:
         height = 90 + 30 * len(self.keys) + 30
         panel = pygame.Rect(0, 0, width, height)
         panel.center = (size[0] // 2, size[1] // 2)
-        pygame.draw.rect(overlay, (*theme.PANEL, 245), panel, border_radius=12)
+        pygame.draw.rect(overlay, (*theme.PANEL, 255), panel, border_radius=12)
         pygame.draw.rect(overlay, theme.ACCENT, panel, 2, border_radius=12)
         title = self.texts.render(self.title, 34, theme.TEXT)
         overlay.blit(title, (panel.centerx - title.get_width() // 2, panel.top + 20))

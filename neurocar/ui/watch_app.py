@@ -138,6 +138,10 @@ class WatchApp(WindowApp):
         """Each model's colour, bright and dimmed."""
         return [(driver.colour, alpha) for driver in self.drivers for alpha in (255, theme.CRASHED_ALPHA)]
 
+    def idle(self) -> bool:
+        """The race is over: every car finished or stopped."""
+        return self.world.done
+
     def on_key(self, key: int) -> None:
         """R restarts the race."""
         if key == pygame.K_r:
