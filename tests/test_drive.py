@@ -19,7 +19,6 @@ from pathlib import Path
 os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 
-import numpy as np
 import pygame
 import pytest
 import yaml
@@ -127,8 +126,9 @@ def test_person_driving_with_injected_keys_is_recorded(tmp_path: Path, classic: 
         app,
         {
             2: [key_event(pygame.KEYDOWN, pygame.K_LEFT)],
-            20: [key_event(pygame.KEYUP, pygame.K_LEFT), key_event(pygame.KEYDOWN, pygame.K_RIGHT)],
-            38: [key_event(pygame.KEYUP, pygame.K_RIGHT)],
+            # Held for 12 frames each (0.2 s at 60 frames/s): a few steps, well short of the wall.
+            14: [key_event(pygame.KEYUP, pygame.K_LEFT), key_event(pygame.KEYDOWN, pygame.K_RIGHT)],
+            26: [key_event(pygame.KEYUP, pygame.K_RIGHT)],
             90: [key_event(pygame.KEYDOWN, pygame.K_ESCAPE)],
         },
     )
@@ -140,7 +140,7 @@ def test_person_driving_with_injected_keys_is_recorded(tmp_path: Path, classic: 
     assert STEER_LEFT in actions and STEER_RIGHT in actions
     segments = [action for index, action in enumerate(actions) if index == 0 or action != actions[index - 1]]
     assert segments in ([STRAIGHT, STEER_LEFT, STEER_RIGHT, STRAIGHT], [STEER_LEFT, STEER_RIGHT, STRAIGHT])
-    assert app.frame_count == 90  # Esc, posted before frame 90, ended it there
+    assert app.frame_count in (90, 91)  # Esc, posted before frame 90, ended it there (not the 200-frame limit)
     summary = capsys.readouterr().out
     assert f"recorded {session.frame_count} frames to" in summary
     assert f"drove {session.frame_count} frames ({session.frame_count * 0.05:.1f} s), 0 laps;" in summary
@@ -148,15 +148,24 @@ def test_person_driving_with_injected_keys_is_recorded(tmp_path: Path, classic: 
 
 def test_backspace_removes_the_last_three_seconds(tmp_path: Path, classic: Track, config: Config, capsys) -> None:
     writer = SessionWriter(tmp_path, classic, config, "autopilot")
-    app = DriveApp(config, classic, writer=writer, autopilot=True, max_frames=400)
-    # Fast mode draws (and reads events) a few times a second; the key arrives at the second drawn frame.
-    run_with_script(app, {1: [key_event(pygame.KEYDOWN, pygame.K_BACKSPACE)]})
+    app = DriveApp(config, classic, writer=writer, autopilot=True)
+    for _step in range(100):
+        app.step()
+    pygame.display.init()
+    try:
+        pygame.event.clear()
+        pygame.event.post(key_event(pygame.KEYDOWN, pygame.K_BACKSPACE))
+        app.handle_events()
+    finally:
+        pygame.display.quit()
+    assert app.removed_frames == 60 and writer.frame_count == 40
+    for _step in range(10):
+        app.step()
+    writer.close()
+    app.print_summary()
+    assert "recorded 50 frames (60 removed with Backspace)" in capsys.readouterr().out
     session = load_session(writer.folder)
-    assert app.driven_steps == 400 and app.removed_frames == 60
-    assert session.frame_count == 340
-    assert "(60 removed with Backspace)" in capsys.readouterr().out
-    gap = np.nonzero(np.diff(session.steps) != 1)[0]
-    assert len(gap) == 1 and session.steps[gap[0] + 1] - session.steps[gap[0]] == 61
+    assert session.steps.tolist() == [*range(1, 41), *range(101, 111)]
 
 
 def test_r_puts_a_crashed_car_back_at_the_last_checkpoint(tmp_path: Path, classic: Track, config: Config) -> None:

@@ -283,3 +283,18 @@ def test_training_never_imports_pygame() -> None:
             [sys.executable, "-c", code, str(Path(folder) / "run")], capture_output=True, text=True, check=False
         )
     assert result.returncode == 0, result.stderr
+
+
+def test_evolve_init_with_another_architecture_is_refused(run_cli, tmp_path: Path, config: Config) -> None:
+    small = config.replace("policy", hidden_sizes=(4,))
+    save_model(tmp_path / "small.pt", build_network(3, (4,), "sigmoid"), small, {"method": "test"})
+    result = run_cli(
+        "train", "evolve", "--init", tmp_path / "small.pt", "--set", "policy.hidden_sizes=[6]",
+        "--generations", "1", "--run-dir", tmp_path / "run",
+    )  # fmt: skip
+    assert result.code == 2
+    assert result.err == (
+        f"neurocar: error: {tmp_path / 'small.pt'}: does not match the requested settings: policy.hidden_sizes is "
+        "[6], the model has [4] (drop those settings to run the model with its own)\n"
+    )
+    assert not (tmp_path / "run").exists()
