@@ -17,7 +17,7 @@ PACKAGE = Path(neurocar.__file__).parent
 # Third-party packages each layer may use (the standard library is always allowed).
 ALLOWED_EXTERNAL = {0: {"numpy", "yaml"}, 1: {"numpy", "yaml"}, 2: {"numpy", "yaml", "torch"}}
 ALLOWED_EXTERNAL[3] = ALLOWED_EXTERNAL[2] | {"pygame"}
-HEADLESS_COMMANDS = ("common", "tracks", "bench", "evolve", "evaluate")
+HEADLESS_COMMANDS = ("common", "tracks", "bench", "evolve", "evaluate", "supervised")
 
 
 def layer_of(module: str) -> int:
