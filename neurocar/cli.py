@@ -11,7 +11,7 @@ import argparse
 import importlib
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from neurocar import __version__
 from neurocar.errors import NeuroCarError
@@ -29,21 +29,44 @@ class ArgumentParser(argparse.ArgumentParser):
         raise NeuroCarError(f"{message} (see '{self.prog} --help')")
 
 
-def _handler(module: str, function: str = "run"):
+MAX_SEED = 2**63 - 1
+COMMANDS = ("sim", "watch", "drive", "tracks", "bench", "train", "evaluate")
+SPEED_CHOICES = ("0.25", "0.5", "1", "2", "4", "8", "16", "32", "64", "max")
+
+
+def _handler(module: str, function: str = "run") -> Callable[[argparse.Namespace], int]:
+    """A handler that imports its command module only when the command runs."""
+
     def call(arguments: argparse.Namespace) -> int:
         return getattr(importlib.import_module(f"neurocar.commands.{module}"), function)(arguments)
 
     return call
 
 
+def seed(text: str) -> int:
+    """An argparse type: a whole number from 0 to 2**63 - 1 (what the random generators accept)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid seed {text!r}: expected a whole number") from None
+    if not 0 <= value <= MAX_SEED:
+        raise argparse.ArgumentTypeError(f"invalid seed {text}: must be from 0 to {MAX_SEED}")
+    return value
+
+
 def _common_options() -> argparse.ArgumentParser:
     common = ArgumentParser(add_help=False)
     group = common.add_argument_group("configuration")
-    group.add_argument("--config", metavar="FILE", help="config file (default: configs/default.yaml)")
+    # SUPPRESS: a nested command (`train evolve`, `tracks check`) repeats these options, and a plain default would
+    # let the inner parser reset what was given before the inner command name.
+    group.add_argument(
+        "--config", metavar="FILE", default=argparse.SUPPRESS, help="config file (default: configs/default.yaml)"
+    )
     group.add_argument(
         "--set",
         metavar="SECTION.KEY=VALUE",
         action="append",
+        default=argparse.SUPPRESS,
         help="override one config key, e.g. --set physics.cruise_speed_mps=12 (repeatable)",
     )
     return common
@@ -54,7 +77,7 @@ def _add_window_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--screenshot", metavar="FILE.png", help="save the window to this PNG when it quits")
     parser.add_argument(
         "--speed",
-        choices=("0.25", "0.5", "1", "2", "4", "8", "16", "32", "64", "max"),
+        choices=SPEED_CHOICES,
         default="1",
         help="starting simulation speed as a multiple of real time, or max (default 1; keys + - F change it)",
     )
@@ -75,7 +98,7 @@ def build_parser() -> ArgumentParser:
         "sim", parents=[common], help="window: watch a population learn to drive (the default command)"
     )
     sim.add_argument("--track", metavar="FILE", help="track file or shipped track name")
-    sim.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    sim.add_argument("--seed", type=seed, default=0, help="random seed (default 0)")
     sim.add_argument("--population", type=int, metavar="P", help="cars per generation")
     sim.add_argument("--run-dir", metavar="DIR", help="keep the run (log, best model, checkpoint) in this folder")
     _add_window_options(sim)
@@ -100,7 +123,7 @@ def build_parser() -> ArgumentParser:
     bench.add_argument("--json", action="store_true", help="print the results as JSON")
     bench.add_argument("--track", metavar="FILE", help="track to measure on (default: the default track)")
     bench.add_argument("--seconds", type=float, default=1.5, help="time per measurement (default 1.5)")
-    bench.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    bench.add_argument("--seed", type=seed, default=0, help="random seed (default 0)")
     bench.set_defaults(handler=_handler("bench"))
 
     train = commands.add_parser("train", parents=[common], help="train a policy headless (evolve or supervised)")
@@ -111,7 +134,7 @@ def build_parser() -> ArgumentParser:
     )
     evolve.add_argument("--generations", type=int, metavar="G", help="total generations (default from config)")
     evolve.add_argument("--population", type=int, metavar="P", help="cars per generation (default from config)")
-    evolve.add_argument("--seed", type=int, metavar="S", help="random seed (default 0)")
+    evolve.add_argument("--seed", type=seed, metavar="S", help="random seed (default 0)")
     evolve.add_argument("--target-laps", type=int, metavar="L", help="stop once the best car completes L laps")
     evolve.add_argument("--out", metavar="MODEL.pt", help="also write the best model here")
     evolve.add_argument("--run-dir", metavar="DIR", help="run folder (default: a new one under runs/)")
@@ -125,7 +148,7 @@ def build_parser() -> ArgumentParser:
         "--data", metavar="DIR", nargs="+", required=True, help="recording folders or session folders"
     )
     supervised.add_argument("--epochs", type=int, metavar="E", help="most epochs (default from config)")
-    supervised.add_argument("--seed", type=int, metavar="S", help="random seed (default 0)")
+    supervised.add_argument("--seed", type=seed, metavar="S", help="random seed (default 0)")
     supervised.add_argument("--out", metavar="MODEL.pt", help="also write the trained model here")
     supervised.add_argument("--init", metavar="MODEL.pt", help="fine-tune this model instead of fresh weights")
     supervised.add_argument("--mirror", action="store_true", help="add left-right mirrored frames")
@@ -146,7 +169,7 @@ def build_parser() -> ArgumentParser:
     evaluate.add_argument("--model", metavar="MODEL.pt", required=True, help="model file")
     evaluate.add_argument("--track", metavar="FILE", action="append", help="track (repeatable; default track if none)")
     evaluate.add_argument("--laps", type=int, default=1, help="laps to complete (default 1)")
-    evaluate.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    evaluate.add_argument("--seed", type=seed, default=0, help="random seed (default 0)")
     evaluate.add_argument("--json", action="store_true", help="print the results as JSON")
     evaluate.set_defaults(handler=_handler("evaluate"))
     return parser
@@ -160,8 +183,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not arguments_list or (
             arguments_list[0].startswith("-") and arguments_list[0] not in ("-h", "--help", "--version")
         ):
+            misplaced = [word for word in arguments_list if word in COMMANDS]
+            if misplaced:
+                raise NeuroCarError(
+                    f"options go after the command: neurocar {misplaced[0]} "
+                    f"{' '.join(word for word in arguments_list if word != misplaced[0])}"
+                )
             arguments_list = ["sim", *arguments_list]
         arguments = parser.parse_args(arguments_list)
+        for name in ("config", "set"):
+            if not hasattr(arguments, name):
+                setattr(arguments, name, None)
         return int(arguments.handler(arguments))
     except NeuroCarError as error:
         print(f"neurocar: error: {error}", file=sys.stderr)
@@ -174,3 +206,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         # stdout from failing again at exit.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_BROKEN_PIPE
+    except OSError as error:
+        # The disk is full, a folder vanished, a file is locked: still one line, never a traceback.
+        where = f"{error.filename}: " if error.filename else ""
+        print(f"neurocar: error: {where}{error.strerror or error}", file=sys.stderr)
+        return EXIT_BAD_INPUT

@@ -2,13 +2,15 @@
 
 Every section and key is declared here with its type. An unknown key, a missing key or section, or a value of the
 wrong type is a `NeuroCarError` naming the file and the key. Angles are degrees in YAML (`angles_deg`) and are
-converted to radians by the code that uses them.
+converted to radians by the code that uses them. Every NeuroCar YAML file is read with `load_yaml`, which also
+takes `1e9`-style numbers as floats (YAML 1.2), as people write them.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import math
+import re
 import typing
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -151,6 +153,42 @@ class Config:
 
 
 ACTIVATIONS = ("sigmoid", "tanh", "relu")
+# Bounds that keep the simulation meaningful: a step so long the car jumps or spins through a wall, or sizes that
+# would make one run last for hours or the sensors' grid huge.
+MIN_DT_S = 0.001
+MAX_DT_S = 0.5
+MAX_TURN_PER_STEP_DEG = 15.0
+MAX_MOVE_PER_STEP_M = 5.0
+MAX_SENSOR_RANGE_M = 1000.0
+MAX_EPISODE_SECONDS = 3600.0
+
+_FLOAT_TAG = "tag:yaml.org,2002:float"
+# YAML 1.2 floats: PyYAML's YAML 1.1 rules read `1e9` and `1e-3` (no point, or no exponent sign) as text.
+# `.inf` and `.nan` stay floats, so the validators can reject them as non-finite with a clear message.
+_FLOAT_PATTERN = re.compile(
+    r"""^(?:[-+]?(?:[0-9][0-9_]*\.[0-9_]*|\.[0-9][0-9_]*)(?:[eE][-+]?[0-9]+)?
+    |[-+]?[0-9][0-9_]*[eE][-+]?[0-9]+
+    |[-+]?\.(?:inf|Inf|INF)
+    |\.(?:nan|NaN|NAN))$""",
+    re.VERBOSE,
+)
+
+
+class _Loader(yaml.SafeLoader):
+    """PyYAML's safe loader with YAML 1.2 float resolution."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, pattern) for tag, pattern in resolvers if tag != _FLOAT_TAG]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Loader.add_implicit_resolver(_FLOAT_TAG, _FLOAT_PATTERN, list("-+0123456789."))
+
+
+def load_yaml(text: str) -> Any:
+    """Parse YAML text safely, reading `1e9`, `1E-3`, `+1.5e+2` and `.5` as floats; raises `yaml.YAMLError`."""
+    return yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
+
 
 _SECTION_TYPES: dict[str, type] = {
     name: hint for name, hint in typing.get_type_hints(Config).items() if name != "source"
@@ -222,7 +260,7 @@ def parse_override(text: str) -> tuple[str, str, Any]:
     if not separator or not dot or not section or not key:
         raise NeuroCarError(f"--set {text!r}: expected section.key=value, for example physics.dt_s=0.05")
     try:
-        value = yaml.safe_load(raw_value) if raw_value.strip() else ""
+        value = load_yaml(raw_value) if raw_value.strip() else ""
     except yaml.YAMLError:
         value = raw_value
     return section, key, value
@@ -270,21 +308,49 @@ def validate_config(config: Config, overridden: dict[str, str] | None = None) ->
     `overridden` maps `section.key` to the `--set` option that chose it, so the error names that option.
     """
     name = config.source
+    physics = config.physics
+    turn_per_step_deg = physics.turn_rate_deg_per_s * physics.dt_s
+    move_per_step_m = physics.cruise_speed_mps * physics.dt_s
     checks: list[tuple[bool, str]] = [
-        (config.physics.dt_s > 0, "physics.dt_s must be greater than 0"),
+        (physics.dt_s > 0, "physics.dt_s must be greater than 0"),
+        (physics.dt_s >= MIN_DT_S, f"physics.dt_s must be at least {MIN_DT_S:g} s, got {physics.dt_s:g}"),
+        (physics.dt_s <= MAX_DT_S, f"physics.dt_s must be at most {MAX_DT_S:g} s, got {physics.dt_s:g}"),
         (config.physics.cruise_speed_mps > 0, "physics.cruise_speed_mps must be greater than 0"),
         (config.physics.turn_rate_deg_per_s > 0, "physics.turn_rate_deg_per_s must be greater than 0"),
         (config.physics.car_length_m > 0, "physics.car_length_m must be greater than 0"),
         (config.physics.car_width_m > 0, "physics.car_width_m must be greater than 0"),
         (config.physics.collision_radius_m > 0, "physics.collision_radius_m must be greater than 0"),
+        (
+            turn_per_step_deg <= MAX_TURN_PER_STEP_DEG,
+            f"physics.turn_rate_deg_per_s * physics.dt_s must be at most {MAX_TURN_PER_STEP_DEG:g} degrees per step, "
+            f"got {turn_per_step_deg:g}; lower physics.dt_s or physics.turn_rate_deg_per_s",
+        ),
+        (
+            move_per_step_m <= MAX_MOVE_PER_STEP_M,
+            f"physics.cruise_speed_mps * physics.dt_s must be at most {MAX_MOVE_PER_STEP_M:g} m per step, "
+            f"got {move_per_step_m:g}; lower physics.dt_s or physics.cruise_speed_mps",
+        ),
         (len(config.sensors.angles_deg) >= 1, "sensors.angles_deg needs at least one angle"),
         (
             all(-180 <= a <= 180 for a in config.sensors.angles_deg),
             "sensors.angles_deg must be in [-180, 180]",
         ),
         (config.sensors.range_m > 0, "sensors.range_m must be greater than 0"),
+        (
+            config.sensors.range_m <= MAX_SENSOR_RANGE_M,
+            f"sensors.range_m must be at most {MAX_SENSOR_RANGE_M:g} m, got {config.sensors.range_m:g}",
+        ),
         (config.episode.max_seconds > 0, "episode.max_seconds must be greater than 0"),
+        (
+            config.episode.max_seconds <= MAX_EPISODE_SECONDS,
+            f"episode.max_seconds must be at most {MAX_EPISODE_SECONDS:g} s, got {config.episode.max_seconds:g}",
+        ),
         (config.episode.stall_seconds > 0, "episode.stall_seconds must be greater than 0"),
+        (
+            config.episode.stall_seconds >= physics.dt_s,
+            f"episode.stall_seconds must be at least one step (physics.dt_s {physics.dt_s:g} s), "
+            f"got {config.episode.stall_seconds:g}",
+        ),
         (all(size >= 1 for size in config.policy.hidden_sizes), "policy.hidden_sizes must all be at least 1"),
         (
             config.policy.activation in ACTIVATIONS,
@@ -328,7 +394,7 @@ def load_config(path: str | Path | None = None, overrides: Iterable[str] = ()) -
     except (OSError, UnicodeDecodeError) as error:
         raise NeuroCarError(f"{file_name}: cannot read config file ({error})") from None
     try:
-        data = yaml.safe_load(text)
+        data = load_yaml(text)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""

@@ -22,12 +22,10 @@ def resolve_track_path(name_or_path: str | Path) -> Path:
     return path
 
 
-def display_path(path: Path) -> str:
-    """A short, stable name for a file: relative to the working directory or the project when possible."""
+def display_path(path: str | Path) -> str:
+    """A name for a file that works from the working directory: relative to it when inside it, else absolute."""
     resolved = Path(path).resolve()
-    for base in (Path.cwd().resolve(), PROJECT_ROOT):
-        try:
-            return str(resolved.relative_to(base))
-        except ValueError:
-            continue
-    return str(path)
+    try:
+        return str(resolved.relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(resolved)

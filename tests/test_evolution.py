@@ -97,8 +97,8 @@ def test_resume_is_exact(tmp_path, run_cli, straight_run):
         "--target-laps and --out can change)\n"
     )
     assert (folder / "log.csv").read_bytes() == log
-    evolution, _ = load_checkpoint(folder)
-    reference, _ = load_checkpoint(straight_run)
+    evolution, _texts, _generations = load_checkpoint(folder)
+    reference, _texts, _generations = load_checkpoint(straight_run)
     assert evolution.generation == reference.generation == 6
     assert torch.equal(evolution.population, reference.population)
 
@@ -122,7 +122,7 @@ def test_ctrl_c_saves_best_and_checkpoint_then_resumes_exactly(tmp_path, run_cli
     assert len(where) == 1 and str(folder / "best.pt") in where[0] and f"--resume {folder}" in where[0]
     model = load_model(folder / "best.pt")
     assert model.training["generations"] == 1
-    evolution, _ = load_checkpoint(folder)
+    evolution, _texts, _generations = load_checkpoint(folder)
     assert evolution.generation == 1  # the generation that was cut short is not in the checkpoint
     assert len((folder / "log.csv").read_text().splitlines()) == 2
 
@@ -170,3 +170,30 @@ def test_ctrl_c_in_the_first_generation_can_still_resume(tmp_path, run_cli, monk
     assert run_cli("train", "evolve", "--resume", folder, "--generations", "2").code == 0
     straight_rows = (straight_run / "log.csv").read_text().splitlines()
     assert (folder / "log.csv").read_text().splitlines() == straight_rows[:3]
+
+
+def test_resume_without_generations_uses_the_runs_own_total(run_cli, tmp_path) -> None:
+    folder = tmp_path / "run"
+    first = run_cli(
+        "train", "evolve", "--track", "oval", "--generations", "3", "--population", "6", "--seed", "1",
+        "--run-dir", folder,
+    )  # fmt: skip
+    assert first.code == 0, first.err
+    _evolution, _texts, total = load_checkpoint(folder)
+    assert total == 3
+    again = run_cli("train", "evolve", "--resume", folder)
+    assert again.code == 2
+    assert "the run already has 3 generations" in again.err
+
+
+def test_out_never_replaces_a_file_that_is_not_a_model(run_cli, tmp_path) -> None:
+    precious = tmp_path / "notes.pt"
+    precious.write_text("my notes", encoding="utf-8")
+    result = run_cli(
+        "train", "evolve", "--track", "oval", "--generations", "1", "--population", "4", "--out", precious,
+        "--run-dir", tmp_path / "run",
+    )  # fmt: skip
+    assert result.code == 2
+    assert result.err.strip().endswith("exists and is not a NeuroCar model; choose another file name (or delete it)")
+    assert precious.read_text(encoding="utf-8") == "my notes"
+    assert not (tmp_path / "run").exists()

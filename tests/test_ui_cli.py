@@ -148,10 +148,10 @@ def test_closing_the_window_keeps_best_model_and_checkpoint(tmp_path, capsys):
     app.before_frame = close_after_two_generations
     assert app.run() == 0
     assert app.closed
-    assert "interrupted: best model saved" in capsys.readouterr().out
+    assert "window closed: best model saved" in capsys.readouterr().out
     model = load_model(folder / "best.pt")
     assert model.training["method"] == "neuroevolution"
-    resumed, _texts = load_checkpoint(folder)
+    resumed, _texts, _generations = load_checkpoint(folder)
     assert resumed.generation == app.evolution.generation >= 2
     assert resumed.history == app.evolution.history
     log_rows = (folder / "log.csv").read_text().strip().splitlines()

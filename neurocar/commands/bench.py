@@ -1,7 +1,8 @@
 """`neurocar bench`: how fast the headless simulation runs, in car-steps per second, and how much memory it needs.
 
 One car-step = one car sensed, its policy evaluated, moved, collision-checked and its progress updated. Cars that
-crash are put back at random places on the track so the whole population drives in every measured step.
+crash are put back at random places on the track so the whole population drives in every measured step; that
+respawning is benchmark scaffolding, so its time is left out of the figures.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from neurocar.learn.policy import PopulationPolicy, build_network
 from neurocar.sim.world import World
 
 POPULATIONS = (100, 1000, 10000)
+LAP_SEARCH_GENERATIONS = 100
 
 
 def peak_memory_mib() -> float:
@@ -109,6 +111,17 @@ def run(arguments: argparse.Namespace) -> int:
         "car_steps": result.car_steps,
         "car_steps_per_s": round(result.car_steps_per_second),
     }
+    # A late generation is the expensive kind: keep evolving until the best car laps, and time that generation.
+    while result.best_laps < 1 and evolution.generation < LAP_SEARCH_GENERATIONS:
+        evolution.target_laps = 1
+        result = evolution.advance([])
+    results["lap_generation"] = {
+        "generation": result.generation,
+        "best_laps": result.best_laps,
+        "seconds": round(result.seconds, 4),
+        "car_steps": result.car_steps,
+        "car_steps_per_s": round(result.car_steps_per_second),
+    }
     if arguments.json:
         print(json.dumps(results, indent=2))
     else:
@@ -116,6 +129,11 @@ def run(arguments: argparse.Namespace) -> int:
         print(
             f"one generation ({generation['population']} cars, first generation): {generation['seconds']:.3f} s, "
             f"{generation['car_steps']:,} car-steps, {generation['car_steps_per_s']:,} car-steps/s"
+        )
+        lap = results["lap_generation"]
+        print(
+            f"generation {lap['generation']}, in which the best car laps: {lap['seconds']:.3f} s, "
+            f"{lap['car_steps']:,} car-steps, {lap['car_steps_per_s']:,} car-steps/s"
         )
         print(f"world build (grids for the track): {results['world_build_s']:.3f} s")
         print(f"peak memory: {results['peak_memory_mib']:.0f} MiB")

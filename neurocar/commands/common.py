@@ -31,7 +31,12 @@ def load_tracks(names: list[str] | None, config: Config) -> list[Track]:
     """The tracks named on the command line (files or shipped names), or the config's default track."""
     chosen = names or [config.track.default]
     return [
-        load_track(resolve_track_path(name), config.physics.min_turn_radius_m, config.physics.collision_radius_m)
+        load_track(
+            resolve_track_path(name),
+            config.physics.min_turn_radius_m,
+            config.physics.collision_radius_m,
+            config.physics.car_width_m,
+        )
         for name in chosen
     ]
 

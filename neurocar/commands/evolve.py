@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from neurocar.commands.common import config_from_args, explicit_keys, load_tracks, require_at_least, track_texts
+from neurocar.config import Config
 from neurocar.errors import NeuroCarError
 from neurocar.learn.checkpoint import load_checkpoint
 from neurocar.learn.model_file import check_writable, config_for_model, load_model
@@ -15,6 +16,16 @@ from neurocar.learn.run_directory import BEST_MODEL_FILE, LOG_FILE, new_run_dire
 from neurocar.paths import display_path
 
 EXIT_INTERRUPTED = 130
+
+
+def config_with_population(config: Config, population: int | None) -> Config:
+    """The config with `--population` applied; the elite shrinks if it would not leave room for children."""
+    if population is None:
+        return config
+    config = config.replace("evolution", population=population)
+    if config.evolution.elite >= config.evolution.population:
+        config = config.replace("evolution", elite=max(1, config.evolution.population // 4))
+    return config
 
 
 def _check_numbers(arguments: argparse.Namespace) -> None:
@@ -48,17 +59,13 @@ def prepare(arguments: argparse.Namespace) -> tuple[Neuroevolution, list[str], P
                 " (only --generations, --target-laps and --out can change)"
             )
         folder = Path(arguments.resume)
-        evolution, texts = load_checkpoint(folder)
+        evolution, texts, saved_generations = load_checkpoint(folder)
         if arguments.target_laps is not None:
             evolution.target_laps = arguments.target_laps
-        generations = arguments.generations or evolution.config.evolution.generations
+        generations = arguments.generations or saved_generations
         return evolution, texts, folder, generations
 
-    config = config_from_args(arguments)
-    if arguments.population is not None:
-        config = config.replace("evolution", population=arguments.population)
-        if config.evolution.elite >= config.evolution.population:
-            config = config.replace("evolution", elite=max(1, config.evolution.population // 4))
+    config = config_with_population(config_from_args(arguments), arguments.population)
     seed = arguments.seed if arguments.seed is not None else 0
     init_model = None
     if getattr(arguments, "init", None):
@@ -74,12 +81,14 @@ def prepare(arguments: argparse.Namespace) -> tuple[Neuroevolution, list[str], P
     return evolution, track_texts(tracks), folder, generations
 
 
-def reporters_for(evolution: Neuroevolution, texts: list[str], folder: Path, generations: int, out: str | None):
+def reporters_for(
+    evolution: Neuroevolution, texts: list[str], folder: Path, generations: int, out: str | None
+) -> list[Reporter]:
     """The standard reporters of a headless run: console, CSV log, checkpoints, chart."""
     reporters: list[Reporter] = [
         ConsoleReporter(generations),
         CsvLogReporter(folder / LOG_FILE),
-        CheckpointReporter(folder, texts, Path(out) if out else None),
+        CheckpointReporter(folder, texts, Path(out) if out else None, generations),
         ChartReporter(folder / "fitness.png"),
     ]
     return reporters

@@ -18,7 +18,9 @@ def run_list(arguments: argparse.Namespace) -> int:
     default = resolve_track_path(config.track.default).resolve()
     rows = []
     for path in sorted(TRACKS_DIR.glob("*.yaml")):
-        track = load_track(path, config.physics.min_turn_radius_m, config.physics.collision_radius_m)
+        track = load_track(
+            path, config.physics.min_turn_radius_m, config.physics.collision_radius_m, config.physics.car_width_m
+        )
         rows.append(
             {
                 "name": track.name,
@@ -47,12 +49,17 @@ def run_list(arguments: argparse.Namespace) -> int:
 
 
 def run_check(arguments: argparse.Namespace) -> int:
-    """Validate each file: a one-line summary, or the one-line error. Exit 2 if any is invalid."""
+    """Validate each file (a path or a shipped track name): a one-line summary, or the one-line error. Exit 2 if any is invalid."""
     config = config_from_args(arguments)
     failures = 0
     for name in arguments.files:
         try:
-            track = load_track(name, config.physics.min_turn_radius_m, config.physics.collision_radius_m)
+            track = load_track(
+                resolve_track_path(name),
+                config.physics.min_turn_radius_m,
+                config.physics.collision_radius_m,
+                config.physics.car_width_m,
+            )
         except NeuroCarError as error:
             print(f"neurocar: error: {error}", file=sys.stderr)
             failures += 1

@@ -9,16 +9,16 @@ from __future__ import annotations
 import argparse
 import math
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 from neurocar.commands.common import config_from_args, explicit_keys, load_tracks, require_at_least, track_texts
+from neurocar.commands.evolve import config_with_population, reporters_for
 from neurocar.config import Config
 from neurocar.errors import NeuroCarError
 from neurocar.learn.model_file import check_writable, config_for_model, describe_differences, load_model
 from neurocar.learn.neuroevolution import Neuroevolution, Reporter
 from neurocar.learn.run_directory import new_run_directory
-
-SPEED_CHOICES = ("0.25", "0.5", "1", "2", "4", "8", "16", "32", "64", "max")
 
 
 def _check_window_options(arguments: argparse.Namespace) -> float:
@@ -40,11 +40,7 @@ def run_sim(arguments: argparse.Namespace) -> int:
     """Evolve a population live in the window (the default command)."""
     require_at_least("--population", arguments.population, 2)
     speed = _check_window_options(arguments)
-    config = config_from_args(arguments)
-    if arguments.population is not None:
-        config = config.replace("evolution", population=arguments.population)
-        if config.evolution.elite >= config.evolution.population:
-            config = config.replace("evolution", elite=max(1, config.evolution.population // 4))
+    config = config_with_population(config_from_args(arguments), arguments.population)
     tracks = load_tracks([arguments.track] if arguments.track else None, config)
     run_files = None
     if arguments.run_dir is not None:
@@ -66,9 +62,8 @@ def run_sim(arguments: argparse.Namespace) -> int:
     return app.run()
 
 
-def _run_files(first_folder: Path):
+def _run_files(first_folder: Path) -> Callable[[Neuroevolution, int], tuple[Path, list[Reporter]]]:
     """The run-folder maker for the window: the first run uses --run-dir, restarts use DIR-2, DIR-3, ..."""
-    from neurocar.commands.evolve import reporters_for
     from neurocar.learn.reporters import ConsoleReporter
 
     def make(evolution: Neuroevolution, run_number: int) -> tuple[Path, list[Reporter]]:

@@ -12,9 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import torch
-import yaml
 
-from neurocar.config import config_from_dict
+from neurocar.config import config_from_dict, load_yaml
 from neurocar.errors import NeuroCarError
 from neurocar.learn.model_file import atomic_torch_save
 from neurocar.learn.neuroevolution import Neuroevolution
@@ -26,8 +25,8 @@ CHECKPOINT_FORMAT = "neurocar-evolution-checkpoint"
 CHECKPOINT_VERSION = 1
 
 
-def save_checkpoint(folder: Path, evolution: Neuroevolution, track_texts: list[str]) -> Path:
-    """Write the run's checkpoint into `folder` atomically and return its path."""
+def save_checkpoint(folder: Path, evolution: Neuroevolution, track_texts: list[str], generations: int) -> Path:
+    """Write the run's checkpoint into `folder` atomically and return its path; `generations` is the run's total."""
     payload = {
         "format": CHECKPOINT_FORMAT,
         "version": CHECKPOINT_VERSION,
@@ -35,6 +34,7 @@ def save_checkpoint(folder: Path, evolution: Neuroevolution, track_texts: list[s
         "config_source": evolution.config.source,
         "seed": evolution.seed,
         "target_laps": evolution.target_laps,
+        "generations": generations,
         "tracks": [
             {"path": track.path, "text": text} for track, text in zip(evolution.tracks, track_texts, strict=True)
         ],
@@ -45,8 +45,9 @@ def save_checkpoint(folder: Path, evolution: Neuroevolution, track_texts: list[s
     return path
 
 
-def load_checkpoint(folder: Path) -> tuple[Neuroevolution, list[str]]:
-    """Rebuild a run from its folder's checkpoint; returns the run and its tracks' YAML texts."""
+def load_checkpoint(folder: Path) -> tuple[Neuroevolution, list[str], int]:
+    """Rebuild a run from its folder's checkpoint; returns the run, its tracks' YAML texts and its total
+    generations (as asked for when it started)."""
     name = display_path(folder)
     if not folder.exists():
         raise NeuroCarError(f"--resume {name}: folder not found")
@@ -69,7 +70,7 @@ def load_checkpoint(folder: Path) -> tuple[Neuroevolution, list[str]]:
         tracks = [
             dataclasses.replace(
                 track_from_data(
-                    yaml.safe_load(text),
+                    load_yaml(text),
                     str(track["path"]),
                     config.physics.min_turn_radius_m,
                     config.physics.collision_radius_m,
@@ -86,4 +87,7 @@ def load_checkpoint(folder: Path) -> tuple[Neuroevolution, list[str]]:
         raise NeuroCarError(f"{display_path(path)}: checkpoint is incomplete ({error})") from None
     if evolution.population.shape != (config.evolution.population, evolution.policy.parameter_count):
         raise NeuroCarError(f"{display_path(path)}: checkpoint population does not fit its config")
-    return evolution, texts
+    generations = payload.get("generations")
+    if not isinstance(generations, int) or generations < 1:
+        generations = evolution.config.evolution.generations
+    return evolution, texts, generations

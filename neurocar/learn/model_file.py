@@ -113,6 +113,20 @@ def check_writable(path: str | Path) -> None:
         raise NeuroCarError(f"{display_path(target)}: {display_path(folder)} is not a folder")
     if not os.access(folder, os.W_OK):
         raise NeuroCarError(f"{display_path(target)}: cannot write in {display_path(folder)} (permission denied)")
+    if target.exists() and not is_model_file(target):
+        # Replacing an older model is what --out asks for; replacing anything else would lose someone's data.
+        raise NeuroCarError(
+            f"{display_path(target)}: exists and is not a NeuroCar model; choose another file name (or delete it)"
+        )
+
+
+def is_model_file(path: Path) -> bool:
+    """True if `path` holds a NeuroCar model file (readable header; the weights are not checked)."""
+    try:
+        payload = torch.load(path, weights_only=True, map_location="cpu")
+    except Exception:  # any failure to read means "not a model"
+        return False
+    return isinstance(payload, dict) and payload.get("format") == MODEL_FORMAT
 
 
 def _contract_error(name: str, message: str) -> NeuroCarError:

@@ -113,7 +113,8 @@ class Reporter:
         """A generation was evaluated and the next one bred."""
 
     def on_run_end(self, evolution: Neuroevolution, outcome: str) -> None:
-        """The run ends: 'target' (laps reached), 'generations' (budget spent), 'interrupted' or 'closed'."""
+        """The run ends: 'target' (laps reached), 'generations' (budget spent), 'interrupted' (Ctrl-C),
+        'closed' (the window was closed) or 'aborted' (restarted from the window, or an error)."""
 
 
 @dataclass
@@ -232,6 +233,19 @@ class Neuroevolution:
         """True when the best individual of `result` completed the target laps on every track."""
         return self.target_laps is not None and result.best_laps >= self.target_laps
 
+    def training_info(self) -> dict[str, Any]:
+        """The `training` section of a model file saved from this run."""
+        return {
+            "method": "neuroevolution",
+            "seed": self.seed,
+            "tracks": [track.path for track in self.tracks],
+            "track_names": [track.name for track in self.tracks],
+            "generations": self.generation,
+            "target_laps": self.target_laps,
+            "metrics": dict(self.best_row),
+            "config": self.config.to_dict(),
+        }
+
     def best_network(self) -> nn.Sequential:
         """A copy of the network with the best parameters found so far."""
         network = build_network(
@@ -271,8 +285,10 @@ class Neuroevolution:
 def run_evolution(evolution: Neuroevolution, generations: int, reporters: list[Reporter]) -> str:
     """Evolve until `generations` have been run in total or the target laps are reached.
 
-    Returns the outcome: 'target', 'generations' or 'interrupted' (Ctrl-C; the reporters are told, so the best
-    model and the last checkpoint are on disk before the caller exits).
+    Returns the outcome: 'target', 'generations', 'interrupted' (Ctrl-C) or the `outcome` attribute of the
+    KeyboardInterrupt that stopped it (the window's 'closed'). Reporters are told in every case, so the best model
+    and the last checkpoint are on disk before the caller exits; any other exception (a window restart) is passed
+    on after they have been told ('aborted').
     """
     for reporter in reporters:
         reporter.on_run_start(evolution)
@@ -285,8 +301,12 @@ def run_evolution(evolution: Neuroevolution, generations: int, reporters: list[R
             if evolution.reached_target(result):
                 outcome = "target"
                 break
-    except KeyboardInterrupt:
-        outcome = "interrupted"
+    except KeyboardInterrupt as stop:
+        outcome = getattr(stop, "outcome", "interrupted")
+    except BaseException:
+        for reporter in reporters:
+            reporter.on_run_end(evolution, "aborted")
+        raise
     for reporter in reporters:
         reporter.on_run_end(evolution, outcome)
     return outcome

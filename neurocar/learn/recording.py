@@ -44,7 +44,7 @@ import numpy as np
 import yaml
 
 from neurocar import __version__
-from neurocar.config import Config, SensorConfig
+from neurocar.config import Config, SensorConfig, load_yaml
 from neurocar.errors import NeuroCarError
 from neurocar.learn.run_directory import atomic_write_text
 from neurocar.paths import display_path
@@ -220,7 +220,7 @@ def _read_meta(folder: Path, name: str) -> dict[str, Any]:
     if not meta_path.exists():
         raise NeuroCarError(f"{name}: no {META_FILE}; this is not a complete recording session (delete the folder)")
     try:
-        data = yaml.safe_load(meta_path.read_text(encoding="utf-8"))
+        data = load_yaml(meta_path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
         raise NeuroCarError(f"{name}: {META_FILE} cannot be read ({error.__class__.__name__})") from None
     if not isinstance(data, dict):

@@ -89,29 +89,25 @@ class CsvLogReporter(Reporter):
 class CheckpointReporter(Reporter):
     """Writes checkpoint.pt every generation and best.pt (and `--out`) whenever the best improves."""
 
-    def __init__(self, folder: Path, track_texts: list[str], out: Path | None, output: TextIO | None = None) -> None:
+    def __init__(
+        self,
+        folder: Path,
+        track_texts: list[str],
+        out: Path | None,
+        generations: int,
+        output: TextIO | None = None,
+    ) -> None:
         self.folder = folder
         self.track_texts = track_texts
         self.out = out
+        self.generations = generations
         self.output = output or sys.stdout
         self.saved_best = float("-inf")
-
-    def _training(self, evolution: Neuroevolution) -> dict[str, object]:
-        return {
-            "method": "neuroevolution",
-            "seed": evolution.seed,
-            "tracks": [track.path for track in evolution.tracks],
-            "track_names": [track.name for track in evolution.tracks],
-            "generations": evolution.generation,
-            "target_laps": evolution.target_laps,
-            "metrics": dict(evolution.best_row),
-            "config": evolution.config.to_dict(),
-        }
 
     def save_best(self, evolution: Neuroevolution) -> None:
         """Write the best model so far to best.pt and to `--out`."""
         network = evolution.best_network()
-        training = self._training(evolution)
+        training = evolution.training_info()
         save_model(self.folder / BEST_MODEL_FILE, network, evolution.config, training)
         if self.out is not None:
             save_model(self.out, network, evolution.config, training)
@@ -119,11 +115,11 @@ class CheckpointReporter(Reporter):
 
     def on_run_start(self, evolution: Neuroevolution) -> None:
         """Checkpoint the starting state, so even a run stopped in its first generation can be resumed."""
-        save_checkpoint(self.folder, evolution, self.track_texts)
+        save_checkpoint(self.folder, evolution, self.track_texts, self.generations)
 
     def on_generation(self, evolution: Neuroevolution, result: GenerationResult) -> None:
         """Checkpoint, and save the best model if it improved."""
-        save_checkpoint(self.folder, evolution, self.track_texts)
+        save_checkpoint(self.folder, evolution, self.track_texts, self.generations)
         if evolution.best_fitness > self.saved_best:
             self.save_best(evolution)
 
@@ -132,14 +128,15 @@ class CheckpointReporter(Reporter):
         if evolution.best_vector is not None:
             self.save_best(evolution)
         where = display_path(self.folder)
-        if outcome == "interrupted":
+        if outcome in ("interrupted", "closed"):
             saved = (
                 f"best model saved to {display_path(self.folder / BEST_MODEL_FILE)}"
                 if evolution.best_vector is not None
                 else "no generation finished yet, so there is no model"
             )
+            stopped = "interrupted" if outcome == "interrupted" else "window closed"
             print(
-                f"interrupted: {saved}, resume with: neurocar train evolve --resume {where}",
+                f"{stopped}: {saved}, resume with: neurocar train evolve --resume {where}",
                 file=self.output,
                 flush=True,
             )

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import yaml
 
+from neurocar.config import load_yaml
 from neurocar.errors import NeuroCarError
 from neurocar.paths import display_path
 
@@ -30,6 +31,12 @@ CHECKPOINT_SPACING_M = 25.0
 # The inner wall of a curve folds over itself when the curve's radius is below half the road width;
 # keep this much clearance so the walls stay clean.
 WALL_FOLD_CLEARANCE_M = 1.0
+# Room the car needs beside itself: the road must be this much wider than the car's collision disc and its body.
+CAR_CLEARANCE_M = 1.0
+# Size limits: the ray grid and the spline grow with the track, and far-out coordinates lose precision.
+MAX_COORDINATE_M = 1e6
+MAX_SPAN_M = 5000.0
+MAX_LENGTH_M = 20000.0
 TRACK_KEYS = ("name", "description", "difficulty", "width_m", "centerline", "start_index")
 
 
@@ -115,7 +122,7 @@ def _read_text(path: Path, file_name: str) -> str:
 
 def _parse_yaml(text: str, file_name: str) -> Any:
     try:
-        return yaml.safe_load(text)
+        return load_yaml(text)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""
@@ -138,6 +145,12 @@ def _parse_points(raw: Any, file_name: str) -> np.ndarray:
             raise _error(file_name, f"centerline[{index}]: expected numbers, got {point!r}")
         if not all(math.isfinite(value) for value in point):
             raise _error(file_name, f"centerline[{index}]: expected finite numbers, got {point!r}")
+        if not all(abs(value) <= MAX_COORDINATE_M for value in point):
+            raise _error(
+                file_name,
+                f"centerline[{index}]: {point!r} is too far out; keep coordinates within "
+                f"{MAX_COORDINATE_M:,.0f} m of the origin",
+            )
     points = np.asarray(raw, dtype=np.float64)
     if np.allclose(points[0], points[-1]):
         points = points[:-1]
@@ -147,7 +160,39 @@ def _parse_points(raw: Any, file_name: str) -> np.ndarray:
         raise _error(file_name, f"centerline[{index}]: repeats the point before it; remove one of them")
     if len(points) < MIN_POINTS:
         raise _error(file_name, f"centerline: needs at least {MIN_POINTS} distinct points, got {len(points)}")
+    span = points.max(axis=0) - points.min(axis=0)
+    if np.any(span > MAX_SPAN_M):
+        raise _error(
+            file_name,
+            f"centerline: the track spans {span[0]:,.0f} x {span[1]:,.0f} m; keep it within "
+            f"{MAX_SPAN_M:,.0f} m on a side",
+        )
+    # A curve through the points in order is at least as long as the polygon through them: reject before smoothing.
+    _check_length(file_name, float(np.sum(step)))
     return points
+
+
+def _check_length(file_name: str, length_m: float) -> None:
+    if length_m > MAX_LENGTH_M:
+        raise _error(
+            file_name,
+            f"centerline: a lap is {length_m:,.0f} m long; keep it within {MAX_LENGTH_M:,.0f} m",
+        )
+
+
+def _check_room_for_car(file_name: str, width: float, collision_radius_m: float, car_width_m: float) -> None:
+    """Reject a road the car cannot drive on: every car would crash at once."""
+    needs = [
+        ("physics.collision_radius_m", collision_radius_m, 2 * collision_radius_m + CAR_CLEARANCE_M),
+        ("physics.car_width_m", car_width_m, car_width_m + CAR_CLEARANCE_M),
+    ]
+    key, value, required = max(needs, key=lambda need: need[2])
+    if width < required:
+        raise _error(
+            file_name,
+            f"width_m: the {width:g} m road is too narrow for the car ({key} {value:g} needs at least "
+            f"{required:g} m); make width_m larger or {key} smaller",
+        )
 
 
 def catmull_rom_closed(points: np.ndarray, spacing: float) -> tuple[np.ndarray, np.ndarray]:
@@ -305,9 +350,17 @@ def _check_no_crossings(
 
 
 def track_from_data(
-    data: Any, file_name: str, min_turn_radius_m: float | None = None, collision_radius_m: float = 0.0
+    data: Any,
+    file_name: str,
+    min_turn_radius_m: float | None = None,
+    collision_radius_m: float = 0.0,
+    car_width_m: float = 0.0,
 ) -> Track:
-    """Validate parsed YAML and build the track; `min_turn_radius_m` enables the 'curve too tight' check."""
+    """Validate parsed YAML and build the track.
+
+    The car's size (`collision_radius_m`, `car_width_m` [m]) enables the 'road too narrow for the car' check and
+    `min_turn_radius_m` [m] the 'curve too tight for the car' check.
+    """
     if not isinstance(data, dict):
         raise _error(file_name, "expected a mapping with name, difficulty, width_m and centerline")
     for key in data:
@@ -336,6 +389,7 @@ def track_from_data(
             f"width_m: {width} is out of range; roads are {MIN_WIDTH_M:g} to {MAX_WIDTH_M:g} m wide",
         )
     width = float(width)
+    _check_room_for_car(file_name, width, collision_radius_m, car_width_m)
     points = _parse_points(data["centerline"], file_name)
     start_index = data.get("start_index", 0)
     if not isinstance(start_index, int) or isinstance(start_index, bool):
@@ -346,6 +400,7 @@ def track_from_data(
     spline, control_index = catmull_rom_closed(points, CENTERLINE_SPACING_M / 4)
     spline = np.roll(spline, -int(control_index[start_index]), axis=0)
     centerline, arc = resample_closed(spline, CENTERLINE_SPACING_M)
+    _check_length(file_name, float(arc[-1]))
     radii = curvature_radii(centerline)
     tightest = int(np.argmin(radii))
     min_radius = float(radii[tightest])
@@ -389,12 +444,20 @@ def track_from_data(
     )
 
 
-def load_track(path: str | Path, min_turn_radius_m: float | None = None, collision_radius_m: float = 0.0) -> Track:
-    """Load and validate a track file; every problem is a `NeuroCarError` naming the file and the field."""
+def load_track(
+    path: str | Path,
+    min_turn_radius_m: float | None = None,
+    collision_radius_m: float = 0.0,
+    car_width_m: float = 0.0,
+) -> Track:
+    """Load and validate a track file; every problem is a `NeuroCarError` naming the file and the field.
+
+    Give the car's physics values so the checks that the car fits on the road and can take its curves run.
+    """
     track_path = Path(path)
     file_name = display_path(track_path)
     text = _read_text(track_path, file_name)
     data = _parse_yaml(text, file_name)
     return dataclasses.replace(
-        track_from_data(data, file_name, min_turn_radius_m, collision_radius_m), source_text=text
+        track_from_data(data, file_name, min_turn_radius_m, collision_radius_m, car_width_m), source_text=text
     )

@@ -172,7 +172,12 @@ class World:
         self.time_s = self.steps * dt
         if len(active) == 0:
             return self.observations
-        actions = np.asarray(actions)[active]
+        actions = np.asarray(actions)
+        if actions.shape != (self.population,) or actions.dtype.kind not in "iu":
+            raise ValueError(f"expected {self.population} integer actions, got shape {actions.shape} ({actions.dtype})")
+        actions = actions[active]
+        if actions.min() < 0 or actions.max() > 2:
+            raise ValueError("actions must be 0 (left), 1 (straight) or 2 (right)")
         old_positions = state.positions[active]
         old_headings = state.headings[active]
         new_positions, new_headings = advance(old_positions, old_headings, actions, self.physics)

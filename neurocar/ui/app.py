@@ -45,6 +45,8 @@ MIN_VIEW_WIDTH = 200
 class WindowClosed(KeyboardInterrupt):
     """The window was closed (Esc, the close button or the frame limit); evolution treats it like Ctrl-C."""
 
+    outcome = "closed"
+
 
 def parse_speed(text: str) -> float:
     """A speed option: 'max' (infinity) or a multiplier among SPEEDS, e.g. '1', '4', '0.25'."""

@@ -50,20 +50,6 @@ class RestartRun(Exception):  # noqa: N818 - a control-flow signal, not an error
         self.track = track
 
 
-def training_info(evolution: Neuroevolution) -> dict[str, object]:
-    """The `training` section of a model saved from an evolution run (as `train evolve` writes it)."""
-    return {
-        "method": "neuroevolution",
-        "seed": evolution.seed,
-        "tracks": [track.path for track in evolution.tracks],
-        "track_names": [track.name for track in evolution.tracks],
-        "generations": evolution.generation,
-        "target_laps": evolution.target_laps,
-        "metrics": dict(evolution.best_row),
-        "config": evolution.config.to_dict(),
-    }
-
-
 def new_model_path(track: Track, folder: Path = MODELS_DIR) -> Path:
     """models/<track>-<date>-<time>.pt, with a counter if that name is taken: a save never overwrites."""
     slug = "".join(character if character.isalnum() else "-" for character in track.name.lower()).strip("-")
@@ -223,7 +209,7 @@ class SimApp(WindowApp, Reporter):
             MODELS_DIR.mkdir(parents=True, exist_ok=True)
             path = new_model_path(self.track)
         try:
-            save_model(path, evolution.best_network(), evolution.config, training_info(evolution))
+            save_model(path, evolution.best_network(), evolution.config, evolution.training_info())
             if self.run_folder is not None:
                 save_checkpoint(self.run_folder, evolution, [track.source_text for track in evolution.tracks])
         except (NeuroCarError, OSError) as error:
