@@ -10,15 +10,17 @@ a plotting library or opening a window would be too slow or impossible.
 
 from __future__ import annotations
 
-import contextlib
 import math
-import os
-import struct
-import zlib
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+
+from neurocar.bitmap_font import GLYPH_CELL_HEIGHT, GLYPH_ROWS_TO_BASELINE, text_mask, text_width
+from neurocar.files import atomic_write_bytes
+from neurocar.png import encode_png
+
+__all__ = ["SERIES_COLOURS", "encode_png", "format_ticks", "nice_ticks", "text_mask", "text_width", "write_line_chart"]
 
 Colour = tuple[int, int, int]
 
@@ -44,175 +46,6 @@ LEGEND_BORDER_COLOUR: Colour = (205, 205, 205)
 
 MINIMUM_WIDTH = 160
 MINIMUM_HEIGHT = 120
-
-# The font: each glyph is 5 columns wide, 7 rows down to the baseline plus up to 2 descender rows. A glyph is its rows
-# as hex numbers, top first; bit 0x10 is the leftmost column. Characters are 6 columns apart (one blank column).
-GLYPH_WIDTH = 5
-GLYPH_ROWS_TO_BASELINE = 7
-GLYPH_CELL_HEIGHT = 9
-GLYPH_ADVANCE = 6
-_FONT: dict[str, str] = {
-    " ": "00 00 00 00 00 00 00",
-    "!": "04 04 04 04 04 00 04",
-    '"': "0A 0A 0A 00 00 00 00",
-    "#": "0A 0A 1F 0A 1F 0A 0A",
-    "$": "04 0F 14 0E 05 1E 04",
-    "%": "18 19 02 04 08 13 03",
-    "&": "0C 12 14 08 15 12 0D",
-    "'": "0C 04 08 00 00 00 00",
-    "(": "02 04 08 08 08 04 02",
-    ")": "08 04 02 02 02 04 08",
-    "*": "00 04 15 0E 15 04 00",
-    "+": "00 04 04 1F 04 04 00",
-    ",": "00 00 00 00 00 0C 0C 04 08",
-    "-": "00 00 00 1F 00 00 00",
-    ".": "00 00 00 00 00 0C 0C",
-    "/": "00 01 02 04 08 10 00",
-    "0": "0E 11 13 15 19 11 0E",
-    "1": "04 0C 04 04 04 04 0E",
-    "2": "0E 11 01 02 04 08 1F",
-    "3": "1F 02 04 02 01 11 0E",
-    "4": "02 06 0A 12 1F 02 02",
-    "5": "1F 10 1E 01 01 11 0E",
-    "6": "06 08 10 1E 11 11 0E",
-    "7": "1F 01 02 04 08 08 08",
-    "8": "0E 11 11 0E 11 11 0E",
-    "9": "0E 11 11 0F 01 02 0C",
-    ":": "00 0C 0C 00 0C 0C 00",
-    ";": "00 0C 0C 00 0C 0C 04 08",
-    "<": "02 04 08 10 08 04 02",
-    "=": "00 00 1F 00 1F 00 00",
-    ">": "08 04 02 01 02 04 08",
-    "?": "0E 11 01 02 04 00 04",
-    "@": "0E 11 01 0D 15 15 0E",
-    "A": "0E 11 11 1F 11 11 11",
-    "B": "1E 11 11 1E 11 11 1E",
-    "C": "0E 11 10 10 10 11 0E",
-    "D": "1C 12 11 11 11 12 1C",
-    "E": "1F 10 10 1E 10 10 1F",
-    "F": "1F 10 10 1E 10 10 10",
-    "G": "0E 11 10 17 11 11 0F",
-    "H": "11 11 11 1F 11 11 11",
-    "I": "0E 04 04 04 04 04 0E",
-    "J": "07 02 02 02 02 12 0C",
-    "K": "11 12 14 18 14 12 11",
-    "L": "10 10 10 10 10 10 1F",
-    "M": "11 1B 15 15 11 11 11",
-    "N": "11 11 19 15 13 11 11",
-    "O": "0E 11 11 11 11 11 0E",
-    "P": "1E 11 11 1E 10 10 10",
-    "Q": "0E 11 11 11 15 12 0D",
-    "R": "1E 11 11 1E 14 12 11",
-    "S": "0F 10 10 0E 01 01 1E",
-    "T": "1F 04 04 04 04 04 04",
-    "U": "11 11 11 11 11 11 0E",
-    "V": "11 11 11 11 11 0A 04",
-    "W": "11 11 11 15 15 15 0A",
-    "X": "11 11 0A 04 0A 11 11",
-    "Y": "11 11 11 0A 04 04 04",
-    "Z": "1F 01 02 04 08 10 1F",
-    "[": "0E 08 08 08 08 08 0E",
-    "\\": "00 10 08 04 02 01 00",
-    "]": "0E 02 02 02 02 02 0E",
-    "^": "04 0A 11 00 00 00 00",
-    "_": "00 00 00 00 00 00 00 1F",
-    "`": "08 04 02 00 00 00 00",
-    "a": "00 00 0E 01 0F 11 0F",
-    "b": "10 10 16 19 11 11 1E",
-    "c": "00 00 0E 10 10 11 0E",
-    "d": "01 01 0D 13 11 11 0F",
-    "e": "00 00 0E 11 1F 10 0E",
-    "f": "06 09 08 1C 08 08 08",
-    "g": "00 00 0F 11 11 11 0F 01 0E",
-    "h": "10 10 16 19 11 11 11",
-    "i": "04 00 0C 04 04 04 0E",
-    "j": "02 00 06 02 02 02 02 12 0C",
-    "k": "10 10 12 14 18 14 12",
-    "l": "0C 04 04 04 04 04 0E",
-    "m": "00 00 1A 15 15 11 11",
-    "n": "00 00 16 19 11 11 11",
-    "o": "00 00 0E 11 11 11 0E",
-    "p": "00 00 1E 11 11 11 1E 10 10",
-    "q": "00 00 0F 11 11 11 0F 01 01",
-    "r": "00 00 16 19 10 10 10",
-    "s": "00 00 0F 10 0E 01 1E",
-    "t": "08 08 1C 08 08 09 06",
-    "u": "00 00 11 11 11 13 0D",
-    "v": "00 00 11 11 11 0A 04",
-    "w": "00 00 11 11 15 15 0A",
-    "x": "00 00 11 0A 04 0A 11",
-    "y": "00 00 11 11 11 11 0F 01 0E",
-    "z": "00 00 1F 02 04 08 1F",
-    "{": "02 04 04 08 04 04 02",
-    "|": "04 04 04 04 04 04 04",
-    "}": "08 04 04 02 04 04 08",
-    "~": "00 00 08 15 02 00 00",
-}
-
-
-def _build_glyphs() -> np.ndarray:
-    """The font as a (128, 9, 5) boolean array indexed by character code; codes without a glyph draw as "?"."""
-    glyphs = np.zeros((128, GLYPH_CELL_HEIGHT, GLYPH_WIDTH), dtype=bool)
-    column_bits = 1 << np.arange(GLYPH_WIDTH - 1, -1, -1)
-    for character, hex_rows in _FONT.items():
-        rows = np.array([int(row, 16) for row in hex_rows.split()])
-        glyphs[ord(character), : rows.size] = (rows[:, None] & column_bits) != 0
-    unknown = glyphs[ord("?")].copy()
-    for code in range(128):
-        if chr(code) not in _FONT:
-            glyphs[code] = unknown
-    return glyphs
-
-
-_GLYPHS = _build_glyphs()
-
-
-def text_mask(text: str, scale: int = 1) -> np.ndarray:
-    """The pixels of `text` in the built-in font as a boolean (9 * scale, width) array; non-ASCII draws as "?"."""
-    codes = np.frombuffer(text.encode("ascii", "replace"), dtype=np.uint8)
-    if codes.size == 0:
-        return np.zeros((GLYPH_CELL_HEIGHT * scale, 0), dtype=bool)
-    cells = np.zeros((codes.size, GLYPH_CELL_HEIGHT, GLYPH_ADVANCE), dtype=bool)
-    cells[:, :, :GLYPH_WIDTH] = _GLYPHS[codes]
-    mask = cells.transpose(1, 0, 2).reshape(GLYPH_CELL_HEIGHT, codes.size * GLYPH_ADVANCE)[:, :-1]
-    return mask.repeat(scale, axis=0).repeat(scale, axis=1)
-
-
-def text_width(text: str, scale: int = 1) -> int:
-    """Width in pixels of `text` drawn at `scale`."""
-    return max(0, len(text) * GLYPH_ADVANCE - 1) * scale
-
-
-def encode_png(pixels: np.ndarray) -> bytes:
-    """Encode an (H, W, 3) uint8 RGB array as PNG bytes (8 bits per channel, no interlacing, filter type 0)."""
-    if not isinstance(pixels, np.ndarray) or pixels.dtype != np.uint8 or pixels.ndim != 3 or pixels.shape[2] != 3:
-        raise ValueError(f"encode_png needs an (H, W, 3) uint8 array, got {_describe_array(pixels)}")
-    height, width = pixels.shape[:2]
-    if height == 0 or width == 0:
-        raise ValueError(f"encode_png needs a non-empty image, got {height}x{width} pixels")
-    scanlines = np.zeros((height, 1 + width * 3), dtype=np.uint8)
-    scanlines[:, 1:] = pixels.reshape(height, width * 3)
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return b"".join(
-        (
-            b"\x89PNG\r\n\x1a\n",
-            _png_chunk(b"IHDR", header),
-            _png_chunk(b"IDAT", zlib.compress(scanlines.tobytes(), 6)),
-            _png_chunk(b"IEND", b""),
-        )
-    )
-
-
-def _png_chunk(kind: bytes, data: bytes) -> bytes:
-    """One PNG chunk: length, type, data and the CRC of type and data."""
-    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
-
-
-def _describe_array(value: object) -> str:
-    """Shape and dtype of an array, or the type of anything else, for error messages."""
-    if isinstance(value, np.ndarray):
-        return f"shape {value.shape} dtype {value.dtype}"
-    return type(value).__name__
 
 
 def nice_ticks(low: float, high: float, target_count: int, minimum_step: float = 0.0) -> tuple[list[float], float]:
@@ -401,7 +234,7 @@ def write_line_chart(
     if width < MINIMUM_WIDTH or height < MINIMUM_HEIGHT:
         raise ValueError(f"a chart needs at least {MINIMUM_WIDTH}x{MINIMUM_HEIGHT} pixels, got {width}x{height}")
     pixels = _render_chart(_series_arrays(series, x_values), title, x_label, y_label, int(width), int(height))
-    _write_atomically(Path(path), encode_png(pixels))
+    atomic_write_bytes(Path(path), encode_png(pixels))
 
 
 def _render_chart(
@@ -539,17 +372,3 @@ def _draw_legend(
             canvas, middle - scale, left + padding, middle + scale - 1, left + padding + swatch_length, colour
         )
         _draw_text(canvas, name, left + 2 * padding + swatch_length, row_top, scale, TEXT_COLOUR)
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    """Write `data` to a new temporary file next to `path`, then rename it over `path`; no partial file is left."""
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
-    try:
-        with os.fdopen(descriptor, "wb") as file:
-            file.write(data)
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
-        raise

@@ -187,7 +187,7 @@ _Loader.add_implicit_resolver(_FLOAT_TAG, _FLOAT_PATTERN, list("-+0123456789."))
 
 def load_yaml(text: str) -> Any:
     """Parse YAML text safely, reading `1e9`, `1E-3`, `+1.5e+2` and `.5` as floats; raises `yaml.YAMLError`."""
-    return yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
+    return yaml.load(text, Loader=_Loader)
 
 
 _SECTION_TYPES: dict[str, type] = {

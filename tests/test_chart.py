@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from neurocar import chart
+from neurocar import chart, files
 from neurocar.chart import SERIES_COLOURS, encode_png, format_ticks, nice_ticks, text_mask, write_line_chart
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -198,7 +198,7 @@ def test_failed_write_leaves_no_temporary_file(tmp_path: Path, monkeypatch: pyte
     def failing_replace(source: object, destination: object) -> None:
         raise OSError("disk full")
 
-    monkeypatch.setattr(chart.os, "replace", failing_replace)
+    monkeypatch.setattr(files.os, "replace", failing_replace)
     with pytest.raises(OSError, match="disk full"):
         write_line_chart(tmp_path / "chart.png", {"a": [1, 2]}, title="t", x_label="x", y_label="y")
     assert list(tmp_path.iterdir()) == []

@@ -130,7 +130,7 @@ def test_tracks_json(run_cli, config):
     assert len(tracks) >= 6
     for track in tracks:
         assert set(track) == {"name", "path", "length_m", "width_m", "difficulty", "default"}
-        assert (PROJECT_ROOT / track["path"]).exists()
+        assert Path(track["path"]).exists()  # usable from the working directory (an absolute path from here)
     assert {track["difficulty"] for track in tracks} == {1, 2, 3, 4, 5}
     defaults = [track for track in tracks if track["default"]]
     assert len(defaults) == 1 and Path(defaults[0]["path"]).name == config.track.default
@@ -140,11 +140,11 @@ def test_tracks_check_good_and_bad_files(run_cli):
     good = PROJECT_ROOT / "tracks" / "oval.yaml"
     result = run_cli("tracks", "check", good)
     assert result.code == 0 and result.err == ""
-    assert result.out.startswith("ok: tracks/oval.yaml: Oval, 476 m long, 14 m wide, tightest curve radius ")
+    assert result.out.startswith(f"ok: {good}: Oval, 476 m long, 14 m wide, tightest curve radius ")
     mixed = run_cli("tracks", "check", good, PROJECT_ROOT / TRACK_FIXTURES / "empty.yaml", good)
     assert mixed.code == 2
     assert len(mixed.out.splitlines()) == 2
-    assert mixed.err == f"neurocar: error: {TRACK_FIXTURES}/empty.yaml: {BROKEN_TRACKS['empty']}\n"
+    assert mixed.err == f"neurocar: error: {PROJECT_ROOT / TRACK_FIXTURES}/empty.yaml: {BROKEN_TRACKS['empty']}\n"
 
 
 def test_every_broken_track_fixture_is_covered():
@@ -155,7 +155,7 @@ def test_every_broken_track_fixture_is_covered():
 @pytest.mark.parametrize("name", sorted(BROKEN_TRACKS))
 def test_broken_track_through_every_command(name, run_cli, model, tmp_path):
     file = PROJECT_ROOT / TRACK_FIXTURES / f"{name}.yaml"
-    message = f"{TRACK_FIXTURES}/{name}.yaml: {BROKEN_TRACKS[name]}"
+    message = f"{file}: {BROKEN_TRACKS[name]}"
     result = run_cli("tracks", "check", file)
     assert_one_line_error(result, message)
     assert result.out == ""
@@ -167,7 +167,7 @@ def test_broken_track_through_every_command(name, run_cli, model, tmp_path):
 @pytest.mark.parametrize("name", sorted(BROKEN_CONFIGS))
 def test_broken_config_through_every_command(name, run_cli, model):
     file = PROJECT_ROOT / CONFIG_FIXTURES / f"{name}.yaml"
-    message = f"{CONFIG_FIXTURES}/{name}.yaml: {BROKEN_CONFIGS[name]}"
+    message = f"{file}: {BROKEN_CONFIGS[name]}"
     assert_one_line_error(run_cli("tracks", "--config", file), message)
     assert_one_line_error(run_cli("tracks", "check", "--config", file, TRACKS_DIR / "oval.yaml"), message)
     assert_one_line_error(run_cli("train", "evolve", "--config", file), message)

@@ -18,9 +18,9 @@ Saving is atomic: a failed or interrupted save never leaves a damaged file in pl
 from __future__ import annotations
 
 import dataclasses
+import io
 import math
 import os
-import tempfile
 from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +31,7 @@ from torch import nn
 
 from neurocar.config import Config, PhysicsConfig, SensorConfig
 from neurocar.errors import NeuroCarError
+from neurocar.files import atomic_write_bytes
 from neurocar.learn.policy import ACTION_COUNT, ACTIVATION_MODULES, build_network, network_vector
 from neurocar.paths import display_path
 from neurocar.sim.car import ACTION_NAMES
@@ -77,22 +78,15 @@ def model_payload(network: nn.Sequential, config: Config, training: dict[str, An
 
 
 def atomic_torch_save(payload: Any, path: str | Path) -> None:
-    """Write with torch.save to a temporary file beside `path`, then rename it into place."""
+    """torch.save `payload` to `path` atomically (serialised in memory, then written and renamed into place)."""
     target = Path(path)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     except OSError as error:
         raise NeuroCarError(f"{display_path(target)}: cannot write here ({error.strerror or error})") from None
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            torch.save(payload, stream)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    buffer = io.BytesIO()
+    torch.save(payload, buffer)
+    atomic_write_bytes(target, buffer.getvalue())
 
 
 def save_model(path: str | Path, network: nn.Sequential, config: Config, training: dict[str, Any]) -> None:

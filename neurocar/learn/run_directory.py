@@ -13,13 +13,13 @@ from __future__ import annotations
 import csv
 import io
 import os
-import tempfile
 import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from neurocar.errors import NeuroCarError
+from neurocar.files import atomic_write_text
 from neurocar.paths import display_path
 
 RUNS_DIR = Path("runs")
@@ -63,20 +63,6 @@ def _make_folder(folder: Path) -> None:
         raise NeuroCarError(f"{display_path(folder)}: cannot create the run folder ({error.strerror})") from None
     if not os.access(folder, os.W_OK):
         raise NeuroCarError(f"{display_path(folder)}: cannot write in the run folder (permission denied)")
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    """Replace a text file in one step: a crash leaves either the old or the new file, never half of one."""
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
-            stream.write(text)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 class CsvLog:
