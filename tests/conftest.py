@@ -36,7 +36,12 @@ def config() -> Config:
 
 
 def _shipped(name: str, config: Config) -> Track:
-    return load_track(TRACKS_DIR / name, config.physics.min_turn_radius_m, config.physics.collision_radius_m)
+    return load_track(
+        TRACKS_DIR / name,
+        config.physics.min_turn_radius_m,
+        config.physics.collision_radius_m,
+        config.physics.car_width_m,
+    )
 
 
 @pytest.fixture(scope="session")

@@ -30,7 +30,9 @@ def drive_laps(track: Track, config: Config, laps: int, cars: int = 1) -> World:
 
 @pytest.mark.parametrize("path", sorted(TRACKS_DIR.glob("*.yaml")), ids=lambda path: path.stem)
 def test_autopilot_drives_two_clean_laps_on_every_shipped_track(path, config: Config) -> None:
-    track = load_track(path, config.physics.min_turn_radius_m, config.physics.collision_radius_m)
+    track = load_track(
+        path, config.physics.min_turn_radius_m, config.physics.collision_radius_m, config.physics.car_width_m
+    )
     world = drive_laps(track, config, laps=2)
     assert not world.state.crashed[0] and not world.state.stalled[0]
     assert int(world.state.laps[0]) == 2

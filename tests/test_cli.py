@@ -39,6 +39,9 @@ BROKEN_TRACKS = {
     "bad_start_index": "start_index: 9 is not a point index (0 to 3)",
     "not_yaml": "not valid YAML at line 6",
     "empty": "expected a mapping with name, difficulty, width_m and centerline",
+    "too_big": "centerline: the track spans 100,000 x 100,000 m; keep it within 5,000 m on a side",
+    "far_out": "centerline[1]: [1e+300, 0] is too far out; keep coordinates within 1,000,000 m of the origin",
+    "too_long": "centerline: a lap is 28,562 m long; keep it within 20,000 m",
 }
 
 BROKEN_CONFIGS = {

@@ -48,7 +48,9 @@ def test_every_shipped_track_loads_and_the_default_exists() -> None:
     paths = sorted(TRACKS_DIR.glob("*.yaml"))
     difficulties = set()
     for path in paths:
-        track = load_track(path, config.physics.min_turn_radius_m, config.physics.collision_radius_m)
+        track = load_track(
+            path, config.physics.min_turn_radius_m, config.physics.collision_radius_m, config.physics.car_width_m
+        )
         difficulties.add(track.difficulty)
         assert 8 <= track.width_m <= 20
     assert len(paths) >= 6

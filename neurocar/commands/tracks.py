@@ -49,7 +49,10 @@ def run_list(arguments: argparse.Namespace) -> int:
 
 
 def run_check(arguments: argparse.Namespace) -> int:
-    """Validate each file (a path or a shipped track name): a one-line summary, or the one-line error. Exit 2 if any is invalid."""
+    """Validate each file (a path or a shipped track name): a one-line summary, or the one-line error.
+
+    Exit 2 if any is invalid.
+    """
     config = config_from_args(arguments)
     failures = 0
     for name in arguments.files:

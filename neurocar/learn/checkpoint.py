@@ -74,6 +74,7 @@ def load_checkpoint(folder: Path) -> tuple[Neuroevolution, list[str], int]:
                     str(track["path"]),
                     config.physics.min_turn_radius_m,
                     config.physics.collision_radius_m,
+                    config.physics.car_width_m,
                 ),
                 source_text=text,
             )

@@ -46,7 +46,7 @@ import yaml
 from neurocar import __version__
 from neurocar.config import Config, SensorConfig, load_yaml
 from neurocar.errors import NeuroCarError
-from neurocar.learn.run_directory import atomic_write_text
+from neurocar.files import atomic_write_text
 from neurocar.paths import display_path
 from neurocar.sim.track import Track
 

@@ -190,7 +190,12 @@ class SimApp(WindowApp, Reporter):
         following = shipped[(names.index(current) + 1) % len(shipped)] if current in names else shipped[0]
         physics = self.config.physics
         try:
-            track = load_track(resolve_track_path(following), physics.min_turn_radius_m, physics.collision_radius_m)
+            track = load_track(
+                resolve_track_path(following),
+                physics.min_turn_radius_m,
+                physics.collision_radius_m,
+                physics.car_width_m,
+            )
         except NeuroCarError as error:
             self.toasts.show(f"cannot load {following.name}: {error}")
             return None
