@@ -169,7 +169,9 @@ def build_parser() -> ArgumentParser:
     evaluate.add_argument("--model", metavar="MODEL.pt", required=True, help="model file")
     evaluate.add_argument("--track", metavar="FILE", action="append", help="track (repeatable; default track if none)")
     evaluate.add_argument("--laps", type=int, default=1, help="laps to complete (default 1)")
-    evaluate.add_argument("--seed", type=seed, default=0, help="random seed (default 0)")
+    evaluate.add_argument(
+        "--seed", type=seed, default=0, help="random seed (default 0; the drive itself is deterministic)"
+    )
     evaluate.add_argument("--json", action="store_true", help="print the results as JSON")
     evaluate.set_defaults(handler=_handler("evaluate"))
     return parser

@@ -7,29 +7,22 @@ path), so bad input ends with the one-line error before the window opens; only t
 from __future__ import annotations
 
 import argparse
-import math
 import os
-from pathlib import Path
 
-from neurocar.commands.common import config_from_args, explicit_keys, load_tracks, require_at_least
+from neurocar.commands.common import config_from_args, explicit_keys, load_tracks
+from neurocar.commands.windowed import check_window_options
 from neurocar.errors import NeuroCarError
-from neurocar.learn.model_file import check_writable, config_for_model, load_model
+from neurocar.learn.model_file import config_for_model, load_model
 from neurocar.learn.recording import SessionWriter
 
 
 def run(arguments: argparse.Namespace) -> int:
     """Drive (and record) until Esc; prints a summary."""
-    require_at_least("--frames", arguments.frames, 1)
-    if arguments.screenshot is not None:
-        if Path(arguments.screenshot).suffix.lower() != ".png":
-            raise NeuroCarError(f"--screenshot {arguments.screenshot}: give a file name ending in .png")
-        check_writable(arguments.screenshot)
+    speed = check_window_options(arguments)
     if arguments.driver is not None and (arguments.autopilot or arguments.model):
         raise NeuroCarError("--driver names the person driving; drop it with --autopilot or --model")
     if arguments.driver is not None and not arguments.driver.strip():
         raise NeuroCarError("--driver: give a name (or leave the option out)")
-    speed_text = getattr(arguments, "speed", None) or "1"
-    speed = math.inf if speed_text == "max" else float(speed_text)
     config = config_from_args(arguments)
     model = None
     if arguments.model is not None:

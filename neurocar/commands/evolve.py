@@ -9,7 +9,7 @@ from neurocar.commands.common import config_from_args, explicit_keys, load_track
 from neurocar.config import Config
 from neurocar.errors import NeuroCarError
 from neurocar.learn.checkpoint import load_checkpoint
-from neurocar.learn.model_file import check_writable, config_for_model, load_model
+from neurocar.learn.model_file import check_model_destination, config_for_model, load_model
 from neurocar.learn.neuroevolution import Neuroevolution, Reporter, run_evolution
 from neurocar.learn.reporters import ChartReporter, CheckpointReporter, ConsoleReporter, CsvLogReporter
 from neurocar.learn.run_directory import BEST_MODEL_FILE, LOG_FILE, new_run_directory
@@ -38,7 +38,7 @@ def prepare(arguments: argparse.Namespace) -> tuple[Neuroevolution, list[str], P
     """Build (or restore) the run from the command line: the run, its track texts, its folder, total generations."""
     _check_numbers(arguments)
     if arguments.out is not None:
-        check_writable(arguments.out)
+        check_model_destination(arguments.out)
     if arguments.resume is not None:
         conflicting = [
             option

@@ -11,7 +11,7 @@ import torch
 
 from neurocar.chart import write_line_chart
 from neurocar.commands.common import config_from_args, explicit_keys, require_at_least
-from neurocar.learn.model_file import check_writable, config_for_model, load_model, save_model
+from neurocar.learn.model_file import check_model_destination, config_for_model, load_model, save_model
 from neurocar.learn.policy import build_network
 from neurocar.learn.recording import check_sensors, load_sessions
 from neurocar.learn.reporters import progress_bar
@@ -72,7 +72,7 @@ def run(arguments: argparse.Namespace) -> int:
     # The network is tiny: one thread is faster than several that spend their time synchronising.
     torch.set_num_threads(1)
     if arguments.out is not None:
-        check_writable(arguments.out)
+        check_model_destination(arguments.out)
     config = config_from_args(arguments)
     init_model = None
     if arguments.init is not None:

@@ -21,7 +21,7 @@ from neurocar.learn.neuroevolution import Neuroevolution, Reporter
 from neurocar.learn.run_directory import new_run_directory
 
 
-def _check_window_options(arguments: argparse.Namespace) -> float:
+def check_window_options(arguments: argparse.Namespace) -> float:
     """Check --frames, --screenshot and --speed; returns the speed multiplier (inf = max)."""
     require_at_least("--frames", arguments.frames, 1)
     if arguments.screenshot is not None:
@@ -39,7 +39,7 @@ def _quiet_pygame() -> None:
 def run_sim(arguments: argparse.Namespace) -> int:
     """Evolve a population live in the window (the default command)."""
     require_at_least("--population", arguments.population, 2)
-    speed = _check_window_options(arguments)
+    speed = check_window_options(arguments)
     config = config_with_population(config_from_args(arguments), arguments.population)
     tracks = load_tracks([arguments.track] if arguments.track else None, config)
     run_files = None
@@ -101,7 +101,7 @@ def _shared_config(models: list, base: Config, keys) -> Config:
 def run_watch(arguments: argparse.Namespace) -> int:
     """Race trained models, one car each, in the window."""
     require_at_least("--laps", arguments.laps, 1)
-    speed = _check_window_options(arguments)
+    speed = check_window_options(arguments)
     base = config_from_args(arguments)
     models = [load_model(path) for path in arguments.model]
     config = _shared_config(models, base, explicit_keys(arguments))

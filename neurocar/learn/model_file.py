@@ -107,6 +107,12 @@ def check_writable(path: str | Path) -> None:
         raise NeuroCarError(f"{display_path(target)}: {display_path(folder)} is not a folder")
     if not os.access(folder, os.W_OK):
         raise NeuroCarError(f"{display_path(target)}: cannot write in {display_path(folder)} (permission denied)")
+
+
+def check_model_destination(path: str | Path) -> None:
+    """`check_writable` for a model file: also refuse to replace an existing file that is not a NeuroCar model."""
+    check_writable(path)
+    target = Path(path)
     if target.exists() and not is_model_file(target):
         # Replacing an older model is what --out asks for; replacing anything else would lose someone's data.
         raise NeuroCarError(
