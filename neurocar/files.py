@@ -6,18 +6,30 @@ import contextlib
 import os
 from pathlib import Path
 
+from neurocar.errors import NeuroCarError
+
 
 def atomic_write_bytes(path: str | Path, data: bytes) -> None:
-    """Write `data` to a new temporary file next to `path`, force it to disk, then rename it over `path`."""
+    """Write `data` to a new temporary file next to `path`, force it to disk, then rename it over `path`.
+
+    A failure to write (a full disk, a read-only folder) is a `NeuroCarError` naming `path`.
+    """
     target = Path(path)
     temporary = target.with_name(f".{target.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+    try:
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+    except OSError as error:
+        raise NeuroCarError(f"{target}: cannot write ({error.strerror or error})") from None
     try:
         with os.fdopen(descriptor, "wb") as stream:
             stream.write(data)
             stream.flush()
             os.fsync(stream.fileno())
         os.replace(temporary, target)
+    except OSError as error:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+        raise NeuroCarError(f"{target}: cannot write ({error.strerror or error})") from None
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temporary)

@@ -12,6 +12,7 @@ import pytest
 
 from neurocar import chart, files
 from neurocar.chart import SERIES_COLOURS, encode_png, format_ticks, nice_ticks, text_mask, write_line_chart
+from neurocar.errors import NeuroCarError
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -199,7 +200,7 @@ def test_failed_write_leaves_no_temporary_file(tmp_path: Path, monkeypatch: pyte
         raise OSError("disk full")
 
     monkeypatch.setattr(files.os, "replace", failing_replace)
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(NeuroCarError, match=r"chart.png: cannot write \(disk full\)"):
         write_line_chart(tmp_path / "chart.png", {"a": [1, 2]}, title="t", x_label="x", y_label="y")
     assert list(tmp_path.iterdir()) == []
 

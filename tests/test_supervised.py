@@ -78,15 +78,24 @@ def test_mirror_swaps_opposite_sensors_and_left_with_right() -> None:
 
 def test_validation_holds_out_whole_sessions_or_contiguous_blocks() -> None:
     session_ids = np.repeat(np.arange(5), 10)
-    held_out = validation_mask(session_ids, 5, 0.2, torch.Generator().manual_seed(3))
-    assert len(set(session_ids[held_out].tolist())) == 1 and held_out.sum() == 10
-    single = validation_mask(np.zeros(100, dtype=np.int64), 1, 0.2, torch.Generator().manual_seed(3))
-    assert single.sum() == 20
+    held_out, by_session = validation_mask(session_ids, 0.2, torch.Generator().manual_seed(3))
+    assert by_session and len(set(session_ids[held_out].tolist())) == 1 and held_out.sum() == 10
+    single, by_session = validation_mask(np.zeros(100, dtype=np.int64), 0.2, torch.Generator().manual_seed(3))
+    assert not by_session and single.sum() == 20
     # Two blocks of ten neighbouring frames each, not scattered frames.
     starts = np.nonzero(np.diff(single.astype(int)) == 1)[0] + 1
     assert all(start % 10 == 0 for start in starts.tolist())
-    again = validation_mask(np.zeros(100, dtype=np.int64), 1, 0.2, torch.Generator().manual_seed(3))
+    again, _ = validation_mask(np.zeros(100, dtype=np.int64), 0.2, torch.Generator().manual_seed(3))
     assert np.array_equal(single, again)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_uneven_sessions_never_hold_out_most_of_the_data(seed: int) -> None:
+    # One long and one short session: holding out either whole would leave too little or far too much.
+    session_ids = np.repeat([0, 1], [10_000, 3_000])
+    held_out, by_session = validation_mask(session_ids, 0.2, torch.Generator().manual_seed(seed))
+    assert 0.1 * len(session_ids) <= held_out.sum() <= 0.4 * len(session_ids)
+    assert by_session == (held_out.sum() == 3_000)
 
 
 def test_model_frames_are_left_out_and_mirroring_doubles_both_sides(config: Config) -> None:

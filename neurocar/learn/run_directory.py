@@ -26,6 +26,7 @@ RUNS_DIR = Path("runs")
 LOG_FILE = "log.csv"
 BEST_MODEL_FILE = "best.pt"
 CHECKPOINT_FILE = "checkpoint.pt"
+RESUMABLE_PREFIXES = ("evolve", "sim")
 
 
 def new_run_directory(requested: str | Path | None, prefix: str) -> Path:
@@ -35,10 +36,13 @@ def new_run_directory(requested: str | Path | None, prefix: str) -> Path:
         if folder.exists() and not folder.is_dir():
             raise NeuroCarError(f"--run-dir {display_path(folder)}: is a file, not a folder")
         if folder.exists() and any(folder.iterdir()):
-            raise NeuroCarError(
-                f"--run-dir {display_path(folder)}: already holds files; use --resume {display_path(folder)} to "
-                "continue that run, or choose a new folder"
+            # Evolution runs (headless or windowed) can be continued; other runs only started afresh elsewhere.
+            hint = (
+                f"use `neurocar train evolve --resume {display_path(folder)}` to continue that run, or "
+                if prefix in RESUMABLE_PREFIXES
+                else ""
             )
+            raise NeuroCarError(f"--run-dir {display_path(folder)}: already holds files; {hint}choose a new folder")
         _make_folder(folder)
         return folder
     stamp = time.strftime("%Y%m%d-%H%M%S")

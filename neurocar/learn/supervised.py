@@ -121,22 +121,34 @@ def mirror_frames(observations: np.ndarray, actions: np.ndarray, permutation: np
     return observations[:, permutation], swapped
 
 
-def validation_mask(session_ids: np.ndarray, session_count: int, fraction: float, generator: torch.Generator):
-    """Which frames are held out: whole sessions, or contiguous blocks when there is one session."""
+def validation_mask(session_ids: np.ndarray, fraction: float, generator: torch.Generator) -> tuple[np.ndarray, bool]:
+    """Which frames are held out, and whether whole sessions were.
+
+    Whole sessions are held out, picked in a seeded random order, when some of them add up to roughly `fraction`
+    of the frames (between half and twice that); otherwise (one session, or sessions too uneven) contiguous blocks
+    of frames are, so neighbouring, nearly identical frames never end up on both sides.
+    """
     frame_count = len(session_ids)
-    if fraction <= 0:
-        return np.zeros(frame_count, dtype=bool)
-    if session_count >= 2:
-        order = torch.randperm(session_count, generator=generator).numpy()
-        chosen = order[: max(1, min(session_count - 1, round(fraction * session_count)))]
-        return np.isin(session_ids, chosen)
+    if fraction <= 0 or frame_count < 2:
+        return np.zeros(frame_count, dtype=bool), False
+    target = fraction * frame_count
+    sessions, sizes = np.unique(session_ids, return_counts=True)
+    if len(sessions) >= 2:
+        chosen: list[int] = []
+        held = 0
+        for index in torch.randperm(len(sessions), generator=generator).numpy():
+            if held + sizes[index] <= 2 * target and held + sizes[index] < frame_count:
+                chosen.append(int(sessions[index]))
+                held += int(sizes[index])
+            if held >= target:
+                break
+        if held >= target / 2:
+            return np.isin(session_ids, chosen), True
     blocks = min(SINGLE_SESSION_BLOCKS, frame_count)
-    if blocks < 2:
-        return np.zeros(frame_count, dtype=bool)
     order = torch.randperm(blocks, generator=generator).numpy()
-    chosen = order[: max(1, min(blocks - 1, round(fraction * blocks)))]
+    chosen_blocks = order[: max(1, min(blocks - 1, round(fraction * blocks)))]
     block_of_frame = np.arange(frame_count) * blocks // frame_count
-    return np.isin(block_of_frame, chosen)
+    return np.isin(block_of_frame, chosen_blocks), False
 
 
 def prepare_data(
@@ -157,8 +169,8 @@ def prepare_data(
         raise NeuroCarError(f"{names}: no frames driven by {' or '.join(drivers)} to learn from")
     by_driver = {driver: int((all_drivers[keep] == driver).sum()) for driver in drivers}
     observations, actions, session_ids = observations[keep], actions[keep], session_ids[keep]
-    held_out = validation_mask(session_ids, len(sessions), validation_fraction, generator)
-    validation_ids = sorted(set(session_ids[held_out].tolist())) if len(sessions) >= 2 else []
+    held_out, by_session = validation_mask(session_ids, validation_fraction, generator)
+    validation_ids = sorted(set(session_ids[held_out].tolist())) if by_session else []
     parts = {"train": ~held_out, "validation": held_out}
     permutation = mirror_permutation(sessions[0].sensors.angles_deg) if mirror else None
     datasets: dict[str, Dataset] = {}
