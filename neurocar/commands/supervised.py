@@ -5,8 +5,10 @@ from __future__ import annotations
 import argparse
 import math
 import sys
+from pathlib import Path
 from typing import TextIO
 
+import numpy as np
 import torch
 
 from neurocar.chart import write_line_chart
@@ -58,7 +60,7 @@ class EpochReporter:
             self.errors.flush()
 
 
-def _format_matrix(matrix) -> list[str]:
+def _format_matrix(matrix: np.ndarray) -> list[str]:
     width = max(8, *(len(str(value)) for value in matrix.ravel()))
     lines = ["recorded \\ predicted " + "".join(f"{name:>{width + 2}}" for name in ACTION_NAMES)]
     for name, row in zip(ACTION_NAMES, matrix, strict=True):
@@ -159,5 +161,5 @@ def run(arguments: argparse.Namespace) -> int:
     for line in _format_matrix(confusion_matrix(network, shown)):
         print("  " + line)
     print(f"run folder {display_path(folder)}; model {display_path(folder / BEST_MODEL_FILE)}", end="")
-    print(f" and {arguments.out}" if arguments.out else "")
+    print(f" and {display_path(Path(arguments.out))}" if arguments.out else "")
     return EXIT_INTERRUPTED if outcome.interrupted else 0
