@@ -171,3 +171,14 @@ def test_sensor_layout_must_match_the_policy() -> None:
     with pytest.raises(NeuroCarError, match=r"recorded with sensors angles_deg \[-60, -30, 0, 30, 60\]"):
         check_sensors(session, SensorConfig((-45.0, 0.0, 45.0), 40.0), "the policy")
     np.testing.assert_array_equal(session.actions, [1])
+
+
+def test_removing_frames_also_removes_their_actions_from_the_histogram(tmp_path, classic, config) -> None:
+    writer = SessionWriter(tmp_path, classic, config, "person")
+    for step, action in enumerate([0] * 30 + [1] * 30 + [2] * 60, start=1):
+        writer.write(step, step * 0.05, [0.5, 0.5, 0.5], action, (0.0, 0.0, 0.0), 0.0, 0, "person")
+    assert writer.action_histogram == [30, 30, 60]
+    assert writer.remove_last(3.0) == 60  # 3 s at dt 0.05: exactly the right turns
+    assert writer.action_histogram == [30, 30, 0]
+    writer.close()
+    assert load_session(writer.folder).actions.tolist() == [0] * 30 + [1] * 30

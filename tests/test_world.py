@@ -231,3 +231,17 @@ def test_crossing_the_line_back_and_forth_counts_one_lap(oval, config):
     step = config.physics.cruise_speed_mps * config.physics.dt_s
     assert world.state.progress_m[0] == pytest.approx(oval.length_m - 1.0 + 4 * step, abs=1e-6)
     assert int(world.state.laps[0]) == 1 and len(world.state.lap_events) == 1
+
+
+def test_stopped_cars_keep_their_state_and_no_longer_move(oval, config) -> None:
+    world = World(oval, config.physics, config.sensors, config.episode, 2)
+    world.reset(0)
+    for _ in range(10):
+        world.step(np.ones(2, dtype=np.int64))
+    world.stop(np.array([1]))
+    progress, position = world.state.progress_m[1], world.state.positions[1].copy()
+    for _ in range(10):
+        world.step(np.ones(2, dtype=np.int64))
+    assert world.state.driving.tolist() == [True, False]
+    assert world.state.progress_m[1] == progress and np.array_equal(world.state.positions[1], position)
+    assert world.state.progress_m[0] > progress

@@ -90,6 +90,7 @@ class SessionWriter:
         self.path = self.folder / FRAMES_FILE
         # Rows are kept in memory too, so removing the last seconds can rewrite the file without reading it back.
         self.rows: list[str] = []
+        self.actions: list[int] = []
         self.header = ",".join(frame_columns(self.sensor_count)) + "\n"
         self._stream: TextIO | None = self.path.open("x", encoding="utf-8", newline="")
         self._stream.write(self.header)
@@ -99,6 +100,11 @@ class SessionWriter:
     def frame_count(self) -> int:
         """Frames recorded so far (after any removals)."""
         return len(self.rows)
+
+    @property
+    def action_histogram(self) -> list[int]:
+        """How many recorded frames chose each action (left, straight, right), after any removals."""
+        return np.bincount(np.asarray(self.actions, dtype=np.int64), minlength=3)[:3].tolist()
 
     def write(
         self,
@@ -121,6 +127,7 @@ class SessionWriter:
             f"{progress_m:.4f},{int(lap)},{driver}\n"
         )
         self.rows.append(row)
+        self.actions.append(int(action))
         self._stream.write(row)
         self._stream.flush()
         if time.monotonic() - self._last_sync >= SYNC_INTERVAL_S:
@@ -132,6 +139,7 @@ class SessionWriter:
         if count == 0 or self._stream is None:
             return 0
         del self.rows[len(self.rows) - count :]
+        del self.actions[len(self.actions) - count :]
         self._stream.close()
         atomic_write_text(self.path, self.header + "".join(self.rows))
         self._stream = self.path.open("a", encoding="utf-8", newline="")

@@ -158,6 +158,10 @@ class World:
         state.last_improvement_s[cars] = self.time_s
         self.observations[cars] = observe(self.grid, state.positions[cars], state.headings[cars], self.sensors)
 
+    def stop(self, cars: np.ndarray) -> None:
+        """Stop some cars where they are, keeping their progress and laps (for example: their race is over)."""
+        self.state.driving[np.asarray(cars)] = False
+
     @property
     def done(self) -> bool:
         """True when no car is driving any more."""

@@ -335,14 +335,21 @@ class DriveApp(WindowApp):
             value = self.texts.render(f"{reading:.2f}", 18, theme.TEXT)
             surface.blit(value, (rect.right - 10 - value.get_width(), y))
 
+    @property
+    def shown_histogram(self) -> list[int]:
+        """The actions of the recorded frames when recording (Backspace takes its frames out), else of all driving."""
+        return self.writer.action_histogram if self.writer is not None else self.histogram
+
     def draw_histogram(self, surface: pygame.Surface, rect: pygame.Rect) -> None:
-        """How often each action was chosen so far, the current one highlighted."""
+        """How often each action was chosen (in the recording, when recording), the current one highlighted."""
         pygame.draw.rect(surface, theme.PANEL, rect, border_radius=8)
-        surface.blit(self.texts.render("Actions", 20, theme.TEXT), (rect.left + 10, rect.top + 8))
-        total = max(1, sum(self.histogram))
+        title = "Actions recorded" if self.writer is not None else "Actions"
+        surface.blit(self.texts.render(title, 20, theme.TEXT), (rect.left + 10, rect.top + 8))
+        histogram = self.shown_histogram
+        total = max(1, sum(histogram))
         bar_left = rect.left + 84
         bar_width = rect.width - 84 - 70
-        for action, (name, count) in enumerate(zip(ACTION_NAMES, self.histogram, strict=True)):
+        for action, (name, count) in enumerate(zip(ACTION_NAMES, histogram, strict=True)):
             y = rect.top + 34 + 22 * action
             current = action == self.last_action
             surface.blit(self.texts.render(name, 18, theme.ACCENT if current else theme.TEXT_DIM), (rect.left + 12, y))
@@ -365,4 +372,9 @@ class DriveApp(WindowApp):
             print("nothing recorded; no session was kept")
         else:
             removed = f" ({self.removed_frames} removed with Backspace)" if self.removed_frames else ""
-            print(f"recorded {self.writer.frame_count} frames{removed} to {display_path(self.writer.folder)}")
+            recorded = ", ".join(
+                f"{name} {count}" for name, count in zip(ACTION_NAMES, self.writer.action_histogram, strict=True)
+            )
+            print(
+                f"recorded {self.writer.frame_count} frames{removed} to {display_path(self.writer.folder)}; {recorded}"
+            )

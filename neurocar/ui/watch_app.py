@@ -130,7 +130,7 @@ class WatchApp(WindowApp):
         newly_finished = world.state.driving & (world.state.laps >= self.laps)
         if newly_finished.any():
             # The race is over for these cars: they stop where they crossed the line.
-            world.state.driving[newly_finished] = False
+            world.stop(np.nonzero(newly_finished)[0])
             self.finished |= newly_finished
         self.record_pose(world)
 
