@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
+from recording_cases import BROKEN_SESSIONS, RECORDINGS
 
 from neurocar.config import Config, SensorConfig
 from neurocar.errors import NeuroCarError
@@ -23,8 +24,6 @@ from neurocar.learn.recording import (
     load_sessions,
 )
 from neurocar.sim.track import Track
-
-RECORDINGS = Path(__file__).parent / "fixtures" / "recordings"
 
 
 def write_frames(writer: SessionWriter, count: int, start: int = 0) -> None:
@@ -113,31 +112,7 @@ def test_damaged_last_line_is_skipped_with_a_warning() -> None:
     )
 
 
-@pytest.mark.parametrize(
-    ("folder", "message"),
-    [
-        (
-            "empty_session",
-            "tests/fixtures/recordings/empty_session: empty session (no frames in frames.csv); delete it or record "
-            "again",
-        ),
-        (
-            "meta_only",
-            "tests/fixtures/recordings/meta_only: has meta.yaml but no frames.csv; the session recorded nothing "
-            "(delete it)",
-        ),
-        (
-            "missing_column",
-            "tests/fixtures/recordings/missing_column/frames.csv line 1: missing column 'sensor_2' (a recording "
-            "with 3 sensors has the columns step,time_s,sensor_0,sensor_1,sensor_2,action,x_m,y_m,heading_rad,"
-            "progress_m,lap,driver)",
-        ),
-        (
-            "non_numeric",
-            "tests/fixtures/recordings/non_numeric/frames.csv line 3: column 'sensor_0' is not a number ('far')",
-        ),
-    ],
-)
+@pytest.mark.parametrize(("folder", "message"), BROKEN_SESSIONS)
 def test_broken_sessions_are_errors_naming_the_session(folder: str, message: str) -> None:
     with pytest.raises(NeuroCarError) as error:
         load_session(RECORDINGS / folder)

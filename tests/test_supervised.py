@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from recording_cases import BROKEN_SESSIONS, RECORDINGS
 
 from neurocar.config import Config
 from neurocar.errors import NeuroCarError
@@ -29,8 +30,6 @@ from neurocar.learn.supervised import (
     validation_mask,
 )
 from neurocar.sim.car import STEER_LEFT, STEER_RIGHT, STRAIGHT
-
-RECORDINGS = Path(__file__).parent / "fixtures" / "recordings"
 
 
 def make_session(
@@ -182,26 +181,7 @@ def test_train_supervised_command_writes_the_run_and_the_model(run_cli, tmp_path
 @pytest.mark.parametrize(
     ("folder", "message"),
     [
-        (
-            "empty_session",
-            "tests/fixtures/recordings/empty_session: empty session (no frames in frames.csv); delete it or record "
-            "again",
-        ),
-        (
-            "meta_only",
-            "tests/fixtures/recordings/meta_only: has meta.yaml but no frames.csv; the session recorded nothing "
-            "(delete it)",
-        ),
-        (
-            "missing_column",
-            "tests/fixtures/recordings/missing_column/frames.csv line 1: missing column 'sensor_2' (a recording "
-            "with 3 sensors has the columns step,time_s,sensor_0,sensor_1,sensor_2,action,x_m,y_m,heading_rad,"
-            "progress_m,lap,driver)",
-        ),
-        (
-            "non_numeric",
-            "tests/fixtures/recordings/non_numeric/frames.csv line 3: column 'sensor_0' is not a number ('far')",
-        ),
+        *BROKEN_SESSIONS,
         (
             "other_sensors",
             "tests/fixtures/recordings/other_sensors: recorded with sensors angles_deg [-60, -30, 0, 30, 60], "

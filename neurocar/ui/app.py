@@ -399,16 +399,27 @@ class WindowApp:
             screen, self.camera, positions[cars], headings[cars], readings[cars], angles, sensors.range_m, True
         )
 
-    def draw_panel(self, screen: pygame.Surface, world: World | None) -> list[pygame.Rect]:
-        """HUD, network view and the subclass's extra panel, stacked in the side panel; returns what changed."""
+    def draw_panel_with_hud(
+        self, screen: pygame.Surface, highlights: dict[str, tuple[int, int, int]] | None = None
+    ) -> tuple[pygame.Rect, pygame.Rect] | None:
+        """Clear the side panel and draw the HUD at its top; returns (the panel's inner area, the HUD's area), or
+        None when the window is too narrow for a panel."""
         if self.panel_rect.width < 120:
-            return []
+            return None
         pygame.draw.rect(screen, theme.BACKGROUND, self.panel_rect)
         pygame.draw.line(screen, theme.PANEL_EDGE, self.panel_rect.topleft, self.panel_rect.bottomleft)
         inner = self.panel_rect.inflate(-2 * theme.MARGIN, -2 * theme.MARGIN)
         title, rows = self.hud_rows()
         hud_rect = pygame.Rect(inner.left, inner.top, inner.width, self.hud.height(len(rows)))
-        self.hud.draw(screen, hud_rect, title, rows)
+        self.hud.draw(screen, hud_rect, title, rows, highlights)
+        return inner, hud_rect
+
+    def draw_panel(self, screen: pygame.Surface, world: World | None) -> list[pygame.Rect]:
+        """HUD, network view and the subclass's extra panel, stacked in the side panel; returns what changed."""
+        areas = self.draw_panel_with_hud(screen)
+        if areas is None:
+            return []
+        inner, hud_rect = areas
         network_rect = pygame.Rect(inner.left, hud_rect.bottom + theme.MARGIN, inner.width, NETWORK_HEIGHT)
         snapshot = None
         caption = "Network"

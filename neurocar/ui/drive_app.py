@@ -277,14 +277,10 @@ class DriveApp(WindowApp):
 
     def draw_panel(self, screen: pygame.Surface, world: World | None) -> list[pygame.Rect]:
         """HUD, the recording box, the sensor readings and the action histogram (and the network with a model)."""
-        if self.panel_rect.width < 120:
+        areas = self.draw_panel_with_hud(screen, {"Driver": theme.ACCENT})
+        if areas is None:
             return []
-        pygame.draw.rect(screen, theme.BACKGROUND, self.panel_rect)
-        pygame.draw.line(screen, theme.PANEL_EDGE, self.panel_rect.topleft, self.panel_rect.bottomleft)
-        inner = self.panel_rect.inflate(-2 * theme.MARGIN, -2 * theme.MARGIN)
-        title, rows = self.hud_rows()
-        hud_rect = pygame.Rect(inner.left, inner.top, inner.width, self.hud.height(len(rows)))
-        self.hud.draw(screen, hud_rect, title, rows, {"Driver": theme.ACCENT})
+        inner, hud_rect = areas
         record_rect = pygame.Rect(inner.left, hud_rect.bottom + theme.MARGIN, inner.width, 70)
         self.draw_recording(screen, record_rect)
         sensor_rect = pygame.Rect(inner.left, record_rect.bottom + theme.MARGIN, inner.width, 0)
