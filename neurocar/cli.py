@@ -114,10 +114,23 @@ def build_parser() -> ArgumentParser:
     tracks = commands.add_parser("tracks", parents=[common], help="list the shipped tracks, or check track files")
     tracks.add_argument("--json", action="store_true", help="print the list as JSON")
     tracks.set_defaults(handler=_handler("tracks", "run_list"))
-    tracks_commands = tracks.add_subparsers(dest="tracks_command", metavar="check", title="subcommands")
+    tracks_commands = tracks.add_subparsers(dest="tracks_command", metavar="check|generate", title="subcommands")
     check = tracks_commands.add_parser("check", parents=[common], help="validate track files")
     check.add_argument("files", nargs="+", metavar="FILE", help="track files to check")
     check.set_defaults(handler=_handler("tracks", "run_check"))
+    generate = tracks_commands.add_parser(
+        "generate", parents=[common], help="write a random valid track (the same seed gives the same track)"
+    )
+    generate.add_argument("--seed", type=seed, default=0, help="random seed (default 0)")
+    generate.add_argument(
+        "--difficulty", type=int, default=3, metavar="D", help="1 (wide, gentle) to 5 (narrow hairpins); default 3"
+    )
+    generate.add_argument("--out", metavar="FILE.yaml", help="write the track here (default: print it)")
+    generate.add_argument(
+        "--count", type=int, default=1, metavar="N", help="write N tracks (seeds S to S+N-1) into the folder --out"
+    )
+    generate.add_argument("--force", action="store_true", help="replace files that already exist")
+    generate.set_defaults(handler=_handler("generate"))
 
     bench = commands.add_parser("bench", parents=[common], help="measure simulation speed and memory")
     bench.add_argument("--json", action="store_true", help="print the results as JSON")
@@ -130,7 +143,26 @@ def build_parser() -> ArgumentParser:
     train_commands = train.add_subparsers(dest="train_command", metavar="METHOD", title="methods", required=True)
     evolve = train_commands.add_parser("evolve", parents=[common], help="neuroevolution (genetic algorithm)")
     evolve.add_argument(
-        "--track", metavar="FILE", action="append", help="track (repeat to average fitness over several)"
+        "--track",
+        metavar="FILE",
+        action="append",
+        help="track file, shipped name or folder of tracks (repeat to average fitness over several)",
+    )
+    evolve.add_argument(
+        "--random-tracks",
+        type=int,
+        metavar="K",
+        help="also drive each generation on K generated tracks, fresh ones every generation (from the seed)",
+    )
+    evolve.add_argument(
+        "--random-difficulty",
+        type=int,
+        default=5,
+        metavar="D",
+        help="generated tracks cycle through difficulties 1 to D (default 5)",
+    )
+    evolve.add_argument(
+        "--fixed-random-tracks", action="store_true", help="drive the same K generated tracks every generation"
     )
     evolve.add_argument("--generations", type=int, metavar="G", help="total generations (default from config)")
     evolve.add_argument("--population", type=int, metavar="P", help="cars per generation (default from config)")
@@ -167,7 +199,12 @@ def build_parser() -> ArgumentParser:
 
     evaluate = commands.add_parser("evaluate", parents=[common], help="drive a model on tracks and report")
     evaluate.add_argument("--model", metavar="MODEL.pt", required=True, help="model file")
-    evaluate.add_argument("--track", metavar="FILE", action="append", help="track (repeatable; default track if none)")
+    evaluate.add_argument(
+        "--track",
+        metavar="FILE",
+        action="append",
+        help="track file, shipped name or folder of tracks (repeatable; default track if none)",
+    )
     evaluate.add_argument("--laps", type=int, default=1, help="laps to complete (default 1)")
     evaluate.add_argument(
         "--seed", type=seed, default=0, help="random seed (default 0; the drive itself is deterministic)"

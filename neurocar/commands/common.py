@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Collection
+from pathlib import Path
 
 from neurocar.config import Config, load_config, parse_override
 from neurocar.errors import NeuroCarError
@@ -27,17 +28,34 @@ def explicit_keys(arguments: argparse.Namespace) -> Collection[str] | None:
     return keys
 
 
-def load_tracks(names: list[str] | None, config: Config) -> list[Track]:
-    """The tracks named on the command line (files or shipped names), or the config's default track."""
-    chosen = names or [config.track.default]
+def track_files(names: list[str]) -> list[Path]:
+    """The track files named on the command line: files, shipped track names, or folders (every *.yaml inside,
+    in name order)."""
+    files: list[Path] = []
+    for name in names:
+        path = resolve_track_path(name)
+        if path.is_dir():
+            found = sorted([*path.glob("*.yaml"), *path.glob("*.yml")])
+            if not found:
+                raise NeuroCarError(f"--track {name}: the folder holds no track files (*.yaml)")
+            files += found
+        else:
+            files.append(path)
+    return files
+
+
+def load_tracks(names: list[str] | None, config: Config, default: bool = True) -> list[Track]:
+    """The tracks named on the command line (files, shipped names or folders), or, if none is named and `default`
+    is set, the config's default track."""
+    chosen = names or ([config.track.default] if default else [])
     return [
         load_track(
-            resolve_track_path(name),
+            path,
             config.physics.min_turn_radius_m,
             config.physics.collision_radius_m,
             config.physics.car_width_m,
         )
-        for name in chosen
+        for path in track_files(chosen)
     ]
 
 

@@ -17,12 +17,20 @@ def run(arguments: argparse.Namespace) -> int:
     config = config_for_model(model, config_from_args(arguments), explicit_keys(arguments))
     tracks = load_tracks(arguments.track, config)
     results = [evaluate_network(model.network, config, track, arguments.laps) for track in tracks]
+    lapped = sum(result.laps_completed >= result.laps_target for result in results)
+    mean_progress = sum(result.progress_percent for result in results) / len(results)
     if arguments.json:
-        print(json.dumps({"model": model.path, "tracks": [result.to_json() for result in results]}, indent=2))
+        summary = {"lapped": lapped, "total": len(results), "mean_progress_percent": round(mean_progress, 2)}
+        print(
+            json.dumps(
+                {"model": model.path, "tracks": [result.to_json() for result in results], "summary": summary},
+                indent=2,
+            )
+        )
         return 0
     print(f"model {model.path} ({model.training.get('method', 'unknown method')}), {arguments.laps} lap(s) asked")
     name_width = max(5, *(len(result.track) for result in results))
-    print(f"{'track':<{name_width}}  {'laps':>5}  {'progress':>15}  {'crashed':<22}  lap times")
+    print(f"{'track':<{name_width}}  {'level':>5}  {'laps':>5}  {'progress':>15}  {'crashed':<22}  lap times")
     for result in results:
         if result.crashed and result.crash_position is not None:
             x, y = result.crash_position
@@ -31,7 +39,11 @@ def run(arguments: argparse.Namespace) -> int:
             crash = "stalled" if result.stalled else "no"
         times = ", ".join(f"{lap:.2f}s" for lap in result.lap_times_s) or "-"
         print(
-            f"{result.track:<{name_width}}  {result.laps_completed:>2}/{result.laps_target:<2}  "
+            f"{result.track:<{name_width}}  {result.difficulty:>5}  {result.laps_completed:>2}/{result.laps_target:<2}  "
             f"{result.progress_m:>7.0f}m {result.progress_percent:>5.1f}%  {crash:<22}  {times}"
         )
+    print(
+        f"lapped {lapped}/{len(results)} track(s) ({arguments.laps} lap(s) each); "
+        f"mean progress {mean_progress:.1f}%"
+    )
     return 0

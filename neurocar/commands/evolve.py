@@ -10,10 +10,11 @@ from neurocar.config import Config
 from neurocar.errors import NeuroCarError
 from neurocar.learn.checkpoint import load_checkpoint
 from neurocar.learn.model_file import check_model_destination, config_for_model, load_model
-from neurocar.learn.neuroevolution import Neuroevolution, Reporter, run_evolution
+from neurocar.learn.neuroevolution import Neuroevolution, RandomTracks, Reporter, run_evolution
 from neurocar.learn.reporters import ChartReporter, CheckpointReporter, ConsoleReporter, CsvLogReporter
 from neurocar.learn.run_directory import BEST_MODEL_FILE, LOG_FILE, new_run_directory
 from neurocar.paths import display_path
+from neurocar.sim.generator import check_difficulty
 
 EXIT_INTERRUPTED = 130
 
@@ -32,6 +33,17 @@ def _check_numbers(arguments: argparse.Namespace) -> None:
     require_at_least("--generations", arguments.generations, 1)
     require_at_least("--population", arguments.population, 2)
     require_at_least("--target-laps", arguments.target_laps, 1)
+    require_at_least("--random-tracks", arguments.random_tracks, 1)
+    check_difficulty(arguments.random_difficulty)
+    if arguments.random_tracks is None and (arguments.fixed_random_tracks or arguments.random_difficulty != 5):
+        raise NeuroCarError("--fixed-random-tracks and --random-difficulty need --random-tracks K")
+
+
+def random_tracks_from(arguments: argparse.Namespace) -> RandomTracks:
+    """The generated-tracks settings of the command line (none without --random-tracks)."""
+    if arguments.random_tracks is None:
+        return RandomTracks()
+    return RandomTracks(arguments.random_tracks, arguments.random_difficulty, arguments.fixed_random_tracks)
 
 
 def prepare(arguments: argparse.Namespace) -> tuple[Neuroevolution, list[str], Path, int]:
@@ -50,6 +62,7 @@ def prepare(arguments: argparse.Namespace) -> tuple[Neuroevolution, list[str], P
                 ("--set", arguments.set),
                 ("--run-dir", arguments.run_dir),
                 ("--init", getattr(arguments, "init", None)),
+                ("--random-tracks", arguments.random_tracks),
             )
             if value is not None  # `--seed 0` is a choice too
         ]
@@ -71,13 +84,17 @@ def prepare(arguments: argparse.Namespace) -> tuple[Neuroevolution, list[str], P
     if getattr(arguments, "init", None):
         init_model = load_model(arguments.init)
         config = config_for_model(init_model, config, explicit_keys(arguments))
-    tracks = load_tracks(arguments.track, config)
+    random_tracks = random_tracks_from(arguments)
+    random_tracks.check(config.physics)  # now, not in the first generation
+    tracks = load_tracks(arguments.track, config, default=not random_tracks.count)
     generations = arguments.generations or config.evolution.generations
     folder = new_run_directory(arguments.run_dir, "evolve")
     if init_model is not None:
-        evolution = Neuroevolution.from_model(config, tracks, seed, arguments.target_laps, init_model.vector)
+        evolution = Neuroevolution.from_model(
+            config, tracks, seed, arguments.target_laps, init_model.vector, random_tracks
+        )
     else:
-        evolution = Neuroevolution(config, tracks, seed, arguments.target_laps)
+        evolution = Neuroevolution(config, tracks, seed, arguments.target_laps, random_tracks)
     return evolution, track_texts(tracks), folder, generations
 
 

@@ -2,7 +2,8 @@
 
 The file is a plain dictionary (`torch.load(path, weights_only=True)` reads it): format and version, the config,
 the seed, the target laps, the tracks (their file names and full YAML text, so a resumed run drives exactly the
-same tracks), and the `Neuroevolution.state_dict()`.
+same tracks), the generated-tracks settings (generated tracks are rebuilt from the seed), and the
+`Neuroevolution.state_dict()`.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import torch
 from neurocar.config import config_from_dict, load_yaml
 from neurocar.errors import NeuroCarError
 from neurocar.learn.model_file import atomic_torch_save
-from neurocar.learn.neuroevolution import Neuroevolution
+from neurocar.learn.neuroevolution import Neuroevolution, RandomTracks
 from neurocar.learn.run_directory import CHECKPOINT_FILE
 from neurocar.paths import display_path
 from neurocar.sim.track import track_from_data
@@ -35,6 +36,7 @@ def save_checkpoint(folder: Path, evolution: Neuroevolution, track_texts: list[s
         "seed": evolution.seed,
         "target_laps": evolution.target_laps,
         "generations": generations,
+        "random_tracks": evolution.random_tracks.to_dict(),
         "tracks": [
             {"path": track.path, "text": text} for track, text in zip(evolution.tracks, track_texts, strict=True)
         ],
@@ -80,7 +82,8 @@ def load_checkpoint(folder: Path) -> tuple[Neuroevolution, list[str], int]:
             )
             for text, track in zip(texts, payload["tracks"], strict=True)
         ]
-        evolution = Neuroevolution(config, tracks, int(payload["seed"]), payload["target_laps"])
+        random_tracks = RandomTracks(**payload.get("random_tracks", {}))
+        evolution = Neuroevolution(config, tracks, int(payload["seed"]), payload["target_laps"], random_tracks)
         evolution.load_state_dict(payload["state"])
     except NeuroCarError:
         raise

@@ -25,6 +25,7 @@ class EvaluationResult:
 
     track: str
     track_path: str
+    difficulty: int
     length_m: float
     laps_target: int
     laps_completed: int
@@ -45,6 +46,7 @@ class EvaluationResult:
         return {
             "track": self.track,
             "path": self.track_path,
+            "difficulty": self.difficulty,
             "laps_completed": self.laps_completed,
             "crashed": self.crashed,
             "stalled": self.stalled,
@@ -71,6 +73,7 @@ def evaluate_network(network: nn.Sequential, config: Config, track: Track, laps:
     return EvaluationResult(
         track=track.name,
         track_path=track.path,
+        difficulty=track.difficulty,
         length_m=track.length_m,
         laps_target=laps,
         laps_completed=int(min(state.laps[0], laps)),

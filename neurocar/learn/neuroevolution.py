@@ -15,10 +15,11 @@ import numpy as np
 import torch
 from torch import nn
 
-from neurocar.config import Config
+from neurocar.config import Config, PhysicsConfig
 from neurocar.learn.genetic import initial_population, next_generation, seeded_population
 from neurocar.learn.policy import PopulationPolicy, build_network, load_vector
 from neurocar.sim.fitness import FITNESS_TERMS, fitness_terms, total_fitness
+from neurocar.sim.generator import MAX_DIFFICULTY, check_car_fits, generate_track
 from neurocar.sim.track import Track
 from neurocar.sim.world import World
 
@@ -117,14 +118,48 @@ class Reporter:
         'closed' (the window was closed) or 'aborted' (restarted from the window, or an error)."""
 
 
+@dataclass(frozen=True)
+class RandomTracks:
+    """Generated tracks added to every generation: `count` of them, difficulties cycling from 1 to
+    `max_difficulty`; fresh ones each generation (derived from the run's seed and the generation number), or the
+    same set throughout when `fixed`."""
+
+    count: int = 0
+    max_difficulty: int = MAX_DIFFICULTY
+    fixed: bool = False
+
+    def specs(self, run_seed: int, generation: int) -> list[tuple[int, int]]:
+        """(seed, difficulty) of each generated track of a generation (numbered from 0)."""
+        if self.fixed:
+            generation = 0
+        specs = []
+        for index in range(self.count):
+            seed = int(np.random.SeedSequence([run_seed, generation, index]).generate_state(1, np.uint64)[0])
+            specs.append((seed & (2**63 - 1), 1 + (generation + index) % self.max_difficulty))
+        return specs
+
+    def check(self, physics: PhysicsConfig) -> None:
+        """Fail with the reason if a difficulty these tracks use cannot suit the car."""
+        for difficulty in range(1, min(self.count, self.max_difficulty) + 1):
+            check_car_fits(difficulty, physics)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain values for checkpoints and model files."""
+        return {"count": self.count, "max_difficulty": self.max_difficulty, "fixed": self.fixed}
+
+
 @dataclass
 class Neuroevolution:
-    """The complete, resumable state of an evolution run."""
+    """The complete, resumable state of an evolution run.
+
+    Each generation drives on every track in `tracks` and on the generated tracks of `random_tracks`.
+    """
 
     config: Config
     tracks: list[Track]
     seed: int
     target_laps: int | None = None
+    random_tracks: RandomTracks = field(default_factory=RandomTracks)
     generation: int = 0
     population: torch.Tensor = field(default=None)  # type: ignore[assignment]
     generator: torch.Generator = field(default=None)  # type: ignore[assignment]
@@ -140,20 +175,42 @@ class Neuroevolution:
             len(self.config.sensors.angles_deg), self.config.policy.hidden_sizes, self.config.policy.activation
         )
         self.policy = PopulationPolicy(self.network)
-        size = self.config.evolution.population
-        self.worlds = [
-            World(track, self.config.physics, self.config.sensors, self.config.episode, size) for track in self.tracks
-        ]
+        self.worlds = [self._world(track) for track in self.tracks]
+        self._random_worlds: tuple[list[tuple[int, int]], list[World]] = ([], [])
         if self.generator is None:
             self.generator = torch.Generator().manual_seed(self.seed)
         if self.population is None:
             self.population = initial_population(
-                size, self.policy.parameter_count, self.config.evolution.init_sigma, self.generator
+                self.config.evolution.population,
+                self.policy.parameter_count,
+                self.config.evolution.init_sigma,
+                self.generator,
             )
+        if not self.tracks and not self.random_tracks.count:
+            raise ValueError("an evolution needs at least one track")
+
+    def _world(self, track: Track) -> World:
+        return World(
+            track, self.config.physics, self.config.sensors, self.config.episode, self.config.evolution.population
+        )
+
+    def generation_worlds(self) -> list[World]:
+        """The worlds the current generation drives in: the given tracks, then this generation's generated ones."""
+        specs = self.random_tracks.specs(self.seed, self.generation)
+        if specs != self._random_worlds[0]:
+            tracks = [generate_track(seed, difficulty, self.config.physics)[0] for seed, difficulty in specs]
+            self._random_worlds = (specs, [self._world(track) for track in tracks])
+        return self.worlds + self._random_worlds[1]
 
     @classmethod
     def from_model(
-        cls, config: Config, tracks: list[Track], seed: int, target_laps: int | None, vector: torch.Tensor
+        cls,
+        config: Config,
+        tracks: list[Track],
+        seed: int,
+        target_laps: int | None,
+        vector: torch.Tensor,
+        random_tracks: RandomTracks | None = None,
     ) -> Neuroevolution:
         """A run whose first population is a trained network (kept as is) and mutations of it."""
         generator = torch.Generator().manual_seed(seed)
@@ -164,7 +221,15 @@ class Neuroevolution:
             config.evolution.mutation_rate,
             generator,
         )
-        return cls(config, tracks, seed, target_laps, population=population, generator=generator)
+        return cls(
+            config,
+            tracks,
+            seed,
+            target_laps,
+            random_tracks or RandomTracks(),
+            population=population,
+            generator=generator,
+        )
 
     def evaluate(self, reporters: list[Reporter]) -> GenerationResult:
         """Drive the current population on every track and score it (does not breed)."""
@@ -175,7 +240,7 @@ class Neuroevolution:
         per_track_laps: list[np.ndarray] = []
         alive: list[float] = []
         car_steps = 0
-        for track_index, world in enumerate(self.worlds):
+        for track_index, world in enumerate(self.generation_worlds()):
             observations = world.reset(self.seed)
             for reporter in reporters:
                 reporter.on_episode_start(self, world, track_index)
@@ -240,6 +305,7 @@ class Neuroevolution:
             "seed": self.seed,
             "tracks": [track.path for track in self.tracks],
             "track_names": [track.name for track in self.tracks],
+            "random_tracks": self.random_tracks.to_dict(),
             "generations": self.generation,
             "target_laps": self.target_laps,
             "metrics": dict(self.best_row),
