@@ -111,8 +111,16 @@ def build_parser() -> ArgumentParser:
     _add_window_options(watch)
     watch.set_defaults(handler=_handler("windowed", "run_watch"))
 
-    tracks = commands.add_parser("tracks", parents=[common], help="list the shipped tracks, or check track files")
+    tracks = commands.add_parser(
+        "tracks",
+        parents=[common],
+        help="list the shipped tracks, or check track files",
+        description="List the track files (*.yaml) of a folder, the shipped tracks by default. A broken file is "
+        "listed as broken with the reason and does not stop the others; listing exits with code 0 even then "
+        "('neurocar tracks check FILE' exits with 2 for a broken file).",
+    )
     tracks.add_argument("--json", action="store_true", help="print the list as JSON")
+    tracks.add_argument("--dir", metavar="DIR", help="list the *.yaml files of this folder instead of tracks/")
     tracks.set_defaults(handler=_handler("tracks", "run_list"))
     tracks_commands = tracks.add_subparsers(dest="tracks_command", metavar="check|generate", title="subcommands")
     check = tracks_commands.add_parser("check", parents=[common], help="validate track files")

@@ -1,4 +1,5 @@
-"""Tracks: the shipped files load, dense polylines keep their shape, walls, start pose and winding are right."""
+"""Tracks: the shipped files load and form a graded set run both ways round; dense polylines keep their shape;
+walls, start pose and winding are right."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import math
 
 import numpy as np
 import pytest
+import yaml
 
 from neurocar.errors import NeuroCarError
 from neurocar.paths import TRACKS_DIR
@@ -23,7 +25,10 @@ def make(centerline, width=12.0, **extra):
 
 @pytest.mark.parametrize("path", sorted(TRACKS_DIR.glob("*.yaml")), ids=lambda path: path.stem)
 def test_every_shipped_track_loads_and_fits_the_car(path, config):
-    track = load_track(path, config.physics.min_turn_radius_m, config.physics.collision_radius_m)
+    # The default config's car: it fits on the road and can take every curve at cruise speed.
+    track = load_track(
+        path, config.physics.min_turn_radius_m, config.physics.collision_radius_m, config.physics.car_width_m
+    )
     assert 1 <= track.difficulty <= 5 and MIN_WIDTH_M <= track.width_m <= MAX_WIDTH_M
     assert track.length_m > 200.0
     assert track.arc_m[0] == 0.0 and np.all(np.diff(track.arc_m) > 0)
@@ -130,3 +135,37 @@ def test_bad_values_name_the_field(change, message):
 def test_missing_file_names_the_file(tmp_path):
     with pytest.raises(NeuroCarError, match=r"nowhere\.yaml: track file not found"):
         load_track(tmp_path / "nowhere.yaml")
+
+
+def shipped_track_data() -> dict[str, dict]:
+    """Every shipped track file, parsed as plain YAML (not through the loader), by file name."""
+    return {path.name: yaml.safe_load(path.read_text(encoding="utf-8")) for path in sorted(TRACKS_DIR.glob("*.yaml"))}
+
+
+def signed_area(points: list[list[float]]) -> float:
+    """Shoelace area of a closed polygon [m^2]: positive when the points run anticlockwise."""
+    x, y = np.asarray(points, dtype=np.float64).T
+    return 0.5 * float(np.sum(x * np.roll(y, -1) - np.roll(x, -1) * y))
+
+
+def test_signed_area_tells_the_winding():
+    assert signed_area(circle(10.0, 64)) == pytest.approx(math.pi * 100.0, rel=0.01)
+    assert signed_area(circle(10.0, 64, clockwise=True)) == pytest.approx(-math.pi * 100.0, rel=0.01)
+
+
+def test_shipped_tracks_are_a_graded_set():
+    tracks = shipped_track_data()
+    assert len(tracks) >= 10
+    for level in range(1, 6):
+        at_level = [name for name, data in tracks.items() if data["difficulty"] == level]
+        assert len(at_level) >= 2, f"difficulty {level}: only {at_level}"
+    names = [data["name"] for data in tracks.values()]
+    assert len(set(names)) == len(names), names
+
+
+def test_shipped_tracks_run_both_ways_round():
+    areas = {name: signed_area(data["centerline"]) for name, data in shipped_track_data().items()}
+    clockwise = sorted(name for name, area in areas.items() if area < 0)
+    anticlockwise = sorted(name for name, area in areas.items() if area > 0)
+    assert len(clockwise) >= 3, clockwise
+    assert len(anticlockwise) >= 3, anticlockwise

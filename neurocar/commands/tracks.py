@@ -1,50 +1,108 @@
-"""`neurocar tracks`: list the shipped tracks, or check track files someone wrote."""
+"""`neurocar tracks`: list the track files of a folder (the shipped ones by default), or check track files.
+
+Listing never stops at a broken file: it shows it as a row marked broken, with the one-line reason, and lists the
+others. Listing exits 0 either way; `neurocar tracks check FILE` is the command whose exit code says whether a file
+is valid.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
 import sys
+from pathlib import Path
+from typing import Any
 
 from neurocar.commands.common import config_from_args
+from neurocar.config import Config
 from neurocar.errors import NeuroCarError
 from neurocar.paths import TRACKS_DIR, display_path, resolve_track_path
 from neurocar.sim.track import load_track
 
 
-def run_list(arguments: argparse.Namespace) -> int:
-    """Print every shipped track as a table, or as JSON with `--json`."""
-    config = config_from_args(arguments)
-    default = resolve_track_path(config.track.default).resolve()
-    rows = []
-    for path in sorted(TRACKS_DIR.glob("*.yaml")):
+def _track_folder(arguments: argparse.Namespace) -> Path:
+    """The folder to list: `--dir` (which must be an existing folder) or the shipped tracks."""
+    if arguments.dir is None:
+        return TRACKS_DIR
+    folder = Path(arguments.dir)
+    if not folder.exists():
+        raise NeuroCarError(f"--dir {arguments.dir}: folder not found")
+    if not folder.is_dir():
+        raise NeuroCarError(f"--dir {arguments.dir}: is a file, not a folder")
+    return folder
+
+
+def _listing_row(path: Path, config: Config, default: Path) -> dict[str, Any]:
+    """One row of the listing: the track's summary, or `broken` with the reason the loader gave."""
+    file_name = display_path(path)
+    row: dict[str, Any] = {
+        "name": None,
+        "path": file_name,
+        "length_m": None,
+        "width_m": None,
+        "difficulty": None,
+        "default": path.resolve() == default,
+        "broken": False,
+    }
+    try:
         track = load_track(
             path, config.physics.min_turn_radius_m, config.physics.collision_radius_m, config.physics.car_width_m
         )
-        rows.append(
-            {
-                "name": track.name,
-                "path": display_path(path),
-                "length_m": round(track.length_m, 1),
-                "width_m": track.width_m,
-                "difficulty": track.difficulty,
-                "default": path.resolve() == default,
-            }
-        )
-    rows.sort(key=lambda row: (row["difficulty"], row["name"]))
+    except NeuroCarError as error:
+        message = str(error)
+        reason = message.removeprefix(f"{file_name}: ")
+        return {**row, "broken": True, "error": reason}
+    return {
+        **row,
+        "name": track.name,
+        "length_m": round(track.length_m, 1),
+        "width_m": track.width_m,
+        "difficulty": track.difficulty,
+    }
+
+
+def broken_summary(broken_count: int, total_count: int) -> str:
+    """The closing line of a listing with broken files, e.g. "1 of 8 track files is broken; see ..."."""
+    files = "file" if total_count == 1 else "files"
+    verb = "is" if broken_count == 1 else "are"
+    return f"{broken_count} of {total_count} track {files} {verb} broken; see 'neurocar tracks check FILE'"
+
+
+def run_list(arguments: argparse.Namespace) -> int:
+    """List every `*.yaml` track file of the folder as a table, or as JSON with `--json`.
+
+    A broken file is a row marked broken with its reason and does not stop the others; the exit code is 0.
+    """
+    config = config_from_args(arguments)
+    folder = _track_folder(arguments)
+    default = resolve_track_path(config.track.default).resolve()
+    paths = sorted(folder.glob("*.yaml"))
+    rows = [_listing_row(path, config, default) for path in paths]
+    valid = sorted((row for row in rows if not row["broken"]), key=lambda row: (row["difficulty"], row["name"]))
+    broken = [row for row in rows if row["broken"]]
+    rows = valid + broken
     if arguments.json:
         print(json.dumps(rows, indent=2))
+        if broken:
+            print(broken_summary(len(broken), len(rows)), file=sys.stderr)
         return 0
-    name_width = max(len("name"), *(len(row["name"]) for row in rows))
+    if not rows:
+        print(f"no track files (*.yaml) in {display_path(folder)}")
+        return 0
+    name_width = max(len("name"), *(len(row["name"] or "-") for row in rows))
     path_width = max(len("file"), *(len(row["path"]) for row in rows))
     print(f"{'name':<{name_width}}  {'file':<{path_width}}  {'length':>8}  {'width':>6}  difficulty")
-    for row in rows:
+    for row in valid:
         stars = "*" * row["difficulty"] + "." * (5 - row["difficulty"])
         mark = "  (default)" if row["default"] else ""
         print(
             f"{row['name']:<{name_width}}  {row['path']:<{path_width}}  {row['length_m']:>7.0f}m  "
             f"{row['width_m']:>5g}m  {row['difficulty']} {stars}{mark}"
         )
+    for row in broken:
+        print(f"{'-':<{name_width}}  {row['path']:<{path_width}}  broken: {row['error']}")
+    if broken:
+        print(broken_summary(len(broken), len(rows)))
     return 0
 
 
