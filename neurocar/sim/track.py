@@ -181,9 +181,7 @@ def _parse_points(raw: Any, file_name: str) -> np.ndarray:
     step = np.hypot(*(np.roll(points, -1, axis=0) - points).T)
     if np.any(step < 1e-6):
         index = int(np.argmax(step < 1e-6))
-        raise _error(
-            file_name, f"centerline[{index}]: repeats the point before it; remove one of them", points[index]
-        )
+        raise _error(file_name, f"centerline[{index}]: repeats the point before it; remove one of them", points[index])
     if len(points) < MIN_POINTS:
         raise _error(file_name, f"centerline: needs at least {MIN_POINTS} distinct points, got {len(points)}")
     span = points.max(axis=0) - points.min(axis=0)
