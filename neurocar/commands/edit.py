@@ -39,7 +39,7 @@ def open_document(
     if name is None:
         destination = Path(out) if out is not None else free_track_path(Path("."))
         _check_destination(destination, "--out " if out is not None else "")
-        return TrackDocument.new(destination), destination, out is None
+        return TrackDocument.new(destination if out is not None else None), destination, out is None
     source = resolve_track_path(name)
     destination = Path(out) if out is not None else source
     _check_destination(destination, "--out " if out is not None else "")

@@ -43,7 +43,6 @@ from neurocar.ui.editor_view import (
     draw_text_box,
     fit_camera,
     pan_camera,
-    to_screen,
     zoom_camera,
 )
 from neurocar.ui.help_overlay import HelpOverlay
@@ -428,7 +427,8 @@ class EditorApp:
         """Select the next (or previous) point along the loop."""
         count = len(self.document.points)
         if count:
-            self.selected = (step if self.selected is None else self.selected + step) % count
+            first = 0 if step > 0 else count - 1
+            self.selected = first if self.selected is None else (self.selected + step) % count
             self.toasts.show(f"point {self.selected + 1} of {count} selected")
 
     def set_start(self) -> None:
@@ -686,8 +686,3 @@ class EditorApp:
         if inner.bottom - y > 150:
             box = pygame.Rect(inner.left, inner.bottom - (44 + 20 * len(hints)), inner.width, 0)
             draw_text_box(screen, self.texts, box, "Mouse and keys", theme.TEXT, hints)
-
-
-def screen_points(app: EditorApp) -> np.ndarray:
-    """Where the document's points are drawn [px] (for tests and scripts that click on them)."""
-    return to_screen(app.camera, np.asarray(app.document.points, dtype=np.float64).reshape(-1, 2))
