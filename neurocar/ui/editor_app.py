@@ -43,6 +43,7 @@ from neurocar.ui.editor_view import (
     draw_text_box,
     fit_camera,
     pan_camera,
+    to_screen,
     zoom_camera,
 )
 from neurocar.ui.help_overlay import HelpOverlay
@@ -90,6 +91,7 @@ class EditorApp:
         self.before_frame = None  # tests post events here: a callable taking the app
         self.show_help = False
         self.quit_armed = False
+        self.quit_warning = ""
         self.naming: str | None = None  # the name being typed (N), or None
         self.selected: int | None = None
         self.hovered: int | None = None
@@ -108,6 +110,8 @@ class EditorApp:
         self.test_world: World | None = None
         self.autopilot: Autopilot | None = None
         self.test_budget = 0.0
+        self.sprites: CarSprites | None = None  # the test-drive car, scaled to the view
+        self._sprites_scale = 0.0
         self.texts = TextCache()
         self.hud = Hud(self.texts)
         self.toasts = Toasts(self.texts)
@@ -478,8 +482,8 @@ class EditorApp:
             self.show_help = False
         elif self.document.dirty and not self.quit_armed:
             self.quit_armed = True
-            again = "close again" if from_window else "Esc again"
-            self.toasts.show(f"unsaved changes: {again} to quit without saving, Ctrl+S to save")
+            again = "Close again" if from_window else "Esc again"
+            self.quit_warning = f"Unsaved changes: {again} to quit without saving, Ctrl+S to save"
         else:
             self.closed = True
 
@@ -499,7 +503,6 @@ class EditorApp:
         self.test_world = World(self.track, self.config.physics, self.config.sensors, episode, population=1)
         self.test_world.reset()
         self.autopilot = Autopilot(self.track, self.config.physics)
-        self.sprites = CarSprites(self.config.physics.car_length_m, self.config.physics.car_width_m, self.camera.scale)
         self.test_budget = 0.0
         self._last_frame_time = time.perf_counter()
         self.toasts.show("test drive: the autopilot drives (T stops)")
@@ -556,7 +559,13 @@ class EditorApp:
         draw_points(screen, self.camera, points, values.start_index, self.selected, self.hovered)
         if self.test_world is not None:
             world = self.test_world
-            colour = theme.CRASHED if world.state.crashed[0] else theme.CAR
+            colour = theme.CRASHED if world.state.crashed[0] else theme.LEADER
+            if self.sprites is None or self._sprites_scale != self.camera.scale:
+                physics = self.config.physics
+                self.sprites = CarSprites(physics.car_length_m, physics.car_width_m, self.camera.scale)
+                self._sprites_scale = self.camera.scale
+            centre = to_screen(self.camera, world.state.positions[0]).tolist()
+            pygame.draw.circle(screen, colour, centre, max(14, self.sprites.base.get_width() * 0.8), 2)
             draw_cars(screen, self.sprites, self.camera, world.state.positions, world.state.headings, colour)
         if self.problem is not None and current and self.problem.position is not None:
             draw_problem_marker(screen, self.camera, self.problem.position, self.texts, self.frame_count * 0.15)
@@ -587,8 +596,7 @@ class EditorApp:
         text = f"{self.document.values.name}{star}   ·   {self.file_name}   ·   H: help"
         screen.blit(self.texts.render(text, 22, theme.TEXT_DIM), (theme.MARGIN, theme.MARGIN))
         if self.quit_armed:
-            message = "Unsaved changes: Esc again to quit without saving, Ctrl+S to save"
-            warning = self.texts.render(message, 24, theme.BAD)
+            warning = self.texts.render(self.quit_warning, 24, theme.BAD)
             box = warning.get_rect(midtop=(self.view_rect.centerx, 44)).inflate(24, 14)
             pygame.draw.rect(screen, theme.PANEL, box, border_radius=8)
             pygame.draw.rect(screen, theme.BAD, box, 2, border_radius=8)
