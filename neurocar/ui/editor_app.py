@@ -182,6 +182,9 @@ class EditorApp:
         """Show the whole track (or a default area when there are no points)."""
         viewport = self.view_rect.inflate(-2 * theme.MARGIN, -6 * theme.MARGIN)
         points = np.asarray(self.document.points, dtype=np.float64).reshape(-1, 2)
+        preview = self.current_preview()
+        if preview is not None:
+            points = np.concatenate([points, preview[0]])  # the smoothed loop bulges past its points
         self.camera = fit_camera(points, self.document.values.width_m, tuple(viewport))
 
     def update_caption(self) -> None:

@@ -21,6 +21,7 @@ MIN_FIT_SPAN_M = 60.0
 SCREEN_LIMIT_PX = 100_000  # far-off points are clipped so pygame never sees huge coordinates
 GRID_STEPS_M = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000)
 MIN_GRID_PIXELS = 36
+MAX_GRID_LINES = 500
 POINT_RADIUS_PX = 6
 GRID_MINOR = (26, 29, 37)
 GRID_MAJOR = (38, 42, 54)
@@ -81,6 +82,8 @@ def draw_grid(surface: pygame.Surface, camera: Camera, area: pygame.Rect) -> flo
     for axis in (0, 1):
         first = math.floor(corner_a[axis] / step)
         last = math.ceil(corner_b[axis] / step)
+        if last - first > MAX_GRID_LINES:
+            continue  # zoomed out beyond any sensible grid (a point thousands of kilometres away)
         for index in range(first, last + 1):
             value = index * step
             colour = GRID_MAJOR if index % 5 == 0 else GRID_MINOR
