@@ -30,7 +30,7 @@ class ArgumentParser(argparse.ArgumentParser):
 
 
 MAX_SEED = 2**63 - 1
-COMMANDS = ("sim", "watch", "drive", "tracks", "bench", "train", "evaluate")
+COMMANDS = ("sim", "watch", "drive", "tracks", "bench", "train", "evaluate", "edit")
 SPEED_CHOICES = ("0.25", "0.5", "1", "2", "4", "8", "16", "32", "64", "max")
 
 
@@ -219,6 +219,19 @@ def build_parser() -> ArgumentParser:
     )
     evaluate.add_argument("--json", action="store_true", help="print the results as JSON")
     evaluate.set_defaults(handler=_handler("evaluate"))
+
+    edit = commands.add_parser("edit", parents=[common], help="window: draw or change a track, see problems live")
+    edit.add_argument(
+        "file",
+        nargs="?",
+        metavar="FILE.yaml",
+        help="track to edit: a path or a shipped track name; a new path starts a new track (default: a new "
+        "new_track.yaml here)",
+    )
+    edit.add_argument("--out", metavar="FILE.yaml", help="save to this file instead of the one opened")
+    edit.add_argument("--frames", type=int, metavar="N", help="quit after N frames (for scripts and tests)")
+    edit.add_argument("--screenshot", metavar="FILE.png", help="save the window to this PNG when it quits")
+    edit.set_defaults(handler=_handler("edit"))
     return parser
 
 

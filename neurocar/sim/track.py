@@ -105,8 +105,32 @@ class Track:
         return position + normal * self.width_m / 2, position - normal * self.width_m / 2
 
 
-def _error(file_name: str, message: str) -> NeuroCarError:
-    return NeuroCarError(f"{file_name}: {message}")
+class TrackError(NeuroCarError):
+    """A track that cannot be used; `position` [m] is where the problem is on the track, when it has a place.
+
+    The editor marks that place; everything else sees an ordinary `NeuroCarError` with the same one-line message.
+    """
+
+    def __init__(self, message: str, position: tuple[float, float] | None = None) -> None:
+        super().__init__(message)
+        self.position = position
+
+
+def _error(file_name: str, message: str, position: np.ndarray | None = None) -> TrackError:
+    where = None if position is None else (float(position[0]), float(position[1]))
+    return TrackError(f"{file_name}: {message}", where)
+
+
+def _segment_intersection(a0: np.ndarray, a1: np.ndarray, b0: np.ndarray, b1: np.ndarray) -> np.ndarray:
+    """The point where segment a0-a1 crosses segment b0-b1 (they are known to cross properly)."""
+    direction_a = a1 - a0
+    direction_b = b1 - b0
+    denominator = direction_a[0] * direction_b[1] - direction_a[1] * direction_b[0]
+    if denominator == 0:
+        return (a0 + a1) / 2
+    offset = b0 - a0
+    along = (offset[0] * direction_b[1] - offset[1] * direction_b[0]) / denominator
+    return a0 + along * direction_a
 
 
 def _read_text(path: Path, file_name: str) -> str:
@@ -157,7 +181,7 @@ def _parse_points(raw: Any, file_name: str) -> np.ndarray:
     step = np.hypot(*(np.roll(points, -1, axis=0) - points).T)
     if np.any(step < 1e-6):
         index = int(np.argmax(step < 1e-6))
-        raise _error(file_name, f"centerline[{index}]: repeats the point before it; remove one of them")
+        raise _error(file_name, f"centerline[{index}]: repeats the point before it; remove one of them", points[index])
     if len(points) < MIN_POINTS:
         raise _error(file_name, f"centerline: needs at least {MIN_POINTS} distinct points, got {len(points)}")
     span = points.max(axis=0) - points.min(axis=0)
@@ -332,7 +356,8 @@ def _check_no_crossings(
     found = _first_crossing(starts, ends, np.zeros(len(coarse), dtype=np.int64), np.arange(len(coarse)))
     if found is not None:
         where = arc[found[0] * max(1, len(centerline) // 400)]
-        raise _error(file_name, f"centerline: crosses itself (about {where:.0f} m from the start)")
+        crossing = _segment_intersection(starts[found[0]], ends[found[0]], starts[found[1]], ends[found[1]])
+        raise _error(file_name, f"centerline: crosses itself (about {where:.0f} m from the start)", crossing)
     left_starts, left_ends = _closed_segments(left)
     right_starts, right_ends = _closed_segments(right)
     starts = np.concatenate([left_starts, right_starts])
@@ -346,6 +371,7 @@ def _check_no_crossings(
             file_name,
             f"walls: the walls cross near ({point[0]:.0f}, {point[1]:.0f}); parts of the track are closer "
             "than the road width or a curve folds. Move them apart or make width_m smaller",
+            _segment_intersection(starts[found[0]], ends[found[0]], starts[found[1]], ends[found[1]]),
         )
 
 
@@ -359,7 +385,8 @@ def track_from_data(
     """Validate parsed YAML and build the track.
 
     The car's size (`collision_radius_m`, `car_width_m` [m]) enables the 'road too narrow for the car' check and
-    `min_turn_radius_m` [m] the 'curve too tight for the car' check.
+    `min_turn_radius_m` [m] the 'curve too tight for the car' check. Every problem is a `TrackError`; a curve too
+    tight, a crossing and a repeated point also say where they are (`position`).
     """
     if not isinstance(data, dict):
         raise _error(file_name, "expected a mapping with name, difficulty, width_m and centerline")
@@ -410,6 +437,7 @@ def track_from_data(
             f"centerline: the curve {arc[tightest]:.0f} m from the start has a radius of {min_radius:.1f} m, "
             f"too tight for a {width:g} m road (the inner wall folds below {width / 2 + WALL_FOLD_CLEARANCE_M:.1f} m);"
             " spread the points of that curve out or make width_m smaller",
+            centerline[tightest],
         )
     if min_turn_radius_m is not None:
         # The car can use the road: on the outside of the curve it turns on a circle up to half a road wider.
@@ -419,6 +447,7 @@ def track_from_data(
                 file_name,
                 f"centerline: the curve {arc[tightest]:.0f} m from the start (radius {min_radius:.1f} m) is too "
                 f"tight for the car to turn (it needs {min_turn_radius_m:.1f} m); spread the points of that curve out",
+                centerline[tightest],
             )
     left = simplify_closed(offset_closed(centerline, width / 2), WALL_SIMPLIFY_TOLERANCE_M)
     right = simplify_closed(offset_closed(centerline, -width / 2), WALL_SIMPLIFY_TOLERANCE_M)

@@ -1,0 +1,85 @@
+"""`neurocar edit [FILE.yaml]`: the track editor window.
+
+The file is read and parsed before any window opens, so a file that is not YAML, or has no list of numeric
+points to edit, ends with the one-line error. A file that parses but does not validate (a curve too tight, walls
+that cross, a bad width) opens anyway, with the problem shown, so it can be fixed. A path that does not exist yet
+opens the starter loop, to be saved there. A shipped track's name opens that shipped file and saves back to it,
+unless `--out` names another file. Without a file, the starter loop opens and is saved to a new `new_track.yaml`
+(or `new_track-2.yaml`, ...) in the working folder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+from neurocar.commands.common import config_from_args
+from neurocar.commands.windowed import check_window_options
+from neurocar.config import load_yaml
+from neurocar.errors import NeuroCarError
+from neurocar.learn.model_file import check_writable
+from neurocar.paths import display_path, resolve_track_path
+from neurocar.sim.track import TrackError, track_from_data
+from neurocar.sim.track_document import TrackDocument, free_track_path
+
+TRACK_SUFFIXES = (".yaml", ".yml")
+
+
+def _check_destination(path: Path, option: str) -> None:
+    if path.suffix.lower() not in TRACK_SUFFIXES:
+        raise NeuroCarError(f"{option}{display_path(path)}: give a track file name ending in .yaml")
+    check_writable(path)
+
+
+def open_document(
+    name: str | None, out: str | None, min_turn_radius_m: float, collision_radius_m: float, car_width_m: float
+) -> tuple[TrackDocument, Path, bool]:
+    """The document to edit, where Ctrl+S writes it, and whether that file name was chosen for the user."""
+    if name is None:
+        destination = Path(out) if out is not None else free_track_path(Path("."))
+        _check_destination(destination, "--out " if out is not None else "")
+        return TrackDocument.new(destination if out is not None else None), destination, out is None
+    source = resolve_track_path(name)
+    destination = Path(out) if out is not None else source
+    _check_destination(destination, "--out " if out is not None else "")
+    if not source.exists():
+        return TrackDocument.new(source), destination, False
+    file_name = display_path(source)
+    if source.is_dir():
+        raise NeuroCarError(f"{file_name}: is a folder, not a track file")
+    try:
+        text = source.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise NeuroCarError(f"{file_name}: cannot read track file ({error.__class__.__name__})") from None
+    document = TrackDocument.from_text(text, file_name)
+    # What is wrong with the file itself (an unknown key, a bad value the editor replaced): shown until it changes.
+    try:
+        track_from_data(load_yaml(text), file_name, min_turn_radius_m, collision_radius_m, car_width_m)
+    except TrackError as error:
+        message = str(error)
+        document.opened_problem = message.removeprefix(f"{file_name}: ")
+    return document, destination, False
+
+
+def run(arguments: argparse.Namespace) -> int:
+    """Open the editor on a track file (or a new track); returns the exit code."""
+    check_window_options(arguments)
+    config = config_from_args(arguments)
+    physics = config.physics
+    document, destination, chosen = open_document(
+        arguments.file, arguments.out, physics.min_turn_radius_m, physics.collision_radius_m, physics.car_width_m
+    )
+
+    os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
+    from neurocar.ui.editor_app import EditorApp
+
+    app = EditorApp(
+        config,
+        document,
+        destination,
+        choose_free_name=chosen,
+        max_frames=arguments.frames,
+        screenshot=arguments.screenshot,
+    )
+    return app.run()
