@@ -250,8 +250,9 @@ class Neuroevolution:
                 observations = world.step(actions)
                 for reporter in stepping:
                     reporter.on_step(self, world, actions)
-                if self.target_laps is not None and int(world.state.laps.max()) >= self.target_laps:
-                    break
+                if self.target_laps is not None:
+                    # A car that drove the target laps has finished this track; the others drive on.
+                    world.stop(np.nonzero(world.state.driving & (world.state.laps >= self.target_laps))[0])
             state = world.state
             per_track_terms.append(fitness_terms(state.progress_m, state.laps, state.crashed, state.time_s))
             per_track_laps.append(state.laps.copy())
@@ -295,7 +296,8 @@ class Neuroevolution:
         return result
 
     def reached_target(self, result: GenerationResult) -> bool:
-        """True when the best individual of `result` completed the target laps on every track."""
+        """True when the best individual of `result` completed the target laps on every track (a car that did
+        has the highest fitness: the others lost a lap bonus or progress somewhere)."""
         return self.target_laps is not None and result.best_laps >= self.target_laps
 
     def training_info(self) -> dict[str, Any]:
