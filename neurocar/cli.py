@@ -105,7 +105,12 @@ def build_parser() -> ArgumentParser:
     sim.set_defaults(handler=_handler("windowed", "run_sim"))
 
     watch = commands.add_parser("watch", parents=[common], help="window: watch trained models drive")
-    watch.add_argument("--model", metavar="MODEL.pt", action="append", required=True, help="model file (repeatable)")
+    watch.add_argument(
+        "--model",
+        metavar="MODEL.pt",
+        action="append",
+        help="model file (repeatable; default: the shipped general driver, assets/driver.pt)",
+    )
     watch.add_argument("--track", metavar="FILE", help="track file or shipped track name")
     watch.add_argument("--laps", type=int, default=3, help="laps to drive (default 3)")
     _add_window_options(watch)

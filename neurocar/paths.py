@@ -9,6 +9,8 @@ TRACKS_DIR = PROJECT_ROOT / "tracks"
 CONFIGS_DIR = PROJECT_ROOT / "configs"
 ASSETS_DIR = PROJECT_ROOT / "assets"
 DEFAULT_CONFIG = CONFIGS_DIR / "default.yaml"
+# A general driver evolved on generated tracks only (the README shows the command); `neurocar watch` shows it.
+SHIPPED_DRIVER = ASSETS_DIR / "driver.pt"
 
 
 def resolve_track_path(name_or_path: str | Path) -> Path:

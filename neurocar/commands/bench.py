@@ -17,7 +17,7 @@ import time
 import numpy as np
 import torch
 
-from neurocar.commands.common import config_from_args, load_tracks, require_at_least
+from neurocar.commands.common import config_from_args, load_one_track, require_at_least
 from neurocar.learn.genetic import initial_population
 from neurocar.learn.neuroevolution import Neuroevolution
 from neurocar.learn.policy import PopulationPolicy, build_network
@@ -72,7 +72,7 @@ def run(arguments: argparse.Namespace) -> int:
     """Measure and print the benchmark."""
     require_at_least("--seconds", arguments.seconds, 0)
     config = config_from_args(arguments)
-    track = load_tracks([arguments.track] if arguments.track else None, config)[0]
+    track = load_one_track(arguments.track, config)
     rng = np.random.default_rng(arguments.seed)
     generator = torch.Generator().manual_seed(arguments.seed)
     network = build_network(len(config.sensors.angles_deg), config.policy.hidden_sizes, config.policy.activation)

@@ -59,6 +59,15 @@ def load_tracks(names: list[str] | None, config: Config, default: bool = True) -
     ]
 
 
+def load_one_track(name: str | None, config: Config) -> Track:
+    """The one track a window drives: a file or shipped name (not a folder), or the config's default track."""
+    if name is not None and resolve_track_path(name).is_dir():
+        raise NeuroCarError(
+            f"--track {name}: is a folder; this command drives one track (folders work with train evolve and evaluate)"
+        )
+    return load_tracks([name] if name else None, config)[0]
+
+
 def track_texts(tracks: list[Track]) -> list[str]:
     """The YAML text of each loaded track, as it was on disk."""
     return [track.source_text for track in tracks]

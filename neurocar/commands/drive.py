@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import os
 
-from neurocar.commands.common import config_from_args, explicit_keys, load_tracks
+from neurocar.commands.common import config_from_args, explicit_keys, load_one_track
 from neurocar.commands.windowed import check_window_options
 from neurocar.errors import NeuroCarError
 from neurocar.learn.model_file import config_for_model, load_model
@@ -28,7 +28,7 @@ def run(arguments: argparse.Namespace) -> int:
     if arguments.model is not None:
         model = load_model(arguments.model)
         config = config_for_model(model, config, explicit_keys(arguments))
-    track = load_tracks([arguments.track] if arguments.track else None, config)[0]
+    track = load_one_track(arguments.track, config)
     writer = None
     if arguments.record is not None:
         driver = "autopilot" if arguments.autopilot else ("model" if model is not None else "person")

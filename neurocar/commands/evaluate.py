@@ -39,11 +39,9 @@ def run(arguments: argparse.Namespace) -> int:
             crash = "stalled" if result.stalled else "no"
         times = ", ".join(f"{lap:.2f}s" for lap in result.lap_times_s) or "-"
         print(
-            f"{result.track:<{name_width}}  {result.difficulty:>5}  {result.laps_completed:>2}/{result.laps_target:<2}  "
-            f"{result.progress_m:>7.0f}m {result.progress_percent:>5.1f}%  {crash:<22}  {times}"
+            f"{result.track:<{name_width}}  {result.difficulty:>5}  "
+            f"{result.laps_completed:>2}/{result.laps_target:<2}  {result.progress_m:>7.0f}m "
+            f"{result.progress_percent:>5.1f}%  {crash:<22}  {times}"
         )
-    print(
-        f"lapped {lapped}/{len(results)} track(s) ({arguments.laps} lap(s) each); "
-        f"mean progress {mean_progress:.1f}%"
-    )
+    print(f"lapped {lapped}/{len(results)} track(s) ({arguments.laps} lap(s) each); mean progress {mean_progress:.1f}%")
     return 0

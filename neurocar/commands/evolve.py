@@ -129,8 +129,8 @@ def run(arguments: argparse.Namespace) -> int:
         "generations": f"finished {evolution.generation} generations",
     }[outcome]
     print(
-        f"{summary}; best fitness {evolution.best_fitness:.1f} "
-        f"({best.get('best_laps', 0)} laps); run folder {display_path(folder)}"
+        f"{summary}; best fitness {float(best.get('best_fitness', 'nan')):.1f} "
+        f"({best.get('best_laps', 0)} laps, generation {evolution.best_generation}); run folder {display_path(folder)}"
     )
     print(f"best model: {display_path(folder / BEST_MODEL_FILE)}" + (f" and {arguments.out}" if arguments.out else ""))
     return 0

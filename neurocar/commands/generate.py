@@ -45,8 +45,7 @@ def run(arguments: argparse.Namespace) -> int:
                 f"{display_path(existing[0])}: already exists; choose another --out or add --force to replace it"
             )
     generated = [
-        generate_track(arguments.seed + index, arguments.difficulty, config.physics)
-        for index in range(arguments.count)
+        generate_track(arguments.seed + index, arguments.difficulty, config.physics) for index in range(arguments.count)
     ]
     for destination, (track, text) in zip(destinations, generated, strict=True):
         if destination is None:

@@ -12,13 +12,14 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-from neurocar.commands.common import config_from_args, explicit_keys, load_tracks, require_at_least, track_texts
+from neurocar.commands.common import config_from_args, explicit_keys, load_one_track, require_at_least, track_texts
 from neurocar.commands.evolve import config_with_population, reporters_for
 from neurocar.config import Config
 from neurocar.errors import NeuroCarError
 from neurocar.learn.model_file import check_writable, config_for_model, describe_differences, load_model
 from neurocar.learn.neuroevolution import Neuroevolution, Reporter
 from neurocar.learn.run_directory import new_run_directory
+from neurocar.paths import SHIPPED_DRIVER
 
 
 def check_window_options(arguments: argparse.Namespace) -> float:
@@ -41,7 +42,7 @@ def run_sim(arguments: argparse.Namespace) -> int:
     require_at_least("--population", arguments.population, 2)
     speed = check_window_options(arguments)
     config = config_with_population(config_from_args(arguments), arguments.population)
-    tracks = load_tracks([arguments.track] if arguments.track else None, config)
+    tracks = [load_one_track(arguments.track, config)]
     run_files = None
     if arguments.run_dir is not None:
         first_folder = new_run_directory(arguments.run_dir, "sim")
@@ -103,9 +104,9 @@ def run_watch(arguments: argparse.Namespace) -> int:
     require_at_least("--laps", arguments.laps, 1)
     speed = check_window_options(arguments)
     base = config_from_args(arguments)
-    models = [load_model(path) for path in arguments.model]
+    models = [load_model(path) for path in arguments.model or [SHIPPED_DRIVER]]
     config = _shared_config(models, base, explicit_keys(arguments))
-    tracks = load_tracks([arguments.track] if arguments.track else None, config)
+    tracks = [load_one_track(arguments.track, config)]
 
     _quiet_pygame()
     from neurocar.ui.watch_app import WatchApp

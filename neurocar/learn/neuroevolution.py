@@ -140,8 +140,20 @@ class RandomTracks:
 
     def check(self, physics: PhysicsConfig) -> None:
         """Fail with the reason if a difficulty these tracks use cannot suit the car."""
-        for difficulty in range(1, min(self.count, self.max_difficulty) + 1):
+        for difficulty in range(1, self.max_difficulty + 1):
             check_car_fits(difficulty, physics)
+
+    def describe(self) -> list[str]:
+        """How a log names these tracks: nothing, or one phrase."""
+        if not self.count:
+            return []
+        kind = "the same" if self.fixed else "fresh"
+        return [f"{self.count} generated tracks ({kind} each generation, difficulty 1-{self.max_difficulty})"]
+
+    @property
+    def fresh(self) -> bool:
+        """True when the generated tracks change every generation."""
+        return self.count > 0 and not self.fixed
 
     def to_dict(self) -> dict[str, Any]:
         """Plain values for checkpoints and model files."""
@@ -166,6 +178,7 @@ class Neuroevolution:
     best_vector: torch.Tensor | None = None
     best_fitness: float = float("-inf")
     best_row: dict[str, Any] = field(default_factory=dict)
+    best_generation: int = 0
     mutation_scale: float = 1.0
     stagnant_generations: int = 0
     history: list[dict[str, Any]] = field(default_factory=list)
@@ -275,10 +288,15 @@ class Neuroevolution:
         """Evaluate this generation, remember the best policy ever, and breed the next generation."""
         result = self.evaluate(reporters)
         best = result.best_index
-        if result.best_fitness > self.best_fitness:
-            self.best_fitness = result.best_fitness
+        improved = result.best_fitness > self.best_fitness
+        if improved or self.random_tracks.fresh:
+            # On fresh generated tracks, fitness from different generations is not comparable (the tracks differ):
+            # the model kept is the champion of the latest generation, which drove tracks it had never seen.
             self.best_vector = self.population[best].clone()
             self.best_row = result.log_row()
+            self.best_generation = result.generation
+        if improved:
+            self.best_fitness = result.best_fitness
             self.stagnant_generations = 0
             self.mutation_scale = 1.0
         else:
@@ -331,6 +349,7 @@ class Neuroevolution:
             "best_vector": None if self.best_vector is None else self.best_vector.clone(),
             "best_fitness": self.best_fitness,
             "best_row": dict(self.best_row),
+            "best_generation": self.best_generation,
             "mutation_scale": self.mutation_scale,
             "stagnant_generations": self.stagnant_generations,
             "history": [dict(row) for row in self.history],
@@ -345,6 +364,7 @@ class Neuroevolution:
         self.best_vector = None if state["best_vector"] is None else state["best_vector"].clone()
         self.best_fitness = float(state["best_fitness"])
         self.best_row = dict(state["best_row"])
+        self.best_generation = int(state.get("best_generation", self.generation))
         self.mutation_scale = float(state["mutation_scale"])
         self.stagnant_generations = int(state["stagnant_generations"])
         self.history = [dict(row) for row in state["history"]]

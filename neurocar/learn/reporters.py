@@ -38,7 +38,7 @@ class ConsoleReporter(Reporter):
 
     def on_run_start(self, evolution: Neuroevolution) -> None:
         """Say what is being trained."""
-        tracks = ", ".join(track.name for track in evolution.tracks)
+        tracks = ", ".join([track.name for track in evolution.tracks] + evolution.random_tracks.describe())
         resumed = f", resuming after generation {evolution.generation}" if evolution.generation else ""
         target = f", until {evolution.target_laps} lap(s)" if evolution.target_laps else ""
         print(
@@ -87,7 +87,7 @@ class CsvLogReporter(Reporter):
 
 
 class CheckpointReporter(Reporter):
-    """Writes checkpoint.pt every generation and best.pt (and `--out`) whenever the best improves."""
+    """Writes checkpoint.pt every generation and best.pt (and `--out`) whenever the kept best changes."""
 
     def __init__(
         self,
@@ -102,7 +102,7 @@ class CheckpointReporter(Reporter):
         self.out = out
         self.generations = generations
         self.output = output or sys.stdout
-        self.saved_best = float("-inf")
+        self.saved_generation = -1
 
     def save_best(self, evolution: Neuroevolution) -> None:
         """Write the best model so far to best.pt and to `--out`."""
@@ -111,7 +111,7 @@ class CheckpointReporter(Reporter):
         save_model(self.folder / BEST_MODEL_FILE, network, evolution.config, training)
         if self.out is not None:
             save_model(self.out, network, evolution.config, training)
-        self.saved_best = evolution.best_fitness
+        self.saved_generation = evolution.best_generation
 
     def on_run_start(self, evolution: Neuroevolution) -> None:
         """Checkpoint the starting state, so even a run stopped in its first generation can be resumed."""
@@ -120,7 +120,7 @@ class CheckpointReporter(Reporter):
     def on_generation(self, evolution: Neuroevolution, result: GenerationResult) -> None:
         """Checkpoint, and save the best model if it improved."""
         save_checkpoint(self.folder, evolution, self.track_texts, self.generations)
-        if evolution.best_fitness > self.saved_best:
+        if evolution.best_vector is not None and evolution.best_generation != self.saved_generation:
             self.save_best(evolution)
 
     def on_run_end(self, evolution: Neuroevolution, outcome: str) -> None:

@@ -72,7 +72,7 @@ def check_car_fits(difficulty: int, physics: PhysicsConfig) -> None:
     if needs > widest:
         raise NeuroCarError(
             f"cannot generate a difficulty-{difficulty} track for this car: its roads are at most {widest:g} m "
-            f"wide and the car needs {needs:g} m; choose a lower --difficulty or a smaller car"
+            f"wide and the car needs {needs:g} m; choose a lower difficulty or a smaller car"
         )
     # The loader lets the car use the outside of a curve: it needs radius + width/2 - collision >= turn radius.
     tightest_possible = physics.min_turn_radius_m - widest / 2 + physics.collision_radius_m
@@ -144,7 +144,7 @@ def generate_track(seed: int, difficulty: int, physics: PhysicsConfig) -> tuple[
         last_problem = f"its tightest curve ({track.min_radius_m:.1f} m) did not suit difficulty {difficulty}"
     raise NeuroCarError(
         f"cannot generate a difficulty-{difficulty} track for this car in {MAX_ATTEMPTS} tries "
-        f"(last problem: {last_problem}); choose a lower --difficulty or change the car's physics"
+        f"(last problem: {last_problem}); choose a lower difficulty or change the car's physics"
     )
 
 

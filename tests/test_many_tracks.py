@@ -1,0 +1,179 @@
+"""Training and evaluating on many tracks: track folders, generated tracks (fresh each generation or a fixed set),
+exact resume with generated tracks, the generalisation report of `neurocar evaluate`, and cars evolved only on
+generated tracks lapping shipped tracks they have never seen."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+import torch
+
+from neurocar.learn.checkpoint import load_checkpoint
+from neurocar.learn.evaluation import evaluate_network
+from neurocar.learn.model_file import load_model
+from neurocar.learn.neuroevolution import Neuroevolution, RandomTracks, run_evolution
+from neurocar.paths import TRACKS_DIR
+from neurocar.sim.track import load_track
+
+SHORT = ["--population", "10", "--seed", "2", "--set", "episode.max_seconds=6"]
+
+
+def test_generated_tracks_are_fresh_each_generation_unless_fixed():
+    fresh = RandomTracks(count=5)
+    first, second = fresh.specs(1, 0), fresh.specs(1, 1)
+    assert len({seed for seed, _difficulty in first + second}) == 10
+    # Every generation drives each difficulty once, starting from a different one.
+    assert sorted(difficulty for _seed, difficulty in first) == [1, 2, 3, 4, 5]
+    assert [difficulty for _seed, difficulty in second] == [2, 3, 4, 5, 1]
+    assert fresh.specs(1, 0) == first
+    assert fresh.specs(2, 0) != first
+    fixed = RandomTracks(count=3, max_difficulty=2, fixed=True)
+    assert fixed.specs(1, 0) == fixed.specs(1, 7)
+    assert [difficulty for _seed, difficulty in fixed.specs(1, 4)] == [1, 2, 1]
+
+
+def test_worlds_are_built_again_only_when_the_tracks_change(config):
+    short = config.replace("episode", max_seconds=2.0).replace("evolution", population=6, elite=1)
+    fresh = Neuroevolution(short, [], seed=0, random_tracks=RandomTracks(count=1, max_difficulty=1))
+    before = fresh.generation_worlds()
+    fresh.advance([])
+    after = fresh.generation_worlds()
+    assert before[0] is not after[0]
+    assert before[0].track.source_text != after[0].track.source_text
+    fixed = Neuroevolution(short, [], seed=0, random_tracks=RandomTracks(count=1, max_difficulty=1, fixed=True))
+    before = fixed.generation_worlds()
+    fixed.advance([])
+    assert fixed.generation_worlds()[0] is before[0]
+
+
+def test_resume_with_generated_tracks_is_exact(tmp_path, run_cli):
+    options = [*SHORT, "--track", "oval", "--random-tracks", "2"]
+    straight = tmp_path / "straight"
+    result = run_cli("train", "evolve", *options, "--generations", "4", "--run-dir", straight)
+    assert result.code == 0, result.err
+    assert "evolving 10 cars on Oval, 2 generated tracks (fresh each generation, difficulty 1-5)" in result.out
+    folder = tmp_path / "run"
+    assert run_cli("train", "evolve", *options, "--generations", "2", "--run-dir", folder).code == 0
+    resumed = run_cli("train", "evolve", "--resume", folder, "--generations", "4")
+    assert resumed.code == 0, resumed.err
+    assert (folder / "log.csv").read_bytes() == (straight / "log.csv").read_bytes()
+    evolution, _texts, _generations = load_checkpoint(folder)
+    assert evolution.random_tracks == RandomTracks(count=2)
+    training = load_model(folder / "best.pt").training
+    assert training["random_tracks"] == {"count": 2, "max_difficulty": 5, "fixed": False}
+    assert training["track_names"] == ["Oval"]
+    refused = run_cli("train", "evolve", "--resume", folder, "--generations", "6", "--random-tracks", "3")
+    assert refused.code == 2 and "drop --random-tracks" in refused.err
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["--random-tracks", "0"], "--random-tracks 0: must be at least 1"),
+        (["--fixed-random-tracks"], "--fixed-random-tracks and --random-difficulty need --random-tracks K"),
+        (["--random-difficulty", "2"], "--fixed-random-tracks and --random-difficulty need --random-tracks K"),
+        (["--random-tracks", "2", "--random-difficulty", "6"], "--difficulty 6: must be from 1 to 5"),
+        (
+            ["--random-tracks", "2", "--set", "physics.car_width_m=12"],
+            "cannot generate a difficulty-4 track for this car: its roads are at most 12 m wide and the car needs 13 m",
+        ),
+    ],
+)
+def test_generated_track_options_are_checked_before_the_run(run_cli, tmp_path, arguments, message):
+    result = run_cli("train", "evolve", *arguments, "--run-dir", tmp_path / "run")
+    assert result.code == 2
+    assert result.err.startswith(f"neurocar: error: {message}")
+    assert not (tmp_path / "run").exists()
+
+
+@pytest.fixture
+def track_folder(tmp_path):
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    for name in ("oval.yaml", "stadium.yaml"):
+        shutil.copy(TRACKS_DIR / name, folder / name)
+    (folder / "notes.txt").write_text("not a track\n", encoding="utf-8")
+    return folder
+
+
+def test_a_track_folder_trains_on_every_track_in_it(run_cli, track_folder, tmp_path):
+    folder = tmp_path / "r"
+    result = run_cli("train", "evolve", *SHORT, "--track", track_folder, "--generations", "1", "--run-dir", folder)
+    assert result.code == 0, result.err
+    assert "evolving 10 cars on Oval, Stadium (seed 2)" in result.out
+    assert load_model(folder / "best.pt").training["track_names"] == ["Oval", "Stadium"]
+
+
+def test_a_broken_or_empty_track_folder_is_a_one_line_error(run_cli, track_folder, tmp_path):
+    (track_folder / "zz_broken.yaml").write_text("name: Broken\ndifficulty: 2\nwidth_m: 12\n", encoding="utf-8")
+    broken = run_cli("train", "evolve", "--track", track_folder, "--run-dir", tmp_path / "r")
+    assert broken.code == 2
+    assert broken.err == f"neurocar: error: {track_folder / 'zz_broken.yaml'}: missing key 'centerline'\n"
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    result = run_cli("evaluate", "--model", "x.pt", "--track", empty)
+    assert result.code == 2
+    assert "x.pt" in result.err  # the model is checked first
+    driver = TRACKS_DIR.parent / "assets" / "driver.pt"
+    result = run_cli("evaluate", "--model", driver, "--track", empty)
+    assert result.err == f"neurocar: error: --track {empty}: the folder holds no track files (*.yaml)\n"
+
+
+@pytest.fixture(scope="module")
+def general_driver(config):
+    """A driver evolved on generated tracks only (3 per generation, difficulty 1-3), never on a shipped one."""
+    evolution = Neuroevolution(
+        config.replace("evolution", population=40),
+        [],
+        seed=4,
+        target_laps=1,
+        random_tracks=RandomTracks(count=3, max_difficulty=3),
+    )
+    outcome = run_evolution(evolution, 40, [])
+    return outcome, evolution
+
+
+def test_cars_evolved_on_generated_tracks_lap_shipped_tracks_they_never_saw(config, general_driver):
+    outcome, evolution = general_driver
+    assert outcome == "target"
+    network = evolution.best_network()
+    unseen = ["oval.yaml", "stadium.yaml", "classic.yaml", "parkland.yaml", "kidney.yaml", "lakeside.yaml"]
+    lapped = 0
+    for name in unseen:
+        track = load_track(
+            TRACKS_DIR / name,
+            config.physics.min_turn_radius_m,
+            config.physics.collision_radius_m,
+            config.physics.car_width_m,
+        )
+        lapped += evaluate_network(network, config, track, laps=1).laps_completed
+    assert lapped >= 5
+
+
+def test_evaluate_reports_one_row_per_track_and_a_summary(run_cli, track_folder):
+    driver = TRACKS_DIR.parent / "assets" / "driver.pt"
+    table = run_cli("evaluate", "--model", driver, "--track", track_folder, "--track", "hairpins")
+    assert table.code == 0, table.err
+    rows = table.out.splitlines()
+    assert [row.split()[0] for row in rows[2:5]] == ["Oval", "Stadium", "Hairpins"]
+    lapped = sum(" 1/1 " in row for row in rows[2:5])
+    assert rows[-1].startswith(f"lapped {lapped}/3 track(s) (1 lap(s) each); mean progress ")
+    report = json.loads(run_cli("evaluate", "--model", driver, "--track", track_folder, "--json").out)
+    assert [track["track"] for track in report["tracks"]] == ["Oval", "Stadium"]
+    assert report["summary"]["total"] == 2
+    assert report["summary"]["lapped"] == sum(track["laps_completed"] == 1 for track in report["tracks"])
+    mean = sum(track["progress_percent"] for track in report["tracks"]) / 2
+    assert report["summary"]["mean_progress_percent"] == pytest.approx(mean, abs=0.01)
+
+
+def test_on_fresh_tracks_the_kept_model_is_the_latest_champion(config):
+    short = config.replace("episode", max_seconds=4.0).replace("evolution", population=8, elite=1)
+    fresh = Neuroevolution(short, [], seed=3, random_tracks=RandomTracks(count=1, max_difficulty=2))
+    for _ in range(3):
+        champion = fresh.population[fresh.advance([]).best_index].clone()
+        assert fresh.best_generation == fresh.generation
+        assert torch.equal(fresh.best_vector, champion)
+    # The best fitness ever seen still drives the search (stagnation), even though the kept model moved on.
+    assert fresh.best_fitness == max(float(row["best_fitness"]) for row in fresh.history)
