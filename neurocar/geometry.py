@@ -10,6 +10,7 @@ so the nearest hit among the candidates is the nearest hit among all segments.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 
 import numpy as np
 
@@ -17,6 +18,8 @@ import numpy as np
 # parameter is accepted slightly beyond [0, 1]; both neighbours then report the same distance.
 JOINT_TOLERANCE = 1e-9
 _PARALLEL_EPSILON = 1e-12
+# The grid is built in square blocks of this many cells a side, each against only the walls near it.
+BUILD_BLOCK_CELLS = 16
 
 
 def cross(ax: np.ndarray, ay: np.ndarray, bx: np.ndarray, by: np.ndarray) -> np.ndarray:
@@ -177,14 +180,15 @@ class SegmentGrid:
 
         keys_parts: list[np.ndarray] = []
         walls_parts: list[np.ndarray] = []
-        chunk = max(1, 2_000_000 // max(1, len(self.starts)))
-        for first in range(0, len(cells), chunk):
-            centre = cell_centres[first : first + chunk]
-            distance = point_segment_distances(centre[:, None, :], self.starts[None], self.ends[None])
-            cell_index, wall_index = np.nonzero(distance <= self.max_distance + half_diagonal)
+        reach_m = self.max_distance + half_diagonal
+        for members, nearby in self._blocks(cells, cell_centres, reach_m):
+            centre = cell_centres[members]
+            distance = point_segment_distances(centre[:, None, :], self.starts[nearby][None], self.ends[nearby][None])
+            cell_index, nearby_index = np.nonzero(distance <= reach_m)
             if len(cell_index) == 0:
                 continue
-            nearest = distance[cell_index, wall_index]
+            wall_index = nearby[nearby_index]
+            nearest = distance[cell_index, nearby_index]
             centre_of_pair = centre[cell_index]
             angle_start = np.arctan2(*(self.starts[wall_index] - centre_of_pair)[:, ::-1].T)
             angle_end = np.arctan2(*(self.ends[wall_index] - centre_of_pair)[:, ::-1].T)
@@ -202,7 +206,7 @@ class SegmentGrid:
             repeated_first = np.repeat(first_bin, count)
             step = np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count)
             bins = np.mod(repeated_first + step, self.direction_bins)
-            compact = np.repeat(first + cell_index, count)
+            compact = np.repeat(members[cell_index], count)
             keys_parts.append(compact * self.direction_bins + bins)
             walls_parts.append(np.repeat(wall_index, count))
         keys = np.concatenate(keys_parts) if keys_parts else np.zeros(0, dtype=np.int64)
@@ -212,6 +216,23 @@ class SegmentGrid:
         table_size = len(cells) * self.direction_bins
         self.offsets = np.zeros(table_size + 1, dtype=np.int64)
         np.cumsum(np.bincount(keys, minlength=table_size), out=self.offsets[1:])
+
+    def _blocks(
+        self, cells: np.ndarray, cell_centres: np.ndarray, reach_m: float
+    ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """The covered cells in square blocks, each with the walls whose bounding box comes within `reach_m` of the
+        block: (cell indices, ascending; wall indices, ascending). Only those pairs can be within reach."""
+        block_of_cell = cells // BUILD_BLOCK_CELLS
+        block_key = block_of_cell[:, 0] * (int(block_of_cell[:, 1].max()) + 1) + block_of_cell[:, 1]
+        order = np.argsort(block_key, kind="stable")
+        boundaries = np.flatnonzero(np.diff(block_key[order])) + 1
+        wall_low = np.minimum(self.starts, self.ends)
+        wall_high = np.maximum(self.starts, self.ends)
+        for members in np.split(order, boundaries):
+            low = cell_centres[members].min(axis=0) - reach_m
+            high = cell_centres[members].max(axis=0) + reach_m
+            near = np.all((wall_high >= low) & (wall_low <= high), axis=1)
+            yield members, np.flatnonzero(near)
 
     @property
     def mean_candidates(self) -> float:

@@ -21,6 +21,7 @@ from neurocar.commands.common import config_from_args, load_one_track, require_a
 from neurocar.learn.genetic import initial_population
 from neurocar.learn.neuroevolution import Neuroevolution
 from neurocar.learn.policy import PopulationPolicy, build_network
+from neurocar.sim.generator import MAX_DIFFICULTY, generate_track
 from neurocar.sim.world import World
 
 POPULATIONS = (100, 1000, 10000)
@@ -84,6 +85,12 @@ def run(arguments: argparse.Namespace) -> int:
     build_started = time.perf_counter()
     World(track, config.physics, config.sensors, config.episode, 1)
     results["world_build_s"] = time.perf_counter() - build_started
+    # What --random-tracks adds to every generation, per track: generating it and building its world.
+    generated_started = time.perf_counter()
+    for difficulty in range(1, MAX_DIFFICULTY + 1):
+        generated, _text = generate_track(arguments.seed, difficulty, config.physics)
+        World(generated, config.physics, config.sensors, config.episode, 1)
+    results["generated_track_s"] = (time.perf_counter() - generated_started) / MAX_DIFFICULTY
     for population in POPULATIONS:
         world = World(track, config.physics, config.sensors, episode, population)
         policy = PopulationPolicy(network)
@@ -136,5 +143,6 @@ def run(arguments: argparse.Namespace) -> int:
             f"{lap['car_steps']:,} car-steps, {lap['car_steps_per_s']:,} car-steps/s"
         )
         print(f"world build (grids for the track): {results['world_build_s']:.3f} s")
+        print(f"generated track (generate and build, mean of difficulties 1-5): {results['generated_track_s']:.3f} s")
         print(f"peak memory: {results['peak_memory_mib']:.0f} MiB")
     return 0
