@@ -185,6 +185,16 @@ _Loader.yaml_implicit_resolvers = {
 _Loader.add_implicit_resolver(_FLOAT_TAG, _FLOAT_PATTERN, list("-+0123456789."))
 
 
+def parse_yaml(text: str, file_name: str, hint: str = "") -> Any:
+    """Parse a file's YAML text; a syntax error is a `NeuroCarError` naming the file and the line (then `hint`)."""
+    try:
+        return load_yaml(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        raise NeuroCarError(f"{file_name}: not valid YAML{where}{hint}") from None
+
+
 def load_yaml(text: str) -> Any:
     """Parse YAML text safely, reading `1e9`, `1E-3`, `+1.5e+2` and `.5` as floats; raises `yaml.YAMLError`."""
     return yaml.load(text, Loader=_Loader)
@@ -393,10 +403,4 @@ def load_config(path: str | Path | None = None, overrides: Iterable[str] = ()) -
         raise NeuroCarError(f"{file_name}: config file not found") from None
     except (OSError, UnicodeDecodeError) as error:
         raise NeuroCarError(f"{file_name}: cannot read config file ({error})") from None
-    try:
-        data = load_yaml(text)
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark is not None else ""
-        raise NeuroCarError(f"{file_name}: not valid YAML{where}") from None
-    return config_from_dict(data, file_name, overrides)
+    return config_from_dict(parse_yaml(text, file_name), file_name, overrides)

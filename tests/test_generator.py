@@ -10,8 +10,8 @@ from test_autopilot import drive_laps
 
 from neurocar.config import load_yaml
 from neurocar.errors import NeuroCarError
-from neurocar.sim.generator import LEVELS, generate_track, track_yaml
-from neurocar.sim.track import load_track
+from neurocar.sim.generator import LEVELS, generate_track
+from neurocar.sim.track import load_track, track_text
 
 SEEDS = range(4)
 
@@ -80,7 +80,7 @@ def test_impossible_requests_are_one_line_errors(config):
     assert generate_track(0, 1, fast_car)[0].min_radius_m >= 30
 
 
-def test_track_yaml_keeps_one_point_per_line_and_round_trips():
+def test_track_text_keeps_one_point_per_line_and_round_trips():
     data = {
         "name": "Loop: 'A'",
         "difficulty": 2,
@@ -88,7 +88,7 @@ def test_track_yaml_keeps_one_point_per_line_and_round_trips():
         "centerline": [[0.0, 0.0], [50.0, 0.0], [50.0, 50.0], [0.0, 50.0]],
         "start_index": 1,
     }
-    text = track_yaml(data)
+    text = track_text(data)
     assert "  - [50.0, 50.0]\n" in text
     assert load_yaml(text) == data
 

@@ -177,3 +177,15 @@ def test_on_fresh_tracks_the_kept_model_is_the_latest_champion(config):
         assert torch.equal(fresh.best_vector, champion)
     # The best fitness ever seen still drives the search (stagnation), even though the kept model moved on.
     assert fresh.best_fitness == max(float(row["best_fitness"]) for row in fresh.history)
+
+
+def test_the_shipped_driver_laps_every_shipped_track(config):
+    model = load_model(TRACKS_DIR.parent / "assets" / "driver.pt")
+    assert model.training["random_tracks"]["count"] > 0  # it learned on generated tracks only
+    assert model.training["tracks"] == []
+    for path in sorted(TRACKS_DIR.glob("*.yaml")):
+        track = load_track(
+            path, config.physics.min_turn_radius_m, config.physics.collision_radius_m, config.physics.car_width_m
+        )
+        result = evaluate_network(model.network, config, track, laps=1)
+        assert result.laps_completed == 1, track.name

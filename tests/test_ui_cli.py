@@ -156,3 +156,30 @@ def test_closing_the_window_keeps_best_model_and_checkpoint(tmp_path, capsys):
     assert resumed.history == app.evolution.history
     log_rows = (folder / "log.csv").read_text().strip().splitlines()
     assert len(log_rows) == 1 + app.evolution.generation
+
+
+def test_watch_without_a_model_shows_the_shipped_driver(monkeypatch):
+    from neurocar.ui import watch_app
+
+    shown = {}
+
+    class FakeWatch:
+        def __init__(self, config, track, models, laps, **options):
+            shown.update(track=track.name, models=[model.path for model in models])
+
+        def run(self):
+            return 0
+
+    monkeypatch.setattr(watch_app, "WatchApp", FakeWatch)
+    assert main(["watch", "--track", "old_town"]) == 0
+    assert shown["track"] == "Old Town"
+    assert len(shown["models"]) == 1 and shown["models"][0].endswith("driver.pt")
+
+
+@pytest.mark.parametrize("command", [["sim"], ["watch"], ["drive"]])
+def test_one_track_windows_refuse_a_folder(no_window, capsys, tmp_path, command):
+    assert main([*command, "--track", str(tmp_path), "--frames", "1"]) == 2
+    assert one_error_line(capsys) == (
+        f"neurocar: error: --track {tmp_path}: is a folder; this command drives one track "
+        "(folders work with train evolve and evaluate)"
+    )

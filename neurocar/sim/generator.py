@@ -25,11 +25,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import yaml
 
 from neurocar.config import PhysicsConfig
 from neurocar.errors import NeuroCarError
-from neurocar.sim.track import CAR_CLEARANCE_M, Track, track_from_data
+from neurocar.sim.track import CAR_CLEARANCE_M, Track, track_from_data, track_text
 
 CONTROL_POINTS = 36
 MAX_ATTEMPTS = 60
@@ -140,23 +139,9 @@ def generate_track(seed: int, difficulty: int, physics: PhysicsConfig) -> tuple[
             last_problem = str(error).removeprefix(f"{name}: ")
             continue
         if level.min_radius_m <= track.min_radius_m < level.max_radius_m:
-            return dataclasses.replace(track, source_text=track_yaml(data)), track_yaml(data)
+            return dataclasses.replace(track, source_text=track_text(data)), track_text(data)
         last_problem = f"its tightest curve ({track.min_radius_m:.1f} m) did not suit difficulty {difficulty}"
     raise NeuroCarError(
         f"cannot generate a difficulty-{difficulty} track for this car in {MAX_ATTEMPTS} tries "
         f"(last problem: {last_problem}); choose a lower difficulty or change the car's physics"
     )
-
-
-def track_yaml(data: dict[str, Any]) -> str:
-    """A track mapping as YAML in the shipped files' layout: one `[x, y]` point per line."""
-    lines = [
-        yaml.safe_dump({key: data[key]}, sort_keys=False, allow_unicode=True, width=1000).rstrip("\n")
-        for key in ("name", "description", "difficulty", "width_m")
-        if key in data
-    ]
-    lines.append("centerline:")
-    lines += [f"  - [{x}, {y}]" for x, y in data["centerline"]]
-    if "start_index" in data:
-        lines.append(f"start_index: {data['start_index']}")
-    return "\n".join(lines) + "\n"

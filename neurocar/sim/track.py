@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import yaml
 
-from neurocar.config import load_yaml
+from neurocar.config import parse_yaml
 from neurocar.errors import NeuroCarError
 from neurocar.paths import display_path
 
@@ -37,6 +37,7 @@ CAR_CLEARANCE_M = 1.0
 MAX_COORDINATE_M = 1e6
 MAX_SPAN_M = 5000.0
 MAX_LENGTH_M = 20000.0
+TEXT_DECIMALS = 1  # coordinates are written to 0.1 m, like the shipped tracks
 TRACK_KEYS = ("name", "description", "difficulty", "width_m", "centerline", "start_index")
 
 
@@ -142,15 +143,6 @@ def _read_text(path: Path, file_name: str) -> str:
         raise _error(file_name, "is a folder, not a track file") from None
     except (OSError, UnicodeDecodeError) as error:
         raise _error(file_name, f"cannot read track file ({error.__class__.__name__})") from None
-
-
-def _parse_yaml(text: str, file_name: str) -> Any:
-    try:
-        return load_yaml(text)
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark is not None else ""
-        raise _error(file_name, f"not valid YAML{where}") from None
 
 
 def _is_number(value: Any) -> bool:
@@ -473,6 +465,36 @@ def track_from_data(
     )
 
 
+def _number_text(value: float) -> str:
+    """A number as the shipped files write it: 12 not 12.0 for whole numbers, 9.5 otherwise."""
+    return f"{value:g}" if float(value) != int(value) else str(int(value))
+
+
+def _coordinate_text(value: float) -> str:
+    rounded = round(float(value), TEXT_DECIMALS)
+    return repr(0.0 if rounded == 0 else rounded)
+
+
+def _yaml_line(key: str, value: str) -> str:
+    """`key: value` with the value quoted only when YAML needs it."""
+    return yaml.safe_dump({key: value}, allow_unicode=True, width=math.inf, sort_keys=False).rstrip("\n")
+
+
+def track_text(data: dict[str, Any]) -> str:
+    """Track data as a file in the shipped layout: name, description (if any), difficulty, width_m, centerline
+    (one `[x, y]` per line, to 0.1 m) and start_index (if given)."""
+    lines = [_yaml_line("name", data["name"])]
+    if data.get("description"):
+        lines.append(_yaml_line("description", data["description"]))
+    lines.append(f"difficulty: {data['difficulty']}")
+    lines.append(f"width_m: {_number_text(data['width_m'])}")
+    lines.append("centerline:")
+    lines += [f"  - [{_coordinate_text(x)}, {_coordinate_text(y)}]" for x, y in data["centerline"]]
+    if "start_index" in data:
+        lines.append(f"start_index: {data['start_index']}")
+    return "\n".join(lines) + "\n"
+
+
 def load_track(
     path: str | Path,
     min_turn_radius_m: float | None = None,
@@ -486,7 +508,7 @@ def load_track(
     track_path = Path(path)
     file_name = display_path(track_path)
     text = _read_text(track_path, file_name)
-    data = _parse_yaml(text, file_name)
+    data = parse_yaml(text, file_name)
     return dataclasses.replace(
         track_from_data(data, file_name, min_turn_radius_m, collision_radius_m, car_width_m), source_text=text
     )

@@ -24,9 +24,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import yaml
 
-from neurocar.config import load_yaml
+from neurocar.config import load_yaml, parse_yaml
 from neurocar.errors import NeuroCarError
 from neurocar.sim.track import (
     CENTERLINE_SPACING_M,
@@ -39,13 +38,13 @@ from neurocar.sim.track import (
     offset_closed,
     resample_closed,
     track_from_data,
+    track_text,
 )
 
 DEFAULT_WIDTH_M = 12.0
 DEFAULT_DIFFICULTY = 2
 WIDTH_STEP_M = 0.5
 UNDO_LIMIT = 500
-SAVE_DECIMALS = 1  # coordinates are written to 0.1 m, like the shipped tracks
 # A new track starts as this rounded rectangle (anticlockwise), 160 m x 100 m, valid with the default car.
 STARTER_LOOP = (
     (0.0, 0.0),
@@ -94,21 +93,6 @@ def name_from_path(path: str | Path) -> str:
 
 def _number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-
-
-def _format_number(value: float) -> str:
-    """A number as the shipped files write it: 12 not 12.0 for whole widths, 9.5 otherwise."""
-    return f"{value:g}" if float(value) != int(value) else str(int(value))
-
-
-def _format_coordinate(value: float) -> str:
-    rounded = round(float(value), SAVE_DECIMALS)
-    return repr(0.0 if rounded == 0 else rounded)
-
-
-def _yaml_line(key: str, value: str) -> str:
-    """`key: value` with the value quoted only when YAML needs it."""
-    return yaml.safe_dump({key: value}, allow_unicode=True, width=math.inf, sort_keys=False).rstrip("\n")
 
 
 def distance_to_segment(point: np.ndarray, start: np.ndarray, end: np.ndarray) -> float:
@@ -186,12 +170,7 @@ class TrackDocument:
     @classmethod
     def from_text(cls, text: str, file_name: str, opened_problem: str | None = None) -> TrackDocument:
         """A document from the text of a track file; YAML that does not parse is a `NeuroCarError`."""
-        try:
-            data = load_yaml(text)
-        except yaml.YAMLError as error:
-            mark = getattr(error, "problem_mark", None)
-            where = f" at line {mark.line + 1}" if mark is not None else ""
-            raise NeuroCarError(f"{file_name}: not valid YAML{where}; fix it in a text editor") from None
+        data = parse_yaml(text, file_name, hint="; fix it in a text editor")
         return cls.from_data(data, file_name, opened_problem)
 
     # --- reading -------------------------------------------------------------------------------------------------
@@ -230,16 +209,7 @@ class TrackDocument:
 
     def to_yaml(self) -> str:
         """The shipped track format: name, description, difficulty, width_m, centerline (0.1 m), start_index."""
-        values = self.values
-        lines = [_yaml_line("name", values.name)]
-        if values.description:
-            lines.append(_yaml_line("description", values.description))
-        lines.append(f"difficulty: {values.difficulty}")
-        lines.append(f"width_m: {_format_number(values.width_m)}")
-        lines.append("centerline:")
-        lines += [f"  - [{_format_coordinate(x)}, {_format_coordinate(y)}]" for x, y in values.points]
-        lines.append(f"start_index: {values.start_index}")
-        return "\n".join(lines) + "\n"
+        return track_text(self.to_data())
 
     def build(
         self,
