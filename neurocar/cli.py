@@ -119,7 +119,7 @@ def build_parser() -> ArgumentParser:
     tracks = commands.add_parser(
         "tracks",
         parents=[common],
-        help="list the shipped tracks, or check track files",
+        help="list, check or generate tracks",
         description="List the track files (*.yaml) of a folder, the shipped tracks by default. A broken file is "
         "listed as broken with the reason and does not stop the others; listing exits with code 0 even then "
         "('neurocar tracks check FILE' exits with 2 for a broken file).",
