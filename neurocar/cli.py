@@ -170,7 +170,6 @@ def build_parser() -> ArgumentParser:
     evolve.add_argument(
         "--random-difficulty",
         type=int,
-        default=5,
         metavar="D",
         help="generated tracks cycle through difficulties 1 to D (default 5)",
     )

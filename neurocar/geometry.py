@@ -20,6 +20,7 @@ JOINT_TOLERANCE = 1e-9
 _PARALLEL_EPSILON = 1e-12
 # The grid is built in square blocks of this many cells a side, each against only the walls near it.
 BUILD_BLOCK_CELLS = 16
+BUILD_PAIRS_PER_CHUNK = 2_000_000
 
 
 def cross(ax: np.ndarray, ay: np.ndarray, bx: np.ndarray, by: np.ndarray) -> np.ndarray:
@@ -228,11 +229,14 @@ class SegmentGrid:
         boundaries = np.flatnonzero(np.diff(block_key[order])) + 1
         wall_low = np.minimum(self.starts, self.ends)
         wall_high = np.maximum(self.starts, self.ends)
-        for members in np.split(order, boundaries):
-            low = cell_centres[members].min(axis=0) - reach_m
-            high = cell_centres[members].max(axis=0) + reach_m
-            near = np.all((wall_high >= low) & (wall_low <= high), axis=1)
-            yield members, np.flatnonzero(near)
+        for block in np.split(order, boundaries):
+            low = cell_centres[block].min(axis=0) - reach_m
+            high = cell_centres[block].max(axis=0) + reach_m
+            nearby = np.flatnonzero(np.all((wall_high >= low) & (wall_low <= high), axis=1))
+            # Bound the distance table of a block crowded with walls.
+            chunk = max(1, BUILD_PAIRS_PER_CHUNK // max(1, len(nearby)))
+            for first in range(0, len(block), chunk):
+                yield block[first : first + chunk], nearby
 
     @property
     def mean_candidates(self) -> float:

@@ -24,6 +24,11 @@ def resolve_track_path(name_or_path: str | Path) -> Path:
     return path
 
 
+def track_files_in(folder: Path) -> list[Path]:
+    """The track files of a folder (`*.yaml` and `*.yml` files, not folders), in name order."""
+    return sorted(path for path in folder.iterdir() if path.suffix.lower() in (".yaml", ".yml") and path.is_file())
+
+
 def display_path(path: str | Path) -> str:
     """A name for a file that works from the working directory: relative to it when inside it, else absolute."""
     resolved = Path(path).resolve()

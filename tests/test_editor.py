@@ -547,3 +547,30 @@ def test_without_a_file_the_first_save_picks_a_free_name(in_tmp_path, capsys, mo
     assert main(["edit", "--frames", "3"]) == 0
     assert (in_tmp_path / "new_track.yaml").read_text() == "someone else's file"
     assert load_track(in_tmp_path / "new_track-2.yaml").name == "New Track"
+
+
+def test_a_shipped_track_is_saved_as_a_copy_in_the_working_folder(in_tmp_path, capsys, monkeypatch):
+    def run_and_save(self):
+        self.before_frame = lambda app: pygame.event.post(key(pygame.K_s, CTRL)) if app.frame_count == 2 else None
+        return original(self)
+
+    original = EditorApp.run
+    monkeypatch.setattr(EditorApp, "run", run_and_save)
+    before = (TRACKS_DIR / "oval.yaml").read_bytes()
+    (in_tmp_path / "oval.yaml").write_text("my own oval\n")
+    assert main(["edit", "oval", "--frames", "4"]) == 0
+    assert "saved oval-2.yaml" in capsys.readouterr().out
+    assert (in_tmp_path / "oval-2.yaml").read_bytes() == before
+    assert (in_tmp_path / "oval.yaml").read_text() == "my own oval\n"
+    assert (TRACKS_DIR / "oval.yaml").read_bytes() == before
+
+
+def test_out_never_names_a_file_that_already_exists(in_tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(pygame.display, "set_mode", lambda *args, **kwargs: pytest.fail("the window opened"))
+    (in_tmp_path / "precious.yaml").write_text("important: data\n")
+    assert main(["edit", "hairpins", "--out", "precious.yaml"]) == 2
+    assert one_error_line(capsys) == (
+        "neurocar: error: --out precious.yaml: already exists; open it with 'neurocar edit precious.yaml' to change "
+        "it, or choose another --out"
+    )
+    assert (in_tmp_path / "precious.yaml").read_text() == "important: data\n"

@@ -136,7 +136,14 @@ def test_generate_count_fills_a_folder_with_consecutive_seeds(run_cli, tmp_path,
         (["--count", "0"], "--count 0: must be at least 1"),
         (["--count", "2"], "--count 2: give --out DIR, the folder to write the tracks into"),
         (["--out", "{tmp}/track.txt"], "--out {tmp}/track.txt: name the track file FILE.yaml (or an existing folder)"),
-        (["--count", "2", "--out", "{tmp}/file.yaml"], "--out {tmp}/file.yaml: is a file; with --count, give a folder"),
+        (
+            ["--count", "2", "--out", "{tmp}/file.yaml"],
+            "--out {tmp}/file.yaml: is a file name; with --count, give a folder",
+        ),
+        (
+            ["--count", "2", "--out", "{tmp}/new.YAML"],
+            "--out {tmp}/new.YAML: is a file name; with --count, give a folder",
+        ),
         (["--seed", "-1"], "argument --seed: invalid seed -1: must be from 0 to"),
         (
             ["--difficulty", "4", "--set", "physics.turn_rate_deg_per_s=30"],

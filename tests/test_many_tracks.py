@@ -7,13 +7,15 @@ from __future__ import annotations
 import json
 import shutil
 
+import numpy as np
 import pytest
 import torch
 
 from neurocar.learn.checkpoint import load_checkpoint
 from neurocar.learn.evaluation import evaluate_network
 from neurocar.learn.model_file import load_model
-from neurocar.learn.neuroevolution import Neuroevolution, RandomTracks, run_evolution
+from neurocar.learn.neuroevolution import Neuroevolution, RandomTracks, Reporter, run_evolution
+from neurocar.learn.policy import network_vector
 from neurocar.paths import TRACKS_DIR
 from neurocar.sim.track import load_track
 
@@ -74,7 +76,8 @@ def test_resume_with_generated_tracks_is_exact(tmp_path, run_cli):
         (["--random-tracks", "0"], "--random-tracks 0: must be at least 1"),
         (["--fixed-random-tracks"], "--fixed-random-tracks and --random-difficulty need --random-tracks K"),
         (["--random-difficulty", "2"], "--fixed-random-tracks and --random-difficulty need --random-tracks K"),
-        (["--random-tracks", "2", "--random-difficulty", "6"], "--difficulty 6: must be from 1 to 5"),
+        (["--random-difficulty", "5"], "--fixed-random-tracks and --random-difficulty need --random-tracks K"),
+        (["--random-tracks", "2", "--random-difficulty", "6"], "--random-difficulty 6: must be from 1 to 5"),
         (
             ["--random-tracks", "2", "--set", "physics.car_width_m=12"],
             "cannot generate a difficulty-4 track for this car: its roads are at most 12 m wide and the car needs 13 m",
@@ -189,3 +192,55 @@ def test_the_shipped_driver_laps_every_shipped_track(config):
         )
         result = evaluate_network(model.network, config, track, laps=1)
         assert result.laps_completed == 1, track.name
+
+
+class FinishWatcher(Reporter):
+    """Per track: the step at which the first car finished the target lap, the last step driven, and whether a car
+    that had finished was ever still driving a step later."""
+
+    def __init__(self):
+        self.tracks = []
+
+    def on_episode_start(self, evolution, world, track_index):
+        self.tracks.append({"first_finish": None, "last_step": 0, "finished_kept_driving": False})
+        self.finished_before = np.zeros(world.population, dtype=bool)
+
+    def on_step(self, evolution, world, actions):
+        track = self.tracks[-1]
+        track["last_step"] = world.steps
+        if np.any(self.finished_before & world.state.driving):
+            track["finished_kept_driving"] = True
+        self.finished_before = world.state.laps >= evolution.target_laps
+        if track["first_finish"] is None and self.finished_before.any():
+            track["first_finish"] = world.steps
+
+
+def test_with_target_laps_finished_cars_stop_and_the_others_drive_on(config, oval, classic):
+    """A car that has driven the target laps on a track stops there while the others drive on; the run's target
+    is reached when one car has driven them on every track."""
+    driver = load_model(TRACKS_DIR.parent / "assets" / "driver.pt")
+    evolution = Neuroevolution.from_model(
+        config.replace("evolution", population=6, elite=1), [oval, classic], 0, 1, network_vector(driver.network)
+    )
+    watcher = FinishWatcher()
+    result = evolution.advance([watcher])
+    assert len(watcher.tracks) == 2
+    for track in watcher.tracks:
+        assert track["first_finish"] is not None
+        assert not track["finished_kept_driving"]
+    # The mutants that did not finish kept driving after the first car finished, on at least one track.
+    assert any(track["last_step"] > track["first_finish"] for track in watcher.tracks)
+    # The driver itself (row 0, kept as it is) lapped both tracks, so the target is reached.
+    assert result.laps[0] == 1 and evolution.reached_target(result)
+
+
+def test_target_laps_get_the_time_they_need_on_long_tracks(run_cli, tmp_path):
+    """Three laps of Wide Sweepers (753 m) take 150 s at cruise speed, more than the 120 s episode: the drive is
+    lengthened, so a driver that can lap reaches the target."""
+    folder = tmp_path / "run"
+    result = run_cli(
+        "train", "evolve", "--init", TRACKS_DIR.parent / "assets" / "driver.pt", "--track", "wide_sweepers",
+        "--target-laps", "3", "--generations", "2", "--population", "6", "--run-dir", folder,
+    )  # fmt: skip
+    assert result.code == 0, result.err
+    assert "reached 3 lap(s) in generation 1" in result.out

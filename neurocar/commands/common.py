@@ -8,7 +8,7 @@ from pathlib import Path
 
 from neurocar.config import Config, load_config, parse_override
 from neurocar.errors import NeuroCarError
-from neurocar.paths import resolve_track_path
+from neurocar.paths import resolve_track_path, track_files_in
 from neurocar.sim.track import Track, load_track
 
 
@@ -35,7 +35,7 @@ def track_files(names: list[str]) -> list[Path]:
     for name in names:
         path = resolve_track_path(name)
         if path.is_dir():
-            found = sorted([*path.glob("*.yaml"), *path.glob("*.yml")])
+            found = track_files_in(path)
             if not found:
                 raise NeuroCarError(f"--track {name}: the folder holds no track files (*.yaml)")
             files += found

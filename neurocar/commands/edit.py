@@ -3,9 +3,10 @@
 The file is read and parsed before any window opens, so a file that is not YAML, or has no list of numeric
 points to edit, ends with the one-line error. A file that parses but does not validate (a curve too tight, walls
 that cross, a bad width) opens anyway, with the problem shown, so it can be fixed. A path that does not exist yet
-opens the starter loop, to be saved there. A shipped track's name opens that shipped file and saves back to it,
-unless `--out` names another file. Without a file, the starter loop opens and is saved to a new `new_track.yaml`
-(or `new_track-2.yaml`, ...) in the working folder.
+opens the starter loop, to be saved there. A shipped track's name (`classic`) opens a copy of it, saved to a new
+`classic.yaml` (or `classic-2.yaml`, ...) in the working folder; the shipped file is never changed. `--out` names
+another file to save to, never one that already exists (other than the file opened). Without a file, the starter
+loop opens and is saved to a new `new_track.yaml` (or `new_track-2.yaml`, ...) in the working folder.
 """
 
 from __future__ import annotations
@@ -41,7 +42,18 @@ def open_document(
         _check_destination(destination, "--out " if out is not None else "")
         return TrackDocument.new(destination if out is not None else None), destination, out is None
     source = resolve_track_path(name)
-    destination = Path(out) if out is not None else source
+    shipped = not Path(name).exists() and source.exists()  # a shipped track's name, not a path
+    if out is not None:
+        destination = Path(out)
+        if destination.exists() and destination.resolve() != source.resolve():
+            raise NeuroCarError(
+                f"--out {out}: already exists; open it with 'neurocar edit {out}' to change it, or choose another --out"
+            )
+    elif shipped:
+        # Edit a copy: the shipped tracks stay as they are.
+        destination = free_track_path(Path("."), source.stem)
+    else:
+        destination = source
     _check_destination(destination, "--out " if out is not None else "")
     if not source.exists():
         return TrackDocument.new(source), destination, False
@@ -59,7 +71,7 @@ def open_document(
     except TrackError as error:
         message = str(error)
         document.opened_problem = message.removeprefix(f"{file_name}: ")
-    return document, destination, False
+    return document, destination, shipped and out is None
 
 
 def run(arguments: argparse.Namespace) -> int:

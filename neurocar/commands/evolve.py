@@ -14,7 +14,7 @@ from neurocar.learn.neuroevolution import Neuroevolution, RandomTracks, Reporter
 from neurocar.learn.reporters import ChartReporter, CheckpointReporter, ConsoleReporter, CsvLogReporter
 from neurocar.learn.run_directory import BEST_MODEL_FILE, LOG_FILE, new_run_directory
 from neurocar.paths import display_path
-from neurocar.sim.generator import check_difficulty
+from neurocar.sim.generator import MAX_DIFFICULTY, check_difficulty
 
 EXIT_INTERRUPTED = 130
 
@@ -34,8 +34,9 @@ def _check_numbers(arguments: argparse.Namespace) -> None:
     require_at_least("--population", arguments.population, 2)
     require_at_least("--target-laps", arguments.target_laps, 1)
     require_at_least("--random-tracks", arguments.random_tracks, 1)
-    check_difficulty(arguments.random_difficulty)
-    if arguments.random_tracks is None and (arguments.fixed_random_tracks or arguments.random_difficulty != 5):
+    if arguments.random_difficulty is not None:
+        check_difficulty(arguments.random_difficulty, "--random-difficulty")
+    if arguments.random_tracks is None and (arguments.fixed_random_tracks or arguments.random_difficulty is not None):
         raise NeuroCarError("--fixed-random-tracks and --random-difficulty need --random-tracks K")
 
 
@@ -43,7 +44,9 @@ def random_tracks_from(arguments: argparse.Namespace) -> RandomTracks:
     """The generated-tracks settings of the command line (none without --random-tracks)."""
     if arguments.random_tracks is None:
         return RandomTracks()
-    return RandomTracks(arguments.random_tracks, arguments.random_difficulty, arguments.fixed_random_tracks)
+    return RandomTracks(
+        arguments.random_tracks, arguments.random_difficulty or MAX_DIFFICULTY, arguments.fixed_random_tracks
+    )
 
 
 def prepare(arguments: argparse.Namespace) -> tuple[Neuroevolution, list[str], Path, int]:

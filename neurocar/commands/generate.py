@@ -15,20 +15,21 @@ from neurocar.sim.generator import check_difficulty, generate_track
 
 def _destinations(out: str | None, seed: int, difficulty: int, count: int) -> list[Path | None]:
     """Where each generated track goes: stdout (None), the one file, or numbered files in a folder."""
+    track_file = out is not None and Path(out).suffix.lower() in (".yaml", ".yml")
     if count == 1:
         if out is None:
             return [None]
         path = Path(out)
         if path.is_dir():
             return [path / f"generated-d{difficulty}-{seed}.yaml"]
-        if path.suffix not in (".yaml", ".yml"):
+        if not track_file:
             raise NeuroCarError(f"--out {out}: name the track file FILE.yaml (or an existing folder)")
         return [path]
     if out is None:
         raise NeuroCarError(f"--count {count}: give --out DIR, the folder to write the tracks into")
     folder = Path(out)
-    if folder.exists() and not folder.is_dir():
-        raise NeuroCarError(f"--out {out}: is a file; with --count, give a folder")
+    if (folder.exists() and not folder.is_dir()) or (track_file and not folder.exists()):
+        raise NeuroCarError(f"--out {out}: is a file name; with --count, give a folder")
     return [folder / f"generated-d{difficulty}-{seed + index}.yaml" for index in range(count)]
 
 

@@ -16,7 +16,7 @@ from typing import Any
 from neurocar.commands.common import config_from_args
 from neurocar.config import Config
 from neurocar.errors import NeuroCarError
-from neurocar.paths import TRACKS_DIR, display_path, resolve_track_path
+from neurocar.paths import TRACKS_DIR, display_path, resolve_track_path, track_files_in
 from neurocar.sim.track import load_track
 
 
@@ -69,14 +69,14 @@ def broken_summary(broken_count: int, total_count: int) -> str:
 
 
 def run_list(arguments: argparse.Namespace) -> int:
-    """List every `*.yaml` track file of the folder as a table, or as JSON with `--json`.
+    """List every track file (`*.yaml`, `*.yml`) of the folder as a table, or as JSON with `--json`.
 
     A broken file is a row marked broken with its reason and does not stop the others; the exit code is 0.
     """
     config = config_from_args(arguments)
     folder = _track_folder(arguments)
     default = resolve_track_path(config.track.default).resolve()
-    paths = sorted(folder.glob("*.yaml"))
+    paths = track_files_in(folder)
     rows = [_listing_row(path, config, default) for path in paths]
     valid = sorted((row for row in rows if not row["broken"]), key=lambda row: (row["difficulty"], row["name"]))
     broken = [row for row in rows if row["broken"]]

@@ -9,7 +9,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from neurocar.config import Config
+from neurocar.config import Config, PhysicsConfig
 from neurocar.learn.policy import PopulationPolicy, network_vector
 from neurocar.sim.track import Track
 from neurocar.sim.world import World
@@ -58,10 +58,14 @@ class EvaluationResult:
         }
 
 
+def time_for_laps(track: Track, physics: PhysicsConfig, laps: int) -> float:
+    """Time a car is given to drive `laps` laps of `track` [s]: twice what the centre line takes, plus a margin."""
+    return laps * track.length_m / physics.cruise_speed_mps * TIME_ALLOWANCE + TIME_MARGIN_S
+
+
 def evaluate_network(network: nn.Sequential, config: Config, track: Track, laps: int) -> EvaluationResult:
     """Drive one car with `network` on `track` until `laps` laps, a crash, a stall or the time limit."""
-    lap_time = track.length_m / config.physics.cruise_speed_mps
-    episode = dataclasses.replace(config.episode, max_seconds=laps * lap_time * TIME_ALLOWANCE + TIME_MARGIN_S)
+    episode = dataclasses.replace(config.episode, max_seconds=time_for_laps(track, config.physics, laps))
     world = World(track, config.physics, config.sensors, episode, population=1)
     policy = PopulationPolicy(network)
     policy.set_parameters(network_vector(network).reshape(1, -1).to(torch.float32))

@@ -7,6 +7,7 @@ state, best policy so far, mutation scale); `run_evolution` is the loop, and it 
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,6 +17,7 @@ import torch
 from torch import nn
 
 from neurocar.config import Config, PhysicsConfig
+from neurocar.learn.evaluation import time_for_laps
 from neurocar.learn.genetic import initial_population, next_generation, seeded_population
 from neurocar.learn.policy import PopulationPolicy, build_network, load_vector
 from neurocar.sim.fitness import FITNESS_TERMS, fitness_terms, total_fitness
@@ -188,8 +190,9 @@ class Neuroevolution:
             len(self.config.sensors.angles_deg), self.config.policy.hidden_sizes, self.config.policy.activation
         )
         self.policy = PopulationPolicy(self.network)
-        self.worlds = [self._world(track) for track in self.tracks]
-        self._random_worlds: tuple[list[tuple[int, int]], list[World]] = ([], [])
+        # Worlds are built when a generation first needs them, and again when the target laps change.
+        self._track_worlds: tuple[int | None, list[World]] = (None, [])
+        self._random_worlds: tuple[tuple[int | None, list[tuple[int, int]]], list[World]] = ((None, []), [])
         if self.generator is None:
             self.generator = torch.Generator().manual_seed(self.seed)
         if self.population is None:
@@ -203,17 +206,22 @@ class Neuroevolution:
             raise ValueError("an evolution needs at least one track")
 
     def _world(self, track: Track) -> World:
-        return World(
-            track, self.config.physics, self.config.sensors, self.config.episode, self.config.evolution.population
-        )
+        """A world for the population on `track`; with target laps, the drive lasts long enough to drive them."""
+        episode = self.config.episode
+        if self.target_laps is not None:
+            needed = time_for_laps(track, self.config.physics, self.target_laps)
+            episode = dataclasses.replace(episode, max_seconds=max(episode.max_seconds, needed))
+        return World(track, self.config.physics, self.config.sensors, episode, self.config.evolution.population)
 
     def generation_worlds(self) -> list[World]:
         """The worlds the current generation drives in: the given tracks, then this generation's generated ones."""
-        specs = self.random_tracks.specs(self.seed, self.generation)
-        if specs != self._random_worlds[0]:
-            tracks = [generate_track(seed, difficulty, self.config.physics)[0] for seed, difficulty in specs]
-            self._random_worlds = (specs, [self._world(track) for track in tracks])
-        return self.worlds + self._random_worlds[1]
+        if self._track_worlds[0] != self.target_laps or len(self._track_worlds[1]) != len(self.tracks):
+            self._track_worlds = (self.target_laps, [self._world(track) for track in self.tracks])
+        key = (self.target_laps, self.random_tracks.specs(self.seed, self.generation))
+        if key != self._random_worlds[0]:
+            tracks = [generate_track(seed, difficulty, self.config.physics)[0] for seed, difficulty in key[1]]
+            self._random_worlds = (key, [self._world(track) for track in tracks])
+        return self._track_worlds[1] + self._random_worlds[1]
 
     @classmethod
     def from_model(
@@ -289,22 +297,24 @@ class Neuroevolution:
         result = self.evaluate(reporters)
         best = result.best_index
         improved = result.best_fitness > self.best_fitness
-        if improved or self.random_tracks.fresh:
-            # On fresh generated tracks, fitness from different generations is not comparable (the tracks differ):
-            # the model kept is the champion of the latest generation, which drove tracks it had never seen.
-            self.best_vector = self.population[best].clone()
-            self.best_row = result.log_row()
-            self.best_generation = result.generation
+        fresh = self.random_tracks.fresh
         if improved:
             self.best_fitness = result.best_fitness
             self.stagnant_generations = 0
             self.mutation_scale = 1.0
         else:
-            # Stalled: search wider rather than wiping the population; the elite keeps the best safe.
             self.stagnant_generations += 1
-            if self.stagnant_generations % self.config.evolution.stagnation_generations == 0:
+            # Stalled: search wider rather than wiping the population; the elite keeps the best safe. Not on fresh
+            # generated tracks: there a lower best fitness than before may only mean harder tracks.
+            if not fresh and self.stagnant_generations % self.config.evolution.stagnation_generations == 0:
                 self.mutation_scale = min(MAX_MUTATION_SCALE, self.mutation_scale * MUTATION_GROWTH)
         result.best_ever_fitness = self.best_fitness
+        if improved or fresh:
+            # On fresh generated tracks, fitness from different generations is not comparable (the tracks differ):
+            # the model kept is the champion of the latest generation, which drove tracks it had never seen.
+            self.best_vector = self.population[best].clone()
+            self.best_row = result.log_row()
+            self.best_generation = result.generation
         fitness = torch.from_numpy(result.fitness)
         self.population = next_generation(
             self.population, fitness, self.config.evolution, self.generator, self.mutation_scale

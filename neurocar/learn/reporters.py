@@ -53,10 +53,12 @@ class ConsoleReporter(Reporter):
         if self.interactive:
             self.errors.write("\r\033[K")
         population = evolution.config.evolution.population
+        # With several tracks it is the mean over the tracks.
+        alive = f"{result.alive_at_end:g}" if result.alive_at_end.is_integer() else f"{result.alive_at_end:.1f}"
         print(
             f"gen {result.generation:>4}/{self.generations}  best {result.best_fitness:9.1f}  "
             f"mean {result.mean_fitness:9.1f}  laps {result.best_laps}  "
-            f"alive {result.alive_at_end:g}/{population}  {result.car_steps_per_second:>9,.0f} car-steps/s",
+            f"alive {alive}/{population}  {result.car_steps_per_second:>9,.0f} car-steps/s",
             file=self.output,
             flush=True,
         )

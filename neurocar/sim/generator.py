@@ -57,10 +57,10 @@ LEVELS = {
 WIDTH_SPREAD_M = 1.0
 
 
-def check_difficulty(difficulty: int) -> None:
-    """Reject a difficulty outside 1-5 with one line."""
+def check_difficulty(difficulty: int, option: str = "--difficulty") -> None:
+    """Reject a difficulty outside 1-5 with one line naming the `option` it came from."""
     if not MIN_DIFFICULTY <= difficulty <= MAX_DIFFICULTY:
-        raise NeuroCarError(f"--difficulty {difficulty}: must be from {MIN_DIFFICULTY} to {MAX_DIFFICULTY}")
+        raise NeuroCarError(f"{option} {difficulty}: must be from {MIN_DIFFICULTY} to {MAX_DIFFICULTY}")
 
 
 def check_car_fits(difficulty: int, physics: PhysicsConfig) -> None:
