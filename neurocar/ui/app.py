@@ -42,6 +42,17 @@ NETWORK_HEIGHT = 250
 MIN_VIEW_WIDTH = 200
 
 
+def open_display(config: Config) -> pygame.Surface:
+    """Open the resizable NeuroCar window at the configured size and return its surface."""
+    # Everything is drawn in software: SDL's native window surface (X11 shared memory) presents it ~20x
+    # faster than routing it through an OpenGL texture, which matters under Xvfb and software GL.
+    os.environ.setdefault("SDL_FRAMEBUFFER_ACCELERATION", "0")
+    pygame.display.init()
+    pygame.font.init()
+    pygame.display.set_icon(window_icon())
+    return pygame.display.set_mode((config.window.width, config.window.height), pygame.RESIZABLE)
+
+
 class WindowClosed(KeyboardInterrupt):
     """The window was closed (Esc, the close button or the frame limit); evolution treats it like Ctrl-C."""
 
@@ -178,13 +189,7 @@ class WindowApp:
 
     def open_window(self) -> None:
         """Open the resizable window (call only after every input was validated)."""
-        # Everything is drawn in software: SDL's native window surface (X11 shared memory) presents it ~20x
-        # faster than routing it through an OpenGL texture, which matters under Xvfb and software GL.
-        os.environ.setdefault("SDL_FRAMEBUFFER_ACCELERATION", "0")
-        pygame.display.init()
-        pygame.font.init()
-        pygame.display.set_icon(window_icon())
-        self.screen = pygame.display.set_mode((self.config.window.width, self.config.window.height), pygame.RESIZABLE)
+        self.screen = open_display(self.config)
         self.clock = pygame.time.Clock()
         self._last_frame_time = time.perf_counter()
         self.set_track(self.track)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import os
 import time
 from pathlib import Path
 
@@ -28,8 +27,7 @@ from neurocar.sim.track import Track, TrackError
 from neurocar.sim.track_document import TrackDocument, free_track_path, preview_lines
 from neurocar.sim.world import World
 from neurocar.ui import theme
-from neurocar.ui.app import save_png
-from neurocar.ui.assets import window_icon
+from neurocar.ui.app import open_display, save_png
 from neurocar.ui.editor_view import (
     PREVIEW_WALL,
     camera_key,
@@ -158,11 +156,7 @@ class EditorApp:
 
     def open_window(self) -> None:
         """Open the resizable window and fit the track in the view."""
-        os.environ.setdefault("SDL_FRAMEBUFFER_ACCELERATION", "0")
-        pygame.display.init()
-        pygame.font.init()
-        pygame.display.set_icon(window_icon())
-        self.screen = pygame.display.set_mode((self.config.window.width, self.config.window.height), pygame.RESIZABLE)
+        self.screen = open_display(self.config)
         self.clock = pygame.time.Clock()
         self._last_frame_time = time.perf_counter()
         self.layout()
