@@ -244,3 +244,15 @@ def test_target_laps_get_the_time_they_need_on_long_tracks(run_cli, tmp_path):
     )  # fmt: skip
     assert result.code == 0, result.err
     assert "reached 3 lap(s) in generation 1" in result.out
+
+
+def test_without_generated_tracks_the_generator_limits_do_not_apply(run_cli, tmp_path):
+    """A car too wide for the narrow generated tracks still trains on a wide track of its own."""
+    wide_car = ["--set", "physics.car_width_m=12", "--set", "episode.max_seconds=3"]
+    folder = tmp_path / "run"
+    result = run_cli(
+        "train", "evolve", "--track", "wide_sweepers", *wide_car, "--population", "4", "--generations", "1",
+        "--run-dir", folder,
+    )  # fmt: skip
+    assert result.code == 0, result.err
+    assert (folder / "best.pt").exists()
