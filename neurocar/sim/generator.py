@@ -79,7 +79,7 @@ def check_car_fits(difficulty: int, physics: PhysicsConfig) -> None:
         raise NeuroCarError(
             f"cannot generate a difficulty-{difficulty} track for this car: its tightest curves are under "
             f"{level.max_radius_m:g} m and the car turns no tighter than {physics.min_turn_radius_m:.1f} m; choose a "
-            "lower --difficulty, a lower physics.cruise_speed_mps or a higher physics.turn_rate_deg_per_s"
+            "lower difficulty, a lower physics.cruise_speed_mps or a higher physics.turn_rate_deg_per_s"
         )
 
 
