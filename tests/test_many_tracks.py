@@ -16,7 +16,7 @@ from neurocar.learn.evaluation import evaluate_network
 from neurocar.learn.model_file import load_model
 from neurocar.learn.neuroevolution import Neuroevolution, RandomTracks, Reporter, run_evolution
 from neurocar.learn.policy import network_vector
-from neurocar.paths import TRACKS_DIR
+from neurocar.paths import SHIPPED_DRIVER, TRACKS_DIR
 from neurocar.sim.track import load_track
 
 SHORT = ["--population", "10", "--seed", "2", "--set", "episode.max_seconds=6"]
@@ -119,8 +119,8 @@ def test_a_broken_or_empty_track_folder_is_a_one_line_error(run_cli, track_folde
     result = run_cli("evaluate", "--model", "x.pt", "--track", empty)
     assert result.code == 2
     assert "x.pt" in result.err  # the model is checked first
-    driver = TRACKS_DIR.parent / "assets" / "driver.pt"
-    result = run_cli("evaluate", "--model", driver, "--track", empty)
+
+    result = run_cli("evaluate", "--model", SHIPPED_DRIVER, "--track", empty)
     assert result.err == f"neurocar: error: --track {empty}: the folder holds no track files (*.yaml)\n"
 
 
@@ -156,14 +156,14 @@ def test_cars_evolved_on_generated_tracks_lap_shipped_tracks_they_never_saw(conf
 
 
 def test_evaluate_reports_one_row_per_track_and_a_summary(run_cli, track_folder):
-    driver = TRACKS_DIR.parent / "assets" / "driver.pt"
-    table = run_cli("evaluate", "--model", driver, "--track", track_folder, "--track", "hairpins")
+
+    table = run_cli("evaluate", "--model", SHIPPED_DRIVER, "--track", track_folder, "--track", "hairpins")
     assert table.code == 0, table.err
     rows = table.out.splitlines()
     assert [row.split()[0] for row in rows[2:5]] == ["Oval", "Stadium", "Hairpins"]
     lapped = sum(" 1/1 " in row for row in rows[2:5])
     assert rows[-1].startswith(f"lapped {lapped}/3 track(s) (1 lap(s) each); mean progress ")
-    report = json.loads(run_cli("evaluate", "--model", driver, "--track", track_folder, "--json").out)
+    report = json.loads(run_cli("evaluate", "--model", SHIPPED_DRIVER, "--track", track_folder, "--json").out)
     assert [track["track"] for track in report["tracks"]] == ["Oval", "Stadium"]
     assert report["summary"]["total"] == 2
     assert report["summary"]["lapped"] == sum(track["laps_completed"] == 1 for track in report["tracks"])
@@ -183,7 +183,7 @@ def test_on_fresh_tracks_the_kept_model_is_the_latest_champion(config):
 
 
 def test_the_shipped_driver_laps_every_shipped_track(config):
-    model = load_model(TRACKS_DIR.parent / "assets" / "driver.pt")
+    model = load_model(SHIPPED_DRIVER)
     assert model.training["random_tracks"]["count"] > 0  # it learned on generated tracks only
     assert model.training["tracks"] == []
     for path in sorted(TRACKS_DIR.glob("*.yaml")):
@@ -218,7 +218,7 @@ class FinishWatcher(Reporter):
 def test_with_target_laps_finished_cars_stop_and_the_others_drive_on(config, oval, classic):
     """A car that has driven the target laps on a track stops there while the others drive on; the run's target
     is reached when one car has driven them on every track."""
-    driver = load_model(TRACKS_DIR.parent / "assets" / "driver.pt")
+    driver = load_model(SHIPPED_DRIVER)
     evolution = Neuroevolution.from_model(
         config.replace("evolution", population=6, elite=1), [oval, classic], 0, 1, network_vector(driver.network)
     )
@@ -239,7 +239,7 @@ def test_target_laps_get_the_time_they_need_on_long_tracks(run_cli, tmp_path):
     lengthened, so a driver that can lap reaches the target."""
     folder = tmp_path / "run"
     result = run_cli(
-        "train", "evolve", "--init", TRACKS_DIR.parent / "assets" / "driver.pt", "--track", "wide_sweepers",
+        "train", "evolve", "--init", SHIPPED_DRIVER, "--track", "wide_sweepers",
         "--target-laps", "3", "--generations", "2", "--population", "6", "--run-dir", folder,
     )  # fmt: skip
     assert result.code == 0, result.err

@@ -139,7 +139,8 @@ def generate_track(seed: int, difficulty: int, physics: PhysicsConfig) -> tuple[
             last_problem = str(error).removeprefix(f"{name}: ")
             continue
         if level.min_radius_m <= track.min_radius_m < level.max_radius_m:
-            return dataclasses.replace(track, source_text=track_text(data)), track_text(data)
+            text = track_text(data)
+            return dataclasses.replace(track, source_text=text), text
         last_problem = f"its tightest curve ({track.min_radius_m:.1f} m) did not suit difficulty {difficulty}"
     raise NeuroCarError(
         f"cannot generate a difficulty-{difficulty} track for this car in {MAX_ATTEMPTS} tries "
