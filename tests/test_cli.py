@@ -51,7 +51,7 @@ BROKEN_CONFIGS = {
     "fractional_hidden_size": "policy.hidden_sizes[0]: expected a whole number, got 6.5",
     "missing_section": "missing section 'window'",
     "missing_key": "missing key 'physics.cruise_speed_mps'",
-    "negative_dt": "physics.dt_s must be greater than 0",
+    "negative_dt": "physics.dt_s must be at least 0.001 s, got -0.05",
     "not_yaml": "not valid YAML at line 16",
 }
 
