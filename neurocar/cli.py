@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import math
 import os
 import sys
 from collections.abc import Callable, Sequence
 
 from neurocar import __version__
 from neurocar.errors import NeuroCarError
+from neurocar.schema import excerpt, printable
 
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
@@ -51,6 +53,17 @@ def seed(text: str) -> int:
         raise argparse.ArgumentTypeError(f"invalid seed {text!r}: expected a whole number") from None
     if not 0 <= value <= MAX_SEED:
         raise argparse.ArgumentTypeError(f"invalid seed {text}: must be from 0 to {MAX_SEED}")
+    return value
+
+
+def finite_number(text: str) -> float:
+    """An argparse type: a finite number (never nan or inf, which would make a loop or a bound meaningless)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid number {excerpt(text)}: expected a number") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"invalid number {excerpt(text)}: expected a finite number") from None
     return value
 
 
@@ -148,7 +161,7 @@ def build_parser() -> ArgumentParser:
     bench = commands.add_parser("bench", parents=[common], help="measure simulation speed and memory")
     bench.add_argument("--json", action="store_true", help="print the results as JSON")
     bench.add_argument("--track", metavar="FILE", help="track to measure on (default: the default track)")
-    bench.add_argument("--seconds", type=float, default=1.5, help="time per measurement (default 1.5)")
+    bench.add_argument("--seconds", type=finite_number, default=1.5, help="time per measurement (default 1.5)")
     bench.add_argument("--seed", type=seed, default=0, help="random seed (default 0)")
     bench.set_defaults(handler=_handler("bench"))
 
@@ -260,7 +273,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 setattr(arguments, name, None)
         return int(arguments.handler(arguments))
     except NeuroCarError as error:
-        print(f"neurocar: error: {error}", file=sys.stderr)
+        print(f"neurocar: error: {printable(str(error))}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print("neurocar: interrupted", file=sys.stderr)
@@ -273,5 +286,5 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as error:
         # The disk is full, a folder vanished, a file is locked: still one line, never a traceback.
         where = f"{error.filename}: " if error.filename else ""
-        print(f"neurocar: error: {where}{error.strerror or error}", file=sys.stderr)
+        print(f"neurocar: error: {printable(f'{where}{error.strerror or error}')}", file=sys.stderr)
         return EXIT_BAD_INPUT

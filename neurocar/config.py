@@ -10,6 +10,7 @@ radians by the code that uses them. Every NeuroCar YAML file is read by `neuroca
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -24,7 +25,6 @@ from neurocar.schema import (
     Choice,
     ListOf,
     Number,
-    SchemaError,
     Text,
     Whole,
     build,
@@ -225,7 +225,7 @@ def _plain(value: Any) -> Any:
 def parameter_count(input_size: int, hidden_sizes: Iterable[int], output_size: int = 3) -> int:
     """Weights and biases of the policy network with these layer sizes."""
     sizes = [input_size, *hidden_sizes, output_size]
-    return sum((inputs + 1) * outputs for inputs, outputs in zip(sizes, sizes[1:], strict=False))
+    return sum((inputs + 1) * outputs for inputs, outputs in itertools.pairwise(sizes))
 
 
 def parse_override(text: str) -> tuple[str, str, Any]:
@@ -254,11 +254,13 @@ def check_override_key(override: str, section: str, key: str) -> None:
         raise NeuroCarError(f"--set {_set_name(override)}: unknown section '{printable(section)[:60]}'{hint}")
     keys = dataclass_rules(SECTIONS[section])
     if key not in keys:
-        dotted = [f"{section}.{name}" for name in keys]
-        everywhere = [f"{name}.{field}" for name, kind in SECTIONS.items() for field in dataclass_rules(kind)]
-        hint = suggestion(f"{section}.{key}", dotted) or suggestion(f"{section}.{key}", everywhere)
+        hint = suggestion(key, keys).replace("'", f"'{section}.", 1)
+        elsewhere = [f"{name}.{key}" for name, kind in SECTIONS.items() if key in dataclass_rules(kind)]
+        hint = hint or (f"; did you mean '{elsewhere[0]}'?" if elsewhere else "")
         hint = hint or f" (known keys in '{section}': {', '.join(keys)})"
-        raise NeuroCarError(f"--set {_set_name(override)}: unknown key '{printable(section)}.{printable(key)[:60]}'{hint}")
+        raise NeuroCarError(
+            f"--set {_set_name(override)}: unknown key '{printable(section)}.{printable(key)[:60]}'{hint}"
+        )
 
 
 def config_from_dict(data: Any, file_name: str, overrides: Iterable[str] = ()) -> Config:

@@ -68,7 +68,7 @@ def excerpt(value: Any, limit: int = EXCERPT_CHARACTERS) -> str:
         digits = str(value) if abs(value) < 10**limit else f"a number with more than {limit} digits"
         text = digits
     elif isinstance(value, float):
-        text = f"{value:g}"
+        text = repr(value)
     elif isinstance(value, (list, tuple, dict)):
         text = _short_repr(value, limit + 1)
     else:
@@ -140,7 +140,8 @@ class Rule:
 
     def expected(self, value: Any, key: str) -> SchemaError:
         """The type error: `key: expected <description>, got <value>`."""
-        return SchemaError(key, f"expected {self.description}, got {excerpt(value)}")
+        wanted = getattr(self, "expect", "") or self.description
+        return SchemaError(key, f"expected {wanted}, got {excerpt(value)}")
 
 
 def _bounds_error(key: str, value: Any, minimum: Any, maximum: Any, unit: str) -> SchemaError | None:
@@ -160,16 +161,19 @@ class Number(Rule):
     maximum: float | None = None
     unit: str = ""
     above: float | None = None
+    expect: str = ""  # when given, every problem reads "expected <expect>, got <value>"
     description = "a number"
 
     def check(self, value: Any, key: str) -> float:
         """A float within the bounds."""
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise self.expected(value, key)
-        if isinstance(value, int) and abs(value) > 1e300:
+        if (isinstance(value, int) and abs(value) > 1e300) or not math.isfinite(value):
+            if self.expect:
+                raise self.expected(value, key)
             raise SchemaError(key, f"expected a finite number, got {excerpt(value)}")
-        if not math.isfinite(value):
-            raise SchemaError(key, f"expected a finite number, got {excerpt(value)}")
+        if self.expect and not self._within(value):
+            raise self.expected(value, key)
         if self.above is not None and value <= self.above:
             unit = f" {self.unit}" if self.unit else ""
             raise SchemaError(key, f" must be greater than {number_text(self.above)}{unit}, got {number_text(value)}")
@@ -177,6 +181,13 @@ class Number(Rule):
         if error is not None:
             raise error
         return float(value)
+
+    def _within(self, value: float) -> bool:
+        return (
+            (self.above is None or value > self.above)
+            and (self.minimum is None or value >= self.minimum)
+            and (self.maximum is None or value <= self.maximum)
+        )
 
 
 @dataclass(frozen=True)
@@ -186,6 +197,7 @@ class Whole(Rule):
     minimum: int | None = None
     maximum: int | None = MAX_WHOLE_NUMBER
     unit: str = ""
+    expect: str = ""  # when given, every problem reads "expected <expect>, got <value>"
     description = "a whole number"
 
     def check(self, value: Any, key: str) -> int:
@@ -194,7 +206,7 @@ class Whole(Rule):
             raise self.expected(value, key)
         error = _bounds_error(key, value, self.minimum, self.maximum, self.unit)
         if error is not None:
-            raise error
+            raise self.expected(value, key) if self.expect else error
         return int(value)
 
 
@@ -204,6 +216,7 @@ class Text(Rule):
 
     max_length: int = 10_000
     required: bool = False
+    expect: str = ""
     description = "text"
 
     def check(self, value: Any, key: str) -> str:
@@ -251,6 +264,8 @@ class ListOf(Rule):
     item: Rule
     min_items: int = 0
     max_items: int = 100_000
+    noun: str = "values"
+    expect: str = ""
     description = "a list"
 
     def check(self, value: Any, key: str) -> tuple[Any, ...]:
@@ -258,10 +273,10 @@ class ListOf(Rule):
         if not isinstance(value, (list, tuple)):
             raise self.expected(value, key)
         if len(value) < self.min_items:
-            plural = "value" if self.min_items == 1 else "values"
-            raise SchemaError(key, f" needs at least {self.min_items} {plural}, got {len(value)}")
+            noun = self.noun[:-1] if self.min_items == 1 and self.noun.endswith("s") else self.noun
+            raise SchemaError(key, f" needs at least {self.min_items} {noun}, got {len(value)}")
         if len(value) > self.max_items:
-            raise SchemaError(key, f" must have at most {self.max_items:,} values, got {len(value):,}")
+            raise SchemaError(key, f" must have at most {self.max_items:,} {self.noun}, got {len(value):,}")
         return tuple(self.item.check(element, f"{key}[{index}]") for index, element in enumerate(value))
 
 
@@ -331,7 +346,9 @@ def declare(rule: Rule, doc: str = "") -> Any:
 
 def dataclass_rules(section_type: type) -> dict[str, Rule]:
     """The rule of every field of a dataclass built with `declare`, by field name."""
-    return {field.name: field.metadata["rule"] for field in dataclasses.fields(section_type) if "rule" in field.metadata}
+    return {
+        field.name: field.metadata["rule"] for field in dataclasses.fields(section_type) if "rule" in field.metadata
+    }
 
 
 def build(section_type: type, value: Any, key: str, origin: Callable[[str], str] | None = None) -> Any:

@@ -25,8 +25,8 @@ from typing import Any
 
 import numpy as np
 
-from neurocar.config import load_yaml, parse_yaml
 from neurocar.errors import NeuroCarError
+from neurocar.schema import load_yaml, parse_yaml
 from neurocar.sim.track import (
     CENTERLINE_SPACING_M,
     MAX_LENGTH_M,
