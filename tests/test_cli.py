@@ -217,7 +217,7 @@ def test_bad_settings(arguments, message, run_cli):
 
 def test_control_characters_never_reach_the_terminal(run_cli):
     result = run_cli("tracks", "--set", "window.fps=\n")
-    assert result.err == "neurocar: error: --set window.fps= : window.fps: expected a whole number, got None\n"
+    assert result.err == "neurocar: error: --set window.fps= : window.fps: expected a whole number, got ''\n"
     result = run_cli("tracks", "--set", "window.f\x1b[31mps=1")
     assert result.code == 2 and result.err.count("\n") == 1 and "\x1b" not in result.err
 
