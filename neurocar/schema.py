@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import errno
 import math
 import os
 import re
@@ -73,6 +74,12 @@ def excerpt(value: Any, limit: int = EXCERPT_CHARACTERS) -> str:
         text = _short_repr(value, limit + 1)
     else:
         text = repr(value)
+    text = printable(text)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def shorten(text: str, limit: int = EXCERPT_CHARACTERS) -> str:
+    """Text made printable and cut to `limit` characters with an ellipsis."""
     text = printable(text)
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
@@ -308,6 +315,7 @@ class Fields(Rule):
 
     rules: Mapping[str, Rule]
     optional: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    strict: bool = True  # False: keys not declared are left out of the result instead of refused
     description = "a mapping of keys to values"
 
     def check(self, value: Any, key: str) -> dict[str, Any]:
@@ -315,7 +323,7 @@ class Fields(Rule):
         if not isinstance(value, dict):
             raise self.expected(value, key)
         prefix = f"{key}." if key else ""
-        for name in value:
+        for name in value if self.strict else ():
             if not isinstance(name, str) or name not in self.rules:
                 shown = printable(name if isinstance(name, str) else excerpt(name))[:EXCERPT_CHARACTERS]
                 hint = suggestion(name, self.rules) if isinstance(name, str) else ""
@@ -383,7 +391,8 @@ def check_regular_file(path: Path, name: str, noun: str, missing: str = "not fou
     except PermissionError:
         raise NeuroCarError(f"{name}: cannot read the {noun} (permission denied)") from None
     except (OSError, ValueError) as error:
-        reason = "a symlink loop" if getattr(error, "errno", None) == 40 else (getattr(error, "strerror", "") or "")
+        loop = getattr(error, "errno", None) == errno.ELOOP
+        reason = "a symlink loop" if loop else (getattr(error, "strerror", "") or "")
         raise NeuroCarError(f"{name}: cannot read the {noun} ({reason or error.__class__.__name__})") from None
     if stat.S_ISDIR(status.st_mode):
         raise NeuroCarError(f"{name}: {folder or f'is a folder, not a {noun}'}")
