@@ -113,7 +113,7 @@ def run(arguments: argparse.Namespace) -> int:
         "seed": seed,
         "data_sessions": data.sessions,
         "validation_sessions": data.validation_sessions,
-        "tracks": sorted({session.meta["track"].get("path", session.track_name) for session in sessions}),
+        "tracks": sorted({session.meta["track"]["path"] or session.track_name for session in sessions}),
         "track_names": sorted({session.track_name for session in sessions}),
         "frames": {
             "total": data.frames_total,
