@@ -7,8 +7,8 @@ mapping against a declaration of named rules. A problem is a `SchemaError` namin
 
 This module also reads every YAML file NeuroCar reads (`read_yaml_file`, `parse_yaml`): only regular files (never a
 FIFO, a folder or a symlink loop), a bounded size, UTF-8, no aliases, bounded nesting and value count, YAML 1.2
-numbers (`1e9` is a float). And it makes values safe to print: `excerpt` quotes at most a short piece of a value, `printable` removes
-control characters from text meant for a terminal.
+numbers (`1e9` is a float). And it makes values safe to print: `excerpt` quotes at most a short piece of a value,
+`printable` removes control characters from text meant for a terminal.
 """
 
 from __future__ import annotations
