@@ -506,7 +506,7 @@ def load_yaml(text: str) -> Any:
     except yaml.YAMLError:
         raise
     except (ValueError, OverflowError, TypeError, RecursionError) as error:
-        raise yaml.YAMLError(f"a value cannot be read ({error.__class__.__name__})") from None
+        raise YamlLimitError(f"a value cannot be read ({error.__class__.__name__})", None) from None
 
 
 def parse_yaml(text: str, file_name: str, hint: str = "") -> Any:

@@ -42,6 +42,9 @@ BROKEN_TRACKS = {
     "too_big": "centerline: the track spans 100,000 x 100,000 m; keep it within 5,000 m on a side",
     "far_out": "centerline[1]: [1e+300, 0] is too far out; keep coordinates within 1,000,000 m of the origin",
     "too_long": "centerline: a lap is 28,562 m long; keep it within 20,000 m",
+    "alias_bomb": "not valid YAML at line 3: aliases (*name) are not allowed; write the value out",
+    "deep_nesting": "not valid YAML at line 5: nested more than 32 levels deep",
+    "huge_number": "width_m: expected a road width of 6 to 30 m, got a number with more than 60 digits",
 }
 
 BROKEN_CONFIGS = {
@@ -53,6 +56,8 @@ BROKEN_CONFIGS = {
     "missing_key": "missing key 'physics.cruise_speed_mps'",
     "negative_dt": "physics.dt_s must be at least 0.001 s, got -0.05",
     "not_yaml": "not valid YAML at line 16",
+    "window_too_large": "window.height must be at most 4320 pixels, got 1000000",
+    "alias": "not valid YAML at line 26: aliases (*name) are not allowed; write the value out",
 }
 
 

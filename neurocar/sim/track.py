@@ -30,6 +30,7 @@ from neurocar.schema import (
     Text,
     Whole,
     excerpt,
+    printable,
     read_yaml_file,
 )
 
@@ -447,8 +448,8 @@ def track_from_data(
     right_starts, right_ends = _closed_segments(right)
     first_step = centerline[1] - centerline[0]
     return Track(
-        name=name.strip(),
-        description=description.strip(),
+        name=printable(name).strip(),  # shown in terminals and windows: no escape codes
+        description=printable(description).strip(),
         difficulty=difficulty,
         width_m=width,
         path=file_name,
