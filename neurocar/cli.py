@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 
 from neurocar import __version__
 from neurocar.errors import NeuroCarError
-from neurocar.schema import excerpt, printable
+from neurocar.schema import excerpt, printable, shorten
 
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
@@ -28,7 +28,7 @@ class ArgumentParser(argparse.ArgumentParser):
 
     def error(self, message: str) -> None:  # type: ignore[override]
         """Turn argparse's usage error into a `NeuroCarError`."""
-        raise NeuroCarError(f"{message} (see '{self.prog} --help')")
+        raise NeuroCarError(f"{shorten(message, 300)} (see '{self.prog} --help')")
 
 
 MAX_SEED = 2**63 - 1
@@ -50,9 +50,9 @@ def seed(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"invalid seed {text!r}: expected a whole number") from None
+        raise argparse.ArgumentTypeError(f"invalid seed {excerpt(text)}: expected a whole number") from None
     if not 0 <= value <= MAX_SEED:
-        raise argparse.ArgumentTypeError(f"invalid seed {text}: must be from 0 to {MAX_SEED}")
+        raise argparse.ArgumentTypeError(f"invalid seed {excerpt(value)}: must be from 0 to {MAX_SEED}")
     return value
 
 
