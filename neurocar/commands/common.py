@@ -9,7 +9,7 @@ from pathlib import Path
 from neurocar.config import MAX_POPULATION, Config, load_config, parse_override
 from neurocar.errors import NeuroCarError
 from neurocar.paths import resolve_track_path, track_files_in
-from neurocar.schema import number_text
+from neurocar.schema import excerpt, number_text
 from neurocar.sim.track import Track, load_track
 
 
@@ -93,7 +93,7 @@ def require_at_least(option: str, value: float | None, minimum: float) -> None:
     if value is None:
         return
     if value < minimum:
-        raise NeuroCarError(f"{option} {number_text(value)}: must be at least {minimum}")
+        raise NeuroCarError(f"{option} {excerpt(value)}: must be at least {minimum}")
     maximum = OPTION_MAXIMUMS.get(option)
     if maximum is not None and value > maximum:
-        raise NeuroCarError(f"{option} {number_text(value)}: must be at most {number_text(maximum)}")
+        raise NeuroCarError(f"{option} {excerpt(value)}: must be at most {number_text(maximum)}")

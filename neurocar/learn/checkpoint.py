@@ -85,7 +85,7 @@ class LogRow(Rule):
                 raise SchemaError(key, f"column {excerpt(name)} is not a short text name")
             try:
                 ok = not isinstance(cell, bool) and isinstance(cell, (int, float, str)) and len(str(cell)) < 100
-                ok = ok and not math.isnan(float(cell)) if ok else False
+                ok = ok and isinstance(float(cell), float)
             except (ValueError, OverflowError):
                 ok = False
             if not ok:
