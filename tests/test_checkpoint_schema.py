@@ -44,7 +44,7 @@ def text_flip(payload):
             lambda payload: payload.update(seed=2**64),
             "seed must be at most 9223372036854775807, got 18446744073709551616",
         ),
-        (lambda payload: payload.update(generations=0), "generations must be at least 1, got 0"),
+        (lambda payload: payload.update(generations=-1), "generations must be at least 0, got -1"),
         (
             lambda payload: payload["state"].update(mutation_scale=float("nan")),
             "state.mutation_scale: expected a finite number, got nan",

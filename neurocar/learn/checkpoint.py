@@ -102,7 +102,7 @@ CHECKPOINT = Fields(
         "config_source": Text(4096),
         "seed": Whole(0, MAX_SEED),
         "target_laps": Optional(Whole(1, 1_000_000)),
-        "generations": Whole(1, MAX_GENERATIONS),
+        "generations": Whole(0, MAX_GENERATIONS),  # 0: no total was asked for (a window run)
         "random_tracks": Fields(
             {"count": Whole(0, 1000), "max_difficulty": Whole(1, MAX_DIFFICULTY), "fixed": Boolean()}
         ),
@@ -204,4 +204,4 @@ def load_checkpoint(folder: Path) -> tuple[Neuroevolution, list[str], int]:
     evolution.population = evolution.population.to(torch.float32)
     if evolution.best_vector is not None:
         evolution.best_vector = evolution.best_vector.to(torch.float32)
-    return evolution, texts, fields["generations"]
+    return evolution, texts, fields["generations"] or config.evolution.generations
