@@ -296,7 +296,8 @@ def mutate_tensor(tensor: torch.Tensor, rng: random.Random) -> Any:
     if choice == 2:
         return tensor.to(torch.int64)
     if choice == 3:
-        return torch.full_like(tensor, float(rng.choice([float("nan"), float("inf"), 1e38])))
+        filled = tensor.to(torch.float32) if not tensor.is_floating_point() else tensor
+        return torch.full_like(filled, float(rng.choice([float("nan"), float("inf"), 1e38])))
     if choice == 4:
         return torch.zeros(*[size + rng.randrange(1, 3) for size in tensor.shape] or [2])
     if choice == 5:

@@ -54,6 +54,10 @@ def text_flip(payload):
             "state.population: contains NaN or infinity",
         ),
         (
+            lambda payload: payload["state"].update(best_fitness=10**400),
+            "state.best_fitness: expected a finite number or -inf, got a number with more than 60 digits",
+        ),
+        (
             lambda payload: payload["state"].update(best_fitness="x"),
             "state.best_fitness: expected a finite number or -inf, got 'x'",
         ),

@@ -66,7 +66,13 @@ class BestFitness(Rule):
 
     def check(self, value: Any, key: str) -> float:
         """The fitness as a float."""
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value) or value == math.inf:
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, (int, float))
+            or (abs(value) > 1e300 and value != -math.inf)
+        ):
+            raise self.expected(value, key)
+        if math.isnan(value):
             raise self.expected(value, key)
         return float(value)
 
