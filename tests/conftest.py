@@ -21,12 +21,12 @@ from neurocar.sim.track import Track, load_track
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    """`--fuzz-count N`: how many broken inputs the fuzz tests try (default a few hundred; thousands locally)."""
+    """`--fuzz-count N`: how many broken inputs the fuzz tests try (default 250; thousands locally)."""
     parser.addoption(
         "--fuzz-count",
         type=int,
-        default=int(os.environ.get("NEUROCAR_FUZZ_COUNT", "300")),
-        help="number of fuzz cases over all loaders (default 300, or NEUROCAR_FUZZ_COUNT)",
+        default=int(os.environ.get("NEUROCAR_FUZZ_COUNT", "250")),
+        help="number of fuzz cases over all loaders (default 250, or NEUROCAR_FUZZ_COUNT)",
     )
 
 

@@ -3,7 +3,7 @@
 there before left unchanged.
 
 The cases come from seeded generators (`fuzz_cases.py`); `--fuzz-count N` or `NEUROCAR_FUZZ_COUNT` sets how many
-(default 300, in-process through `neurocar.cli.main`); a sample also runs as real processes.
+(default 250, in-process through `neurocar.cli.main`); a sample also runs as real processes.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from neurocar.learn.policy import build_network, load_vector, network_vector
 CASE_SECONDS = 20  # generous: the machine running the tests may be busy; a hang is what this catches
 # Share of the cases per loader, roughly as many as each has ways to break.
 WEIGHTS = {"config": 3, "set": 2, "track": 3, "model": 3, "recording": 2, "checkpoint": 2, "cli": 2}
-SUBPROCESS_SHARE = 60  # one case in this many also runs as a real process
+SUBPROCESS_SHARE = 80  # one case in this many also runs as a real process
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
