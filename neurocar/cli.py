@@ -30,7 +30,7 @@ class ArgumentParser(argparse.ArgumentParser):
 
 
 MAX_SEED = 2**63 - 1
-COMMANDS = ("sim", "watch", "drive", "tracks", "bench", "train", "evaluate", "edit")
+COMMANDS = ("sim", "watch", "drive", "tracks", "bench", "train", "evaluate", "edit", "lesson")
 SPEED_CHOICES = ("0.25", "0.5", "1", "2", "4", "8", "16", "32", "64", "max")
 
 
@@ -236,6 +236,42 @@ def build_parser() -> ArgumentParser:
     edit.add_argument("--frames", type=int, metavar="N", help="quit after N frames (for scripts and tests)")
     edit.add_argument("--screenshot", metavar="FILE.png", help="save the window to this PNG when it quits")
     edit.set_defaults(handler=_handler("edit"))
+
+    lesson = commands.add_parser(
+        "lesson",
+        parents=[common],
+        help="window: the lesson, from one neuron to the driving car (English or Spanish)",
+        description="A window of six chapters: one neuron, several inputs, a layer as a matrix, why a "
+        "non-linearity, the car's brain, learning to drive. Left/Right move between chapters, H shows the keys.",
+    )
+    lesson.add_argument("--lang", choices=("en", "es"), help="language of the texts (default: the system's, else en)")
+    lesson.add_argument(
+        "--text", metavar="FILE.yaml", help="a lesson text file of your own (a copy of en.yaml, adapted)"
+    )
+    lesson.add_argument("--chapter", type=int, metavar="N", help="start at chapter N (1 to 6)")
+    lesson.add_argument("--seed", type=seed, default=0, help="random seed: the neuron's first W, evolution (default 0)")
+    lesson.add_argument("--track", metavar="FILE", help="track for the car chapters and the sim and drive windows")
+    lesson.add_argument(
+        "--record", metavar="DIR", default="recordings", help="where the drive window records (default: recordings)"
+    )
+    lesson.add_argument("--frames", type=int, metavar="N", help="quit after N frames (for scripts and tests)")
+    lesson.add_argument("--screenshot", metavar="FILE.png", help="save the window to this PNG when it quits")
+    lesson.set_defaults(handler=_handler("lesson"))
+    lesson_commands = lesson.add_subparsers(dest="lesson_command", metavar="neuron", title="subcommands")
+    neuron = lesson_commands.add_parser(
+        "neuron",
+        help="the first chapter's neuron, headless: every step of y = W * x learning its weight",
+        description="Learn W in y = W * x from the error: error = y - target, W <- W - LR * error. Prints every "
+        "step and whether the run converges, oscillates (LR above 1/x) or diverges (LR above 2/x).",
+    )
+    neuron.add_argument("--x", type=float, metavar="X", help="the input (default 6)")
+    neuron.add_argument("--target", type=float, metavar="Y", help="the output to learn (default 1.5)")
+    neuron.add_argument("--w", type=float, metavar="W0", help="start weight (default: random in [0, 0.5) from --seed)")
+    neuron.add_argument("--lr", type=float, default=0.01, metavar="LR", help="learning rate (default 0.01)")
+    neuron.add_argument("--steps", type=int, default=100, metavar="K", help="learning steps (default 100)")
+    neuron.add_argument("--seed", type=seed, default=0, help="random seed for the start weight (default 0)")
+    neuron.add_argument("--json", action="store_true", help="print the steps and the outcome as JSON")
+    neuron.set_defaults(handler=_handler("lesson", "run_neuron_command"))
     return parser
 
 

@@ -22,6 +22,7 @@ import numpy as np
 import pygame
 
 from neurocar.config import Config
+from neurocar.errors import NeuroCarError
 from neurocar.paths import display_path
 from neurocar.sim.track import Track
 from neurocar.sim.world import World
@@ -47,7 +48,17 @@ def open_display(config: Config) -> pygame.Surface:
     # Everything is drawn in software: SDL's native window surface (X11 shared memory) presents it ~20x
     # faster than routing it through an OpenGL texture, which matters under Xvfb and software GL.
     os.environ.setdefault("SDL_FRAMEBUFFER_ACCELERATION", "0")
-    pygame.display.init()
+    try:
+        pygame.display.init()
+    except pygame.error as error:
+        raise NeuroCarError(f"no display ({error}); to draw only a --screenshot, set SDL_VIDEODRIVER=dummy") from None
+    if pygame.display.get_driver() == "offscreen" and not os.environ.get("SDL_VIDEODRIVER"):
+        # SDL fell back to drawing into memory: the window would run, invisible, until killed.
+        pygame.display.quit()
+        raise NeuroCarError(
+            "no display: the window cannot open (no DISPLAY or WAYLAND_DISPLAY); to draw only a --screenshot, "
+            "set SDL_VIDEODRIVER=dummy"
+        )
     pygame.font.init()
     pygame.display.set_icon(window_icon())
     return pygame.display.set_mode((config.window.width, config.window.height), pygame.RESIZABLE)
