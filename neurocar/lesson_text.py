@@ -126,7 +126,7 @@ class LessonText:
     def get(self, key: str, **fields: object) -> str:
         """The text of `key` with its placeholders filled from `fields`."""
         text = self.values[key]
-        return text.format_map({name: str(value) for name, value in fields.items()}) if fields else text
+        return text.format_map({name: str(value) for name, value in fields.items()})
 
     def lines(self, key: str, **fields: object) -> list[str]:
         """The text of `key` as paragraphs (one per line of the file's text)."""
@@ -188,17 +188,17 @@ def text_from_dict(data: object, file_name: str) -> LessonText:
     values: dict[str, str] = {}
     for section, keys in TEXT_SCHEMA.items():
         if section not in data:
-            raise NeuroCarError(f"{file_name}: missing key '{section}'")
+            raise NeuroCarError(f"{file_name}: missing key '{section}' (every key of the shipped en.yaml is needed)")
         entries = data[section]
         if not isinstance(entries, dict):
             raise NeuroCarError(f"{file_name}: '{section}' must hold keys such as '{next(iter(keys))}:'")
         for key in entries:
             if key not in keys:
-                raise NeuroCarError(f"{file_name}: unknown key '{section}.{key}'")
+                raise NeuroCarError(f"{file_name}: unknown key '{section}.{key}' (check its spelling against en.yaml)")
         for key, allowed in keys.items():
             dotted = f"{section}.{key}"
             if key not in entries:
-                raise NeuroCarError(f"{file_name}: missing key '{dotted}'")
+                raise NeuroCarError(f"{file_name}: missing key '{dotted}' (every key of the shipped en.yaml is needed)")
             value = entries[key]
             if not isinstance(value, str) or not value.strip():
                 raise NeuroCarError(f"{file_name}: '{dotted}' must be a non-empty text")

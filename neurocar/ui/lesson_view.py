@@ -524,7 +524,7 @@ class LessonView:
         output = neuron.output(readings)
         top = car_rect.bottom + layout.margin
         diagram = pygame.Rect(visual.left, top, visual.width, visual.bottom - top)
-        size = layout.size(30)
+        size = layout.size(32)
         line = self.texts.font(size).get_linesize()
         equation_height = 2 * line + layout.margin
         graph = pygame.Rect(diagram.left, diagram.top, diagram.width, diagram.height - equation_height)
@@ -553,6 +553,7 @@ class LessonView:
             fill = tuple(int(40 + 180 * min(1.0, max(0.0, value))) for _ in range(3))
             pygame.draw.circle(surface, fill, centre, radius)
             pygame.draw.circle(surface, theme.PANEL_EDGE, centre, radius, 2)
+            name = f"x{index + 1}  {name}" if index < 3 else name
             name_text = self.fit(name, layout.size(26), theme.TEXT_DIM, inputs_x - radius - graph.left - 8)
             value_text = self.texts.render(number(value), size, theme.TEXT)
             surface.blit(
