@@ -33,7 +33,7 @@ def setting():
 
 def make_app(setting, chapter=1, language="en", max_frames=4, **options) -> LessonApp:
     config, track, model = setting
-    lesson = Lesson(LessonCar(config, track, load_model(SHIPPED_DRIVER)), seed=0, chapter=chapter)
+    lesson = Lesson(LessonCar(config, track, model), seed=0, chapter=chapter)
     return LessonApp(config, lesson, lesson_text(language), max_frames=max_frames, **options)
 
 
