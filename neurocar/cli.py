@@ -257,7 +257,12 @@ def build_parser() -> ArgumentParser:
     lesson.add_argument("--frames", type=int, metavar="N", help="quit after N frames (for scripts and tests)")
     lesson.add_argument("--screenshot", metavar="FILE.png", help="save the window to this PNG when it quits")
     lesson.set_defaults(handler=_handler("lesson"))
-    lesson_commands = lesson.add_subparsers(dest="lesson_command", metavar="neuron", title="subcommands")
+    lesson_commands = lesson.add_subparsers(dest="lesson_command", metavar="neuron|text", title="subcommands")
+    lesson_words = lesson_commands.add_parser(
+        "text", help="print a shipped lesson text file, to copy and adapt (then load it with --text FILE)"
+    )
+    lesson_words.add_argument("--lang", choices=("en", "es"), help="which language (default: the system's, else en)")
+    lesson_words.set_defaults(handler=_handler("lesson", "run_text_command"))
     neuron = lesson_commands.add_parser(
         "neuron",
         help="the first chapter's neuron, headless: every step of y = W * x learning its weight",

@@ -93,3 +93,12 @@ def test_a_missing_or_wrong_text_file_is_one_line(run_cli, tmp_path, monkeypatch
     assert result.err.startswith("neurocar: error: list.yaml: expected sections")
     result = run_cli("lesson", "--lang", "fr", "--frames", "1")
     assert result.code == 2 and result.err.startswith("neurocar: error: argument --lang: invalid choice: 'fr'")
+
+
+def test_lesson_text_prints_a_file_that_loads_back(run_cli, tmp_path):
+    result = run_cli("lesson", "text", "--lang", "es")
+    assert result.code == 0
+    copy = tmp_path / "mine.yaml"
+    copy.write_text(result.out.replace('"Una neurona"', '"Mi neurona"'), encoding="utf-8")
+    assert load_text(copy).get("neuron.title") == "Mi neurona"
+    assert load_text(copy).get("brain.title") == lesson_text("es").get("brain.title")

@@ -24,7 +24,7 @@ from neurocar.learn.lesson_neuron import (
     step_factor,
     thresholds,
 )
-from neurocar.lesson_text import lesson_text
+from neurocar.lesson_text import lesson_text, shipped_text_file, system_language
 from neurocar.paths import SHIPPED_DRIVER
 
 MAX_STEPS = 100_000
@@ -93,6 +93,12 @@ def run_neuron_command(arguments: argparse.Namespace) -> int:
         f"after {summary['steps']} steps: W = {last.weight!r}, y = {last.output!r}, "
         f"{'within' if neuron.converged() else 'not within'} 0.001 of the target"
     )
+    return 0
+
+
+def run_text_command(arguments: argparse.Namespace) -> int:
+    """Print the shipped text file of a language, for a teacher to copy and adapt."""
+    print(shipped_text_file(arguments.lang or system_language()).read_text(encoding="utf-8"), end="")
     return 0
 
 
