@@ -13,7 +13,6 @@ import math
 import os
 
 from neurocar.commands.common import config_from_args, explicit_keys, load_one_track, require_at_least
-from neurocar.commands.windowed import check_window_options
 from neurocar.errors import NeuroCarError
 from neurocar.learn.lesson_neuron import (
     DEFAULT_TARGET,
@@ -106,6 +105,8 @@ def run(arguments: argparse.Namespace) -> int:
     """Open the lesson window (and the windows its last chapter asks for)."""
     if getattr(arguments, "lesson_command", None) == "neuron":
         return run_neuron_command(arguments)
+    from neurocar.commands.windowed import check_window_options  # not needed by the headless subcommands
+
     check_window_options(arguments)
     if arguments.chapter is not None and not 1 <= arguments.chapter <= CHAPTER_COUNT:
         raise NeuroCarError(f"--chapter {arguments.chapter}: choose a chapter from 1 to {CHAPTER_COUNT}")
