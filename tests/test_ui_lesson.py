@@ -72,6 +72,7 @@ def test_every_chapter_draws_its_model_in_both_languages(setting, tmp_path, lang
     assert drawn["chapter"] == chapter and drawn["title"] == words.get(f"{name}.title")
     image = pygame.image.load(str(shot))
     assert image.get_size() == (1280, 800)
+    assert drawn["shrunk"] == []  # at 1280x800 every text fits at its full size
     car = lesson.car
     if name == "neuron":
         last = lesson.neuron.history[-1]
@@ -102,6 +103,18 @@ def test_every_chapter_draws_its_model_in_both_languages(setting, tmp_path, lang
         assert car.world.steps > 0  # the shipped driver drives while the chapter is shown
     else:
         assert "recordings" in drawn["back"]
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_a_small_window_shrinks_little(setting, language):
+    config, track, model = setting
+    small = load_config(None, ["window.width=800", "window.height=600"])
+    for chapter in range(1, len(CHAPTERS) + 1):
+        lesson = Lesson(LessonCar(config, track, model), seed=0, chapter=chapter)
+        app = LessonApp(small, lesson, lesson_text(language), max_frames=2)
+        app.run()
+        for text, size, drawn_size in app.view.drawn["shrunk"]:
+            assert drawn_size >= 0.8 * size, (chapter, text)
 
 
 def test_space_takes_one_step_and_holding_it_runs_steps(setting):

@@ -149,6 +149,7 @@ class LessonView:
         if surface.get_width() <= width or size <= smallest:
             return surface
         smaller = max(smallest, int(size * width / surface.get_width()))
+        self.drawn.setdefault("shrunk", []).append((text, size, smaller))  # what did not fit at its size
         return self.texts.render(text, smaller, colour)
 
     def paragraphs(
@@ -190,7 +191,7 @@ class LessonView:
         surface.fill(theme.BACKGROUND)
         lesson = self.lesson
         name = lesson.chapter_name
-        self.drawn = {"chapter": lesson.chapter, "title": self.words.get(f"{name}.title")}
+        self.drawn = {"chapter": lesson.chapter, "title": self.words.get(f"{name}.title"), "shrunk": []}
         self.draw_title(surface, layout)
         getattr(self, f"draw_{name}")(surface, layout)
         footer = layout.footer_rect
