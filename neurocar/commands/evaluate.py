@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from neurocar.commands.common import config_from_args, explicit_keys, load_tracks, require_at_least
+from neurocar.commands.common import config_from_args, explicit_keys, load_tracks, model_path, require_at_least
 from neurocar.learn.evaluation import evaluate_network
 from neurocar.learn.model_file import config_for_model, load_model
 
@@ -13,7 +13,7 @@ from neurocar.learn.model_file import config_for_model, load_model
 def run(arguments: argparse.Namespace) -> int:
     """Evaluate the model on each track and print a table (or JSON)."""
     require_at_least("--laps", arguments.laps, 1)
-    model = load_model(arguments.model)
+    model = load_model(model_path(arguments.model))
     config = config_for_model(model, config_from_args(arguments), explicit_keys(arguments))
     tracks = load_tracks(arguments.track, config)
     results = [evaluate_network(model.network, config, track, arguments.laps) for track in tracks]
