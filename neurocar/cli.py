@@ -50,7 +50,7 @@ class ArgumentParser(argparse.ArgumentParser):
         close = difflib.get_close_matches(str(value), names, n=1, cutoff=0.6)
         suggestion = f"; did you mean '{close[0]}'?" if close else ""
         raise argparse.ArgumentError(
-            action, f"invalid choice: {_excerpt(value)} (choose from {', '.join(names)}){suggestion}"
+            action, f"invalid choice: {_excerpt(value)} (choose from {', '.join(map(repr, names))}){suggestion}"
         )
 
 
@@ -351,7 +351,8 @@ def print_help(parser: argparse.ArgumentParser, topic: Sequence[str]) -> int:
             close = difflib.get_close_matches(word, names, n=1, cutoff=0.6)
             suggestion = f"; did you mean '{close[0]}'?" if close else ""
             raise NeuroCarError(
-                f"help: no command {_excerpt(word)} in '{current.prog}' (choose from {', '.join(names)}){suggestion}"
+                f"help: no command {_excerpt(word)} in '{current.prog}' "
+                f"(choose from {', '.join(map(repr, names))}){suggestion}"
             )
         current = choices[word]
     current.print_help()

@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 
 import yaml
+from checkout import PROJECT_ROOT
 
 from neurocar.config import load_config
-from neurocar.paths import DEFAULT_CONFIG, PROJECT_ROOT, TRACKS_DIR, resolve_track_path
+from neurocar.paths import DEFAULT_CONFIG, TRACKS_DIR, resolve_track_path
 from neurocar.sim.track import load_track
 
 

@@ -61,9 +61,9 @@ def prepare(arguments: argparse.Namespace) -> tuple[Neuroevolution, list[str], P
     """Build (or restore) the run from the command line: the run, its track texts, its folder, total generations,
     and the lock on the folder (the caller releases it when the run ends)."""
     _check_numbers(arguments)
-    refuse_existing_output(arguments.out, arguments.force)
     if arguments.out is not None:
         check_model_destination(arguments.out)
+    refuse_existing_output(arguments.out, arguments.force)
     if arguments.resume is not None:
         conflicting = [
             option

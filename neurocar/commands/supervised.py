@@ -79,9 +79,9 @@ def run(arguments: argparse.Namespace) -> int:
     require_at_least("--epochs", arguments.epochs, 1)
     # The network is tiny: one thread is faster than several that spend their time synchronising.
     torch.set_num_threads(1)
-    refuse_existing_output(arguments.out, arguments.force)
     if arguments.out is not None:
         check_model_destination(arguments.out)
+    refuse_existing_output(arguments.out, arguments.force)
     config = config_from_args(arguments)
     init_model = None
     if arguments.init is not None:
