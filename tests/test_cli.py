@@ -224,7 +224,10 @@ def test_bad_settings(arguments, message, run_cli):
             + ") (see 'neurocar --help')",
         ),
         (["evaluate"], "the following arguments are required: --model (see 'neurocar evaluate --help')"),
-        (["evaluate", "--model", "missing.pt"], "--model missing.pt: model file not found (the shipped general driver is --model driver)"),
+        (
+            ["evaluate", "--model", "missing.pt"],
+            "--model missing.pt: model file not found (the shipped general driver is --model driver)",
+        ),
         (["evaluate", "--model", "."], ".: is a folder, not a model file (a run folder holds best.pt)"),
         (["train", "evolve", "--resume", "nowhere"], "--resume nowhere: folder not found"),
         (["train", "evolve", "--resume", "."], "--resume .: not a training run (no checkpoint.pt inside)"),

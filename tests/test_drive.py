@@ -270,7 +270,10 @@ def test_a_killed_recording_still_loads(tmp_path: Path) -> None:
             ["--track", "nowhere.yaml"],
             "nowhere.yaml: track file not found (see `neurocar tracks` for the shipped ones)",
         ),
-        (["--model", "missing.pt"], "--model missing.pt: model file not found (the shipped general driver is --model driver)"),
+        (
+            ["--model", "missing.pt"],
+            "--model missing.pt: model file not found (the shipped general driver is --model driver)",
+        ),
         (["--frames", "0"], "--frames 0: must be at least 1"),
         (["--screenshot", "shot.jpg"], "--screenshot shot.jpg: give a file name ending in .png"),
         (["--autopilot", "--driver", "Ada"], "--driver names the person driving; drop it with --autopilot or --model"),
