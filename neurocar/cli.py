@@ -339,6 +339,25 @@ def _subcommands(parser: argparse.ArgumentParser) -> dict[str, argparse.Argument
     return {}
 
 
+def _unrecognized(parser: argparse.ArgumentParser, arguments: argparse.Namespace, extras: list[str]) -> str:
+    """The error for words no option took, naming the command's own help and the closest option."""
+    command = parser
+    for dest in ("command", "tracks_command", "train_command"):
+        name = getattr(arguments, dest, None)
+        choices = _subcommands(command)
+        if name in choices:
+            command = choices[name]
+    options = [option for action in command._actions for option in action.option_strings]
+    typed = next((word.split("=", 1)[0] for word in extras if word.startswith("--")), None)
+    # An abbreviation names the options it begins; otherwise the closest spelling, if any is close.
+    close = [option for option in options if typed and option.startswith(typed)]
+    if not close and typed:
+        close = difflib.get_close_matches(typed, options, n=1, cutoff=0.75)
+    suggestion = f"; did you mean {' or '.join(repr(option) for option in close[:3])}?" if close else ""
+    listed = " ".join(_excerpt(word)[1:-1] for word in extras)
+    return f"unrecognized arguments: {listed}{suggestion} (see '{command.prog} --help')"
+
+
 def print_help(parser: argparse.ArgumentParser, topic: Sequence[str]) -> int:
     """`neurocar help [COMMAND [SUBCOMMAND]]`: print the help of that (sub)command."""
     current = parser
@@ -386,7 +405,9 @@ def _run(argv: Sequence[str] | None) -> int:
                     f"{' '.join(word for word in arguments_list if word != misplaced[0])}"
                 )
             arguments_list = ["sim", *arguments_list]
-        arguments = parser.parse_args(arguments_list)
+        arguments, extras = parser.parse_known_args(arguments_list)
+        if extras:
+            raise NeuroCarError(_unrecognized(parser, arguments, extras))
         for name in ("config", "set"):
             if not hasattr(arguments, name):
                 setattr(arguments, name, None)

@@ -216,7 +216,7 @@ def test_bad_settings(arguments, message, run_cli):
             ["train", "evolve", "--generations", "two"],
             "argument --generations: invalid int value: 'two' (see 'neurocar train evolve --help')",
         ),
-        (["train", "evolve", "--bogus"], "unrecognized arguments: --bogus (see 'neurocar --help')"),
+        (["train", "evolve", "--bogus"], "unrecognized arguments: --bogus (see 'neurocar train evolve --help')"),
         (
             ["bogus"],
             "argument COMMAND: invalid choice: 'bogus' (choose from "

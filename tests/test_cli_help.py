@@ -73,8 +73,24 @@ def test_a_suggestion_only_when_something_is_close(run_cli):
 
 def test_abbreviated_options_are_refused_so_errors_name_what_was_typed(run_cli):
     message = one_line_error(run_cli("train", "evolve", "--gen", "0"))
-    assert "unrecognized arguments: --gen 0" in message
+    assert message == (
+        "unrecognized arguments: --gen 0; did you mean '--generations'? (see 'neurocar train evolve --help')"
+    )
     assert "--generations 0: must be at least 1" in one_line_error(run_cli("train", "evolve", "--generations", "0"))
+
+
+@pytest.mark.parametrize(
+    ("arguments", "suggestion"),
+    [
+        (["tracks", "generate", "--cuont", "3"], "; did you mean '--count'? (see 'neurocar tracks generate --help')"),
+        (["train", "evolve", "--rand", "3"], "; did you mean '--random-tracks' or '--random-difficulty'?"),
+        (["evaluate", "--model", "driver", "--lap=2"], "; did you mean '--laps'? (see 'neurocar evaluate --help')"),
+        (["tracks", "check", "oval", "--bogus"], " (see 'neurocar tracks check --help')"),
+    ],
+)
+def test_unknown_options_get_the_command_help_and_a_suggestion(arguments, suggestion, run_cli):
+    message = one_line_error(run_cli(*arguments))
+    assert message.startswith("unrecognized arguments: ") and suggestion in message
 
 
 def write_model(path):
