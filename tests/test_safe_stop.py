@@ -237,3 +237,20 @@ def test_a_session_named_on_its_own_must_load(tmp_path, run_cli):
     (tmp_path / "session-20261127-090000").mkdir()
     result = run_cli("train", "supervised", "--data", tmp_path / "session-20261127-090000")
     assert result.code == 2 and "empty session folder" in result.err
+
+
+def test_sigterm_while_driving_keeps_the_recording(tmp_path):
+    arguments = ["drive", "--autopilot", "--track", "oval", "--record", "recordings", "--speed", "4"]
+    process = start(arguments, tmp_path, SDL_VIDEODRIVER="dummy")
+    deadline = time.monotonic() + WAIT_S
+    frames: list[Path] = []
+    while time.monotonic() < deadline and not frames:
+        assert process.poll() is None, process.communicate()
+        frames = [path for path in tmp_path.glob("recordings/*/frames.csv") if path.stat().st_size > 200]
+        time.sleep(0.05)
+    assert frames, "the recording never started"
+    returncode, out, err = stop(process, signal.SIGTERM)
+    assert returncode == 143, err
+    (session,) = load_sessions([tmp_path / "recordings"])
+    assert session.frame_count >= 2
+    assert f"recorded {session.frame_count} frames to recordings/session-" in out
