@@ -75,10 +75,11 @@ def stop_signals_as_interrupts() -> Iterator[list[int]]:
     Only the first one raises: a second signal while the run is saving is noted and ignored, so the save finishes.
     """
     received: list[int] = []
+    raising = [True]  # cleared on the way out: a signal then is only noted, never a traceback
 
     def stop(number: int, _frame: object) -> None:
         received.append(number)
-        if len(received) == 1:
+        if len(received) == 1 and raising[0]:
             raise Terminated(number)
 
     previous = {}
@@ -91,6 +92,7 @@ def stop_signals_as_interrupts() -> Iterator[list[int]]:
     try:
         yield received
     finally:
+        raising[0] = False
         for number, handler in previous.items():
             signal.signal(number, handler)
 
