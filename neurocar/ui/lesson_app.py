@@ -19,7 +19,8 @@ from neurocar.config import Config
 from neurocar.learn.lesson import CHAPTERS, Lesson
 from neurocar.lesson_text import LessonText
 from neurocar.paths import display_path
-from neurocar.ui.app import WindowClosed, open_display, save_png
+from neurocar.ui.app import WindowClosed
+from neurocar.ui.display import open_display, save_png
 from neurocar.ui.help_overlay import HelpOverlay
 from neurocar.ui.lesson_view import LessonView
 from neurocar.ui.theme import TextCache
