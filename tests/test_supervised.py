@@ -307,14 +307,24 @@ def test_the_command_refuses_to_save_a_diverged_model(run_cli, tmp_path: Path, m
     original = command.train_supervised
 
     def too_fast(network, data, settings, epochs, generator, on_epoch=None):
-        return original(network, data, dataclasses.replace(settings, learning_rate=3e38), epochs, generator, on_epoch)
+        # What a learning rate that blows up does, made certain: after epoch 2 a weight is no longer finite.
+        def poison(result):
+            if on_epoch is not None:
+                on_epoch(result)
+            if result.epoch == 2:
+                with torch.no_grad():
+                    next(network.parameters()).fill_(float("nan"))
+
+        return original(network, data, settings, epochs, generator, poison)
 
     monkeypatch.setattr(command, "train_supervised", too_fast)
     out = tmp_path / "model.pt"
     result = run_cli("train", "supervised", "--data", RECORDINGS / "good", "--run-dir", tmp_path / "run", "--out", out)
     assert result.code == 2 and result.err.count("\n") == 1
-    assert "neurocar: error: training diverged in epoch " in result.err
+    assert "neurocar: error: training diverged in epoch 3 " in result.err
+    assert "kept the best model, from epoch " in result.err
     assert "lower supervised.learning_rate (now 0.05)" in result.err
     for path in (out, tmp_path / "run" / "best.pt"):
-        if path.exists():  # a finite best from before the divergence is kept, never a NaN one
+        assert path.exists()  # the finite best from before the divergence is kept, never a NaN one
+        if path.exists():
             assert all(bool(torch.isfinite(tensor).all()) for tensor in torch.load(path)["state_dict"].values())

@@ -16,9 +16,9 @@ import os
 from pathlib import Path
 
 from neurocar.commands.common import config_from_args
-from neurocar.commands.windowed import check_window_options
+from neurocar.commands.window_checks import check_window_options
 from neurocar.errors import NeuroCarError
-from neurocar.learn.model_file import check_writable
+from neurocar.files import check_writable
 from neurocar.paths import display_path, resolve_track_path
 from neurocar.schema import load_yaml, read_text_file
 from neurocar.sim.track import MAX_TRACK_FILE_BYTES, TrackError, track_from_data

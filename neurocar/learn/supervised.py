@@ -239,7 +239,7 @@ def train_supervised(
     a weight that is no longer finite (`diverged_epoch`): the network then keeps the last finite best weights.
     """
     loss_function = nn.CrossEntropyLoss(weight=class_weights(data.train.actions))
-    optimizer = torch.optim.Adam(network.parameters(), lr=settings.learning_rate, fused=True)
+    optimizer = torch.optim.Adam(network.parameters(), lr=settings.learning_rate)
     outcome = TrainingOutcome()
     best_loss = math.inf
     best_state = copy.deepcopy(network.state_dict())
