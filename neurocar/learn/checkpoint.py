@@ -20,7 +20,7 @@ from neurocar import __version__
 from neurocar.config import config_from_dict
 from neurocar.errors import NeuroCarError
 from neurocar.learn.model_file import MAX_MODEL_FILE_BYTES, atomic_torch_save, load_payload
-from neurocar.learn.neuroevolution import MAX_MUTATION_SCALE, Neuroevolution, RandomTracks
+from neurocar.learn.neuroevolution import LOG_COLUMNS, MAX_MUTATION_SCALE, Neuroevolution, RandomTracks
 from neurocar.learn.run_directory import CHECKPOINT_FILE
 from neurocar.paths import display_path
 from neurocar.schema import (
@@ -80,7 +80,7 @@ class BestFitness(Rule):
 
 
 class LogRow(Rule):
-    """One row of the run's log: text names, each value a number or text that reads as one."""
+    """One row of the run's log: the log's column names, each value a number or text that reads as one."""
 
     description = "a mapping of column names to numbers"
 
@@ -89,8 +89,8 @@ class LogRow(Rule):
         if not isinstance(value, dict) or len(value) > 100:
             raise self.expected(value, key)
         for name, cell in value.items():
-            if not isinstance(name, str) or len(name) > 100:
-                raise SchemaError(key, f"column {excerpt(name)} is not a short text name")
+            if name not in LOG_COLUMNS:
+                raise SchemaError(key, f"column {excerpt(name)} is not a column of the log ({', '.join(LOG_COLUMNS)})")
             try:
                 ok = not isinstance(cell, bool) and isinstance(cell, (int, float, str)) and len(str(cell)) < 100
                 ok = ok and isinstance(float(cell), float)
