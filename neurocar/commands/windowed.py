@@ -14,12 +14,14 @@ from pathlib import Path
 
 from neurocar.commands.common import config_from_args, explicit_keys, load_one_track, require_at_least, track_texts
 from neurocar.commands.evolve import config_with_population, reporters_for
+from neurocar.commands.replay_files import check_replay_out, save_replay_out, terminate_as_interrupt
 from neurocar.config import Config
 from neurocar.errors import NeuroCarError
 from neurocar.learn.model_file import check_writable, config_for_model, describe_differences, load_model
 from neurocar.learn.neuroevolution import Neuroevolution, Reporter
 from neurocar.learn.run_directory import new_run_directory
 from neurocar.paths import SHIPPED_DRIVER
+from neurocar.sim.replay import ReplayRecorder
 
 
 def check_window_options(arguments: argparse.Namespace) -> float:
@@ -81,7 +83,7 @@ def _run_files(first_folder: Path) -> Callable[[Neuroevolution, int], tuple[Path
     return make
 
 
-def _shared_config(models: list, base: Config, keys) -> Config:
+def shared_config(models: list, base: Config, keys) -> Config:
     """The config every model runs with; models trained with other sensors or physics cannot race together."""
     configs = [config_for_model(model, base, keys) for model in models]
     first = configs[0]
@@ -103,9 +105,10 @@ def run_watch(arguments: argparse.Namespace) -> int:
     """Race trained models, one car each, in the window."""
     require_at_least("--laps", arguments.laps, 1)
     speed = check_window_options(arguments)
+    check_replay_out(arguments)
     base = config_from_args(arguments)
     models = [load_model(path) for path in arguments.model or [SHIPPED_DRIVER]]
-    config = _shared_config(models, base, explicit_keys(arguments))
+    config = shared_config(models, base, explicit_keys(arguments))
     tracks = [load_one_track(arguments.track, config)]
 
     _quiet_pygame()
@@ -120,4 +123,16 @@ def run_watch(arguments: argparse.Namespace) -> int:
         screenshot=arguments.screenshot,
         speed=speed,
     )
-    return app.run()
+    if arguments.replay_out is None:
+        return app.run()
+    labels = [driver.name for driver in app.drivers]
+    world = app.world
+    drivers = ["model"] * len(labels)
+    app.recorder = ReplayRecorder(
+        "watch", tracks[0], config.physics, config.sensors, world.episode, labels, drivers, laps=arguments.laps
+    )
+    with terminate_as_interrupt():
+        try:
+            return app.run()
+        finally:
+            save_replay_out(arguments, app.recorder, world)

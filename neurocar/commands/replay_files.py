@@ -1,0 +1,70 @@
+"""What the windowed commands share about replays: `--replay-out` (checked first, saved at the end, also on
+Ctrl-C, SIGTERM and a closed window) and `--ghost` (loaded and checked against the track and physics)."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import signal
+from collections.abc import Iterator
+
+from neurocar.config import Config
+from neurocar.paths import display_path
+from neurocar.sim.replay import (
+    ReplayPlayer,
+    ReplayRecorder,
+    check_replay_destination,
+    check_same_physics,
+    check_same_track,
+    load_replay,
+    save_replay,
+)
+from neurocar.sim.track import Track
+from neurocar.sim.world import World
+
+
+def check_replay_out(arguments: argparse.Namespace) -> None:
+    """Fail before any driving if `--replay-out` cannot be written (or exists without `--force`)."""
+    if arguments.replay_out is not None:
+        check_replay_destination(arguments.replay_out, arguments.force)
+
+
+def save_replay_out(arguments: argparse.Namespace, recorder: ReplayRecorder | None, world: World) -> None:
+    """Write the recorded drive to `--replay-out` and say where (or that nothing was driven)."""
+    if recorder is None or arguments.replay_out is None:
+        return
+    if recorder.steps == 0:
+        print("nothing was driven; no replay saved")
+        return
+    written = save_replay(arguments.replay_out, recorder.replay(world), arguments.force)
+    seconds = recorder.steps * recorder.physics.dt_s
+    print(f"replay saved to {display_path(written)} ({recorder.steps} steps, {seconds:.1f} s)")
+
+
+def load_ghosts(paths: list[str] | None, track: Track, config: Config) -> list[ReplayPlayer]:
+    """The `--ghost` replays, each checked to have been driven on this track with these physics."""
+    players = []
+    for path in paths or []:
+        replay = load_replay(path)
+        check_same_track(replay, track, "the track of this race")
+        check_same_physics(replay, config.physics, config.sensors, "this race")
+        players.append(ReplayPlayer(replay, track))
+    return players
+
+
+@contextlib.contextmanager
+def terminate_as_interrupt() -> Iterator[None]:
+    """While inside, SIGTERM unwinds like Ctrl-C, so what was driven is still saved."""
+
+    def interrupt(_signal: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    try:
+        previous = signal.signal(signal.SIGTERM, interrupt)
+    except ValueError:  # not the main thread: leave the signal alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
