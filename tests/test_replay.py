@@ -231,5 +231,5 @@ def test_load_errors_name_the_field(tmp_path: Path) -> None:
     with pytest.raises(NeuroCarError, match=r"cars\[0\]\.actions: holds 648 actions, expected one per step \(649\)"):
         load_replay(broken)
     broken.write_text(text.replace("name: Oval\n    description", "name: Ovalish\n    description"))
-    with pytest.raises(NeuroCarError, match="track.text: does not match track.sha256"):
+    with pytest.raises(NeuroCarError, match=r"track\.text: does not match track\.sha256"):
         load_replay(broken)

@@ -9,8 +9,14 @@ from __future__ import annotations
 import argparse
 import os
 
-from neurocar.commands.common import config_from_args, explicit_keys, load_one_track
-from neurocar.commands.replay_files import check_replay_out, load_ghosts, save_replay_out, terminate_as_interrupt
+from neurocar.commands.common import config_from_args, explicit_keys
+from neurocar.commands.replay_files import (
+    check_replay_out,
+    load_ghosts,
+    save_replay_out,
+    terminate_as_interrupt,
+    track_for,
+)
 from neurocar.commands.windowed import check_window_options
 from neurocar.errors import NeuroCarError
 from neurocar.learn.model_file import config_for_model, load_model
@@ -31,7 +37,7 @@ def run(arguments: argparse.Namespace) -> int:
     if arguments.model is not None:
         model = load_model(arguments.model)
         config = config_for_model(model, config, explicit_keys(arguments))
-    track = load_one_track(arguments.track, config)
+    track = track_for(arguments, config)
     ghosts = load_ghosts(arguments.ghost, track, config)
     writer = None
     if arguments.record is not None:

@@ -11,8 +11,14 @@ import colorsys
 import dataclasses
 import os
 
-from neurocar.commands.common import config_from_args, explicit_keys, load_one_track, require_at_least
-from neurocar.commands.replay_files import check_replay_out, load_ghosts, save_replay_out, terminate_as_interrupt
+from neurocar.commands.common import config_from_args, explicit_keys, require_at_least
+from neurocar.commands.replay_files import (
+    check_replay_out,
+    load_ghosts,
+    save_replay_out,
+    terminate_as_interrupt,
+    track_for,
+)
 from neurocar.commands.windowed import check_window_options, shared_config
 from neurocar.errors import NeuroCarError
 from neurocar.learn.evaluation import time_for_laps
@@ -60,7 +66,7 @@ def run(arguments: argparse.Namespace) -> int:
         first_ghost = load_replay(arguments.ghost[0])
         check_replay_settings(first_ghost, base.physics, base.sensors, explicit_keys(arguments))
         config = dataclasses.replace(base, physics=first_ghost.physics, sensors=first_ghost.sensors)
-    track = load_one_track(arguments.track, config)
+    track = track_for(arguments, config)
     ghosts = load_ghosts(arguments.ghost, track, config)
     name = (arguments.name or "").strip() or ("autopilot" if arguments.autopilot else "you")
     if arguments.name is not None and not arguments.name.strip():

@@ -8,6 +8,7 @@ import contextlib
 import signal
 from collections.abc import Iterator
 
+from neurocar.commands.common import load_one_track
 from neurocar.config import Config
 from neurocar.paths import display_path
 from neurocar.sim.replay import (
@@ -17,6 +18,7 @@ from neurocar.sim.replay import (
     check_same_physics,
     check_same_track,
     load_replay,
+    replay_track,
     save_replay,
 )
 from neurocar.sim.track import Track
@@ -39,6 +41,13 @@ def save_replay_out(arguments: argparse.Namespace, recorder: ReplayRecorder | No
     written = save_replay(arguments.replay_out, recorder.replay(world), arguments.force)
     seconds = recorder.steps * recorder.physics.dt_s
     print(f"replay saved to {display_path(written)} ({recorder.steps} steps, {seconds:.1f} s)")
+
+
+def track_for(arguments: argparse.Namespace, config: Config) -> Track:
+    """The track to drive: `--track`, else the track of the first `--ghost`, else the config's default."""
+    if arguments.track is None and arguments.ghost:
+        return replay_track(load_replay(arguments.ghost[0]), None, config.physics)
+    return load_one_track(arguments.track, config)
 
 
 def load_ghosts(paths: list[str] | None, track: Track, config: Config) -> list[ReplayPlayer]:

@@ -1,8 +1,8 @@
 """Ghost cars: saved replays driving beside you, drawn translucent, never touched.
 
-Each ghost is a `ReplayPlayer` (its own world) stepped once for every step of the window's world, so it is where
-the saved car was at the same moment of its drive. The ghost's pose is interpolated between its last two steps
-the way the window interpolates the real cars.
+Each ghost is the winning car of a replay, played by a `ReplayPlayer` (its own world) stepped once for every step
+of the window's world, so it is where the saved car was at the same moment of its drive. The ghost's pose is
+interpolated between its last two steps the way the window interpolates the real cars.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 import pygame
 
+from neurocar.sim.race import finishing_order
 from neurocar.sim.replay import ReplayPlayer
 from neurocar.ui.camera import Camera
 from neurocar.ui.track_view import CarSprites, draw_cars
@@ -22,10 +23,13 @@ GHOST_ALPHA = 110
 
 
 def ghost_car(player: ReplayPlayer) -> int:
-    """The car of a replay a ghost follows: the one with the most laps, then the most progress at the end."""
-    laps = player.replay.final_laps or (0,) * player.replay.population
-    progress = player.replay.final_progress_m or (0.0,) * player.replay.population
-    return max(range(player.replay.population), key=lambda car: (laps[car], progress[car], -car))
+    """The car of a replay a ghost follows: the winner (played through once to find it, then rewound)."""
+    player.play_to_end()
+    state = player.world.state
+    laps = player.replay.laps or max(1, int(state.laps.max()))
+    winner = finishing_order(state.lap_events, laps, state.progress_m, state.crashed, state.stalled, state.driving)[0]
+    player.restart()
+    return winner.car
 
 
 class GhostCars:
