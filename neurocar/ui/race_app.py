@@ -343,6 +343,7 @@ class RaceApp(WindowApp):
             place = PLACE_NAMES.get(mine.place, f"{mine.place}th")
             if mine.status == "finished":
                 lines.append(f"You finished {place} of {len(standings)} in {format_time(mine.finish_time_s)}")
+                lines.append("your laps: " + ", ".join(f"{lap:.2f}s" for lap in mine.lap_times_s))
             else:
                 lines.append(f"You {mine.status}: {place} of {len(standings)}")
         else:

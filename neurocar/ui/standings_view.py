@@ -1,4 +1,5 @@
-"""The race panel's list of cars: place, colour, name, laps and time or status, one row each, fitted to its width.
+"""The race panel's list of cars: place, colour, name, laps and time or status, one row each, fitted to its width;
+the lap times go on a second line of each row when every row has room for one.
 
 Names are elided with an ellipsis to the room they have, so a long model or track name never leaves the panel.
 """
@@ -15,6 +16,7 @@ from neurocar.ui import theme
 from neurocar.ui.theme import TextCache
 
 ROW_HEIGHT = 26
+TIMES_ROW_HEIGHT = 44  # a row with the lap times on a second line, used when every row fits
 STATUS_COLOURS = {
     "finished": theme.GOOD,
     "driving": theme.TEXT,
@@ -33,19 +35,27 @@ class RaceEntry:
     driver: str  # person, model or autopilot
 
 
-def fit_text(texts: TextCache, text: str, size: int, width: int) -> str:
-    """`text`, cut and ended with an ellipsis if needed so it renders at most `width` pixels wide."""
+def fit_text(texts: TextCache, text: str, size: int, width: int, keep_end: bool = False) -> str:
+    """`text`, shortened with an ellipsis if needed so it renders at most `width` pixels wide. With `keep_end`, the
+    ellipsis goes in the middle and the end stays (names that differ only at the end stay distinct)."""
     font = texts.font(size)
     if font.size(text)[0] <= width:
         return text
+
+    def shortened(kept: int) -> str:
+        if not keep_end:
+            return text[:kept].rstrip() + "…"
+        tail = (kept + 1) // 2
+        return text[: kept - tail].rstrip() + "…" + text[len(text) - tail :].lstrip()
+
     low, high = 0, len(text)
-    while low < high:  # the longest prefix that fits with the ellipsis
+    while low < high:  # keep as many characters as fit with the ellipsis
         middle = (low + high + 1) // 2
-        if font.size(text[:middle].rstrip() + "…")[0] <= width:
+        if font.size(shortened(middle))[0] <= width:
             low = middle
         else:
             high = middle - 1
-    return text[:low].rstrip() + "…" if low else ""
+    return shortened(low) if low else ""
 
 
 def draw_standings(
@@ -63,14 +73,16 @@ def draw_standings(
     heading = texts.render(fit_text(texts, title, 22, rect.width - 20), 22, theme.TEXT)
     surface.blit(heading, (rect.left + 10, rect.top + 8))
     y = rect.top + 36
+    with_times = 36 + TIMES_ROW_HEIGHT * len(standings) <= rect.height - 4
+    row_height = TIMES_ROW_HEIGHT if with_times else ROW_HEIGHT
     for index, standing in enumerate(standings):
-        if y + ROW_HEIGHT > rect.bottom - 4 and index < len(standings):
+        if y + row_height > rect.bottom - 4 and index < len(standings):
             rest = texts.render(f"... and {len(standings) - index} more", 18, theme.TEXT_DIM)
             surface.blit(rest, (rect.left + 12, y))
             break
         entry = entries[standing.car]
         if standing.car == highlight:
-            row = pygame.Rect(rect.left + 4, y - 2, rect.width - 8, ROW_HEIGHT)
+            row = pygame.Rect(rect.left + 4, y - 2, rect.width - 8, row_height)
             pygame.draw.rect(surface, theme.PANEL_EDGE, row, border_radius=4)
         place = texts.render(f"{standing.place}.", 20, theme.TEXT_DIM)
         surface.blit(place, (rect.left + 34 - place.get_width(), y + 2))
@@ -85,7 +97,11 @@ def draw_standings(
         surface.blit(right, (rect.right - 10 - right.get_width(), y + 3))
         name_left = rect.left + 62
         room = rect.right - 10 - right.get_width() - 10 - name_left
-        name = fit_text(texts, entry.label, 20, room)
+        name = fit_text(texts, entry.label, 20, room, keep_end=True)
         colour = theme.ACCENT if entry.driver == "person" else theme.TEXT
         surface.blit(texts.render(name, 20, colour), (name_left, y + 2))
-        y += ROW_HEIGHT
+        if with_times:
+            times = "  ".join(f"{lap:.2f}s" for lap in standing.lap_times_s) or "no lap yet"
+            times = fit_text(texts, times, 18, rect.right - 10 - name_left)
+            surface.blit(texts.render(times, 18, theme.TEXT_DIM), (name_left, y + 22))
+        y += row_height
