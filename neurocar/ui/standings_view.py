@@ -45,7 +45,7 @@ def fit_text(texts: TextCache, text: str, size: int, width: int, keep_end: bool 
     def shortened(kept: int) -> str:
         if not keep_end:
             return text[:kept].rstrip() + "…"
-        tail = (kept + 1) // 2
+        tail = min(kept, max((kept + 1) // 2, 12))  # the end says which of similar names it is: keep enough of it
         return text[: kept - tail].rstrip() + "…" + text[len(text) - tail :].lstrip()
 
     low, high = 0, len(text)
