@@ -294,3 +294,41 @@ def test_long_names_stay_inside_their_panel(width: int) -> None:
     outside[rect.left : rect.right, rect.top : rect.bottom] = 0
     assert not outside.any()  # nothing drawn outside the panel
     assert pixels[rect.left : rect.right, rect.top : rect.bottom].any()
+
+
+def test_drive_steps_a_ghost_with_every_step_and_shows_the_gap(config: Config) -> None:
+    from neurocar.ui.drive_app import DriveApp
+
+    replay = load_replay(FIXTURES / "oval_race.replay")
+    track = replay_track(replay, None, replay.physics)
+    player = ReplayPlayer(replay, track)
+    app = DriveApp(config, track, autopilot=True, max_frames=80, ghosts=[player])
+    assert app.run() == 0
+    assert player.step_index == app.driven_steps == 80
+    rows = dict(app.hud_rows()[1])
+    gap = float(app.world.state.progress_m[0]) - float(player.world.state.progress_m[app.ghosts.cars[0]])
+    assert rows["Ahead of ghost"] == f"{gap:+.0f} m"
+
+
+def test_sigterm_during_a_race_still_saves_the_replay(tmp_path: Path) -> None:
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    out = tmp_path / "stopped.replay"
+    environment = {**os.environ, "SDL_VIDEODRIVER": "dummy", "SDL_AUDIODRIVER": "dummy"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "neurocar", "race", "--autopilot", "--track", "oval", "--speed", "max",
+         "--replay-out", str(out)],
+        env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert process.stdout is not None
+    first = process.stdout.readline()  # printed when the window opens
+    assert first.startswith("race on Oval: 2 cars, 3 lap(s)"), first + process.stderr.read()
+    time.sleep(2.0)  # let it race (at max speed a few hundred steps, at least one)
+    process.send_signal(signal.SIGTERM)
+    stdout, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130, stderr
+    assert "replay saved to" in stdout and out.exists()
+    assert load_replay(out).steps > 0

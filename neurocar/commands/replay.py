@@ -46,7 +46,7 @@ def run(arguments: argparse.Namespace) -> int:
 
     colours = iter(car_colours(replay.population))
     entries = [
-        RaceEntry(car.label, PERSON_COLOUR if car.driver == "person" else next(colours), car.driver)
+        RaceEntry(car.label, PERSON_COLOUR if car.driver in ("person", "autopilot") else next(colours), car.driver)
         for car in replay.cars
     ]
     app = RaceApp(

@@ -266,6 +266,7 @@ class DriveApp(WindowApp):
             ("Driver", self.current_driver),
             ("Laps", f"{int(state.laps[0])}" + (f"  (last {times[-1]:.2f} s)" if times else "")),
             ("Driven", f"{self.driven_steps * self.config.physics.dt_s:5.1f} s"),
+            *([("Ahead of ghost", self.ghosts.gap_label(float(state.progress_m[0])))] if len(self.ghosts) else []),
             ("Speed", "paused" if self.paused else ("fast" if self.fast else speed_label(self.multiplier))),
             ("FPS", "-" if self.fast else self.fps_label()),
         ]

@@ -18,8 +18,8 @@ from neurocar.sim.replay import ReplayPlayer
 from neurocar.ui.camera import Camera
 from neurocar.ui.track_view import CarSprites, draw_cars
 
-GHOST_COLOUR = (235, 240, 255)
-GHOST_ALPHA = 110
+GHOST_COLOUR = (170, 120, 255)  # violet: unlike any car colour, and visible on the light road
+GHOST_ALPHA = 150
 
 
 def ghost_car(player: ReplayPlayer) -> int:
@@ -72,4 +72,13 @@ class GhostCars:
                 position = old_position + (position - old_position) * fraction
                 heading = old_heading + turn * fraction
             dirty += draw_cars(surface, sprites, camera, position[None], np.array([heading]), GHOST_COLOUR, GHOST_ALPHA)
+            radius = max(10, sprites.base.get_width() * 2 // 3)
+            dirty.append(pygame.draw.circle(surface, GHOST_COLOUR, camera.to_screen(position).tolist(), radius, 1))
         return dirty
+
+    def gap_label(self, progress_m: float) -> str:
+        """How far ahead (+) or behind (-) of the first ghost a car with this net progress is, e.g. "+12 m"."""
+        if not self.players:
+            return "-"
+        ghost = float(self.players[0].world.state.progress_m[self.cars[0]])
+        return f"{progress_m - ghost:+.0f} m"

@@ -195,6 +195,10 @@ class RaceApp(WindowApp):
     def run(self) -> int:
         """Open the window and race until it is closed; prints the finishing order; returns the exit code."""
         self.open_window()
+        keys = "arrow keys steer, " if self.person is not None and self.autopilot is None else ""
+        laps = f"{self.race.laps} lap(s)" if self.race.laps else "no lap count"
+        cars = f"{len(self.entries)} cars"
+        print(f"{self.title.lower()} on {self.track.name}: {cars}, {laps}; {keys}Esc quits", flush=True)
         try:
             while True:
                 self.step_frame()
@@ -297,6 +301,8 @@ class RaceApp(WindowApp):
             ("Speed", "paused" if self.paused else speed_label(self.multiplier)),
             ("FPS", self.fps_label()),
         ]
+        if len(self.ghosts) and self.person is not None:
+            rows.insert(3, ("Ahead of ghost", self.ghosts.gap_label(float(world.state.progress_m[self.person]))))
         match = getattr(self.race, "match", None)
         player = getattr(self.race, "player", None)
         if player is not None:
@@ -306,7 +312,8 @@ class RaceApp(WindowApp):
 
     def draw_panel(self, screen: pygame.Surface, world: World | None) -> list[pygame.Rect]:
         """The HUD, then the order of the cars."""
-        colours = {"Check": theme.GOOD if getattr(self.race, "match", None) else theme.BAD}
+        match = getattr(self.race, "match", None)
+        colours = {"Check": theme.TEXT_DIM if match is None else (theme.GOOD if match else theme.BAD)}
         areas = self.draw_panel_with_hud(screen, colours)
         if areas is None:
             return []
