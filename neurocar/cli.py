@@ -235,7 +235,7 @@ def build_parser() -> ArgumentParser:
         help="a model to race against (repeatable; default: the shipped general driver, unless --ghost is given)",
     )
     race.add_argument("--track", metavar="FILE", help="track file or shipped track name")
-    race.add_argument("--laps", type=int, default=3, help="laps to drive (default 3)")
+    race.add_argument("--laps", type=int, help="laps to drive (default 3, or as many as the first --ghost drove)")
     race.add_argument(
         "--ghost", metavar="FILE", action="append", help="race the leading car of a saved replay (repeatable)"
     )

@@ -28,6 +28,7 @@ from neurocar.sim.race import Race
 from neurocar.sim.replay import ReplayRecorder, check_replay_settings, load_replay
 from neurocar.sim.world import World
 
+DEFAULT_LAPS = 3
 PERSON_COLOUR = (255, 196, 64)
 MODEL_COLOURS = [(64, 200, 226), (236, 96, 236), (120, 220, 110), (250, 90, 90), (150, 130, 255), (60, 230, 190)]
 
@@ -55,6 +56,8 @@ def distinct_labels(labels: list[str]) -> list[str]:
 def run(arguments: argparse.Namespace) -> int:
     """Race until the window is closed; prints the finishing order (and saves the replay if asked)."""
     require_at_least("--laps", arguments.laps, 1)
+    if arguments.laps is None:
+        arguments.laps = (load_replay(arguments.ghost[0]).laps if arguments.ghost else None) or DEFAULT_LAPS
     speed = check_window_options(arguments)
     check_replay_out(arguments)
     base = config_from_args(arguments)

@@ -197,7 +197,7 @@ class RaceApp(WindowApp):
         self.open_window()
         keys = "arrow keys steer, " if self.person is not None and self.autopilot is None else ""
         laps = f"{self.race.laps} lap(s)" if self.race.laps else "no lap count"
-        cars = f"{len(self.entries)} cars"
+        cars = f"{len(self.entries)} car{'s' if len(self.entries) != 1 else ''}"
         print(f"{self.title.lower()} on {self.track.name}: {cars}, {laps}; {keys}Esc quits", flush=True)
         try:
             while True:
