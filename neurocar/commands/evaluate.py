@@ -1,4 +1,5 @@
-"""`neurocar evaluate`: drive a trained model, one car, on each track, and report laps, progress and crashes."""
+"""`neurocar evaluate`: drive a trained model, one car per track and every track at once; report laps, progress
+and crashes."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from pathlib import Path
 from neurocar.commands.common import config_from_args, explicit_keys, load_tracks, require_at_least
 from neurocar.commands.replay_files import check_replay_out
 from neurocar.errors import NeuroCarError
-from neurocar.learn.evaluation import evaluate_network
+from neurocar.learn.evaluation import evaluate_network_on_tracks
 from neurocar.learn.evaluation_replay import evaluation_replay
 from neurocar.learn.model_file import config_for_model, load_model
 from neurocar.paths import display_path
@@ -26,7 +27,7 @@ def run(arguments: argparse.Namespace) -> int:
     tracks = load_tracks(arguments.track, config)
     if arguments.replay_out is not None and len(tracks) != 1:
         raise NeuroCarError(f"--replay-out saves the drive on one track; {len(tracks)} tracks were given")
-    results = [evaluate_network(model.network, config, track, arguments.laps) for track in tracks]
+    results = evaluate_network_on_tracks(model.network, config, tracks, arguments.laps)
     lapped = sum(result.laps_completed >= result.laps_target for result in results)
     mean_progress = sum(result.progress_percent for result in results) / len(results)
     if arguments.replay_out is not None:
