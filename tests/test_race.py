@@ -156,7 +156,7 @@ def test_race_command_prints_the_order_and_saves_a_replay(run_cli, tmp_path: Pat
     out = tmp_path / "race.replay"
     result = run_cli(
         "race", "--autopilot", "--name", "Ada", "--track", "oval", "--laps", "1", "--speed", "max",
-        "--frames", "300", "--replay-out", out,
+        "--frames", "80", "--replay-out", out,
     )  # fmt: skip
     assert result.code == 0, result.err
     assert "race on Oval, 1 lap(s): finishing order" in result.out
@@ -268,7 +268,7 @@ def test_a_ghost_from_another_track_or_physics_is_refused(run_cli) -> None:
 def test_race_with_ghost_only_runs_in_the_window(run_cli, tmp_path: Path) -> None:
     result = run_cli(
         "race", "--autopilot", "--ghost", FIXTURES / "oval_race.replay", "--laps", "1", "--speed", "max",
-        "--frames", "300", "--screenshot", tmp_path / "ghost.png",
+        "--frames", "80", "--screenshot", tmp_path / "ghost.png",
     )  # fmt: skip
     assert result.code == 0, result.err
     assert " 1. autopilot  finished in 31.68s" in result.out and (tmp_path / "ghost.png").exists()
@@ -326,7 +326,7 @@ def test_sigterm_during_a_race_still_saves_the_replay(tmp_path: Path) -> None:
     assert process.stdout is not None
     first = process.stdout.readline()  # printed when the window opens
     assert first.startswith("race on Oval: 2 cars, 3 lap(s)"), first + process.stderr.read()
-    time.sleep(2.0)  # let it race (at max speed a few hundred steps, at least one)
+    time.sleep(1.0)  # let it race (at max speed a few hundred steps, at least one)
     process.send_signal(signal.SIGTERM)
     stdout, stderr = process.communicate(timeout=60)
     assert process.returncode == 130, stderr
