@@ -44,7 +44,9 @@ def run(arguments: argparse.Namespace) -> int:
     from neurocar.ui.race_app import PlayedReplay, RaceApp
     from neurocar.ui.standings_view import RaceEntry
 
-    colours = iter(car_colours(replay.population))
+    # The colours the race gave them: yours, then the models' in order.
+    drivers = [car for car in replay.cars if car.driver not in ("person", "autopilot")]
+    colours = iter(car_colours(len(drivers)))
     entries = [
         RaceEntry(car.label, PERSON_COLOUR if car.driver in ("person", "autopilot") else next(colours), car.driver)
         for car in replay.cars
