@@ -141,7 +141,18 @@ class RaceApp(WindowApp):
         if self.person is not None and self.autopilot is None:
             keys.append(("Left / Right", "steer your car (no key: straight)"))
         keys.append(("R", "race again from the countdown" if self.person is not None else "play again from the start"))
-        return keys + super().help_keys()
+        back = "yours" if self.person is not None else "the leader"
+        common = [
+            ("Click", f"show that car's rays (click the road: back to {back})") if key == "Click" else (key, text)
+            for key, text in super().help_keys()
+        ]
+        return keys + common
+
+    def focus_car(self, world: World) -> int:
+        """The car whose rays are shown: the one clicked, else yours, else the leader."""
+        if self.selected is None and self.person is not None:
+            return self.person
+        return super().focus_car(world)
 
     def person_action(self, world: World) -> int:
         """Your car's action: the held arrow keys, or the autopilot's choice."""
