@@ -332,3 +332,29 @@ def test_sigterm_during_a_race_still_saves_the_replay(tmp_path: Path) -> None:
     assert process.returncode == 130, stderr
     assert "replay saved to" in stdout and out.exists()
     assert load_replay(out).steps > 0
+
+
+def test_cars_drive_through_each_other(oval: Track, config: Config) -> None:
+    """Two copies of one model share every position, step after step, and both finish: no car-to-car contact."""
+    pilots = ModelPilots([load_model(SHIPPED_DRIVER)] * 2)
+    race = straight_race(oval, config, 2)
+    race.choose = lambda world: pilots.actions(world.observations)
+    race.countdown_left = 0
+    while not race.done:
+        race.tick()
+        assert np.array_equal(race.world.state.positions[0], race.world.state.positions[1])
+    assert [standing.status for standing in race.standings()] == ["finished", "finished"]
+
+
+def test_the_help_lists_the_keys_each_race_window_has(oval: Track, config: Config) -> None:
+    person = make_key_race(oval, config)
+    keys = dict(person.help_keys())
+    assert keys["Left / Right"].startswith("steer your car") and "countdown" in keys["R"]
+    assert "back to yours" in keys["Click"] and "network" not in keys["Click"]
+    replay = load_replay(FIXTURES / "oval_race.replay")
+    from neurocar.ui.race_app import PlayedReplay
+
+    track = replay_track(replay, None, replay.physics)
+    played = RaceApp(config, track, PlayedReplay(ReplayPlayer(replay, track)), [RaceEntry("a", (1, 2, 3), "model")] * 2)
+    keys = dict(played.help_keys())
+    assert "Left / Right" not in keys and keys["R"] == "play again from the start"
