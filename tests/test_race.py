@@ -358,3 +358,20 @@ def test_the_help_lists_the_keys_each_race_window_has(oval: Track, config: Confi
     played = RaceApp(config, track, PlayedReplay(ReplayPlayer(replay, track)), [RaceEntry("a", (1, 2, 3), "model")] * 2)
     keys = dict(played.help_keys())
     assert "Left / Right" not in keys and keys["R"] == "play again from the start"
+
+
+def test_a_restart_that_drives_nothing_keeps_the_race_before_it(oval: Track, config: Config) -> None:
+    race = straight_race(oval, config, 1)
+    episode = race.world.episode
+    race.recorder = ReplayRecorder("race", oval, config.physics, config.sensors, episode, ["you"], ["person"], 1)
+    while race.tick():
+        pass
+    driven = race.world.steps
+    assert driven > 0 and race.done
+    race.restart()  # R, then the window is closed during the countdown
+    replay = race.recorder.latest(race.world)
+    assert replay is not None and replay.steps == driven
+    assert ReplayPlayer(replay, oval).play_to_end()
+    race.countdown_left = 0
+    race.tick()  # racing again: the new drive is the one to keep
+    assert race.recorder.latest(race.world).steps == 1

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import os
+from pathlib import Path
 
 from neurocar.commands.common import config_from_args, explicit_keys
 from neurocar.commands.replay_files import (
@@ -62,7 +63,7 @@ def run(arguments: argparse.Namespace) -> int:
         recorder = None
         if arguments.replay_out is not None:
             driver = "autopilot" if arguments.autopilot else ("model" if model is not None else "person")
-            label = model.path if model is not None else (arguments.driver or driver)
+            label = Path(model.path).name if model is not None else (arguments.driver or driver)
             world = app.world
             recorder = ReplayRecorder("drive", track, world.physics, world.sensors, world.episode, [label], [driver])
             app.recorder = recorder

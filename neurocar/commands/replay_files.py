@@ -35,12 +35,12 @@ def save_replay_out(arguments: argparse.Namespace, recorder: ReplayRecorder | No
     """Write the recorded drive to `--replay-out` and say where (or that nothing was driven)."""
     if recorder is None or arguments.replay_out is None:
         return
-    if recorder.steps == 0:
+    replay = recorder.latest(world)
+    if replay is None:
         print("nothing was driven; no replay saved")
         return
-    written = save_replay(arguments.replay_out, recorder.replay(world), arguments.force)
-    seconds = recorder.steps * recorder.physics.dt_s
-    print(f"replay saved to {display_path(written)} ({recorder.steps} steps, {seconds:.1f} s)")
+    written = save_replay(arguments.replay_out, replay, arguments.force)
+    print(f"replay saved to {display_path(written)} ({replay.steps} steps, {replay.duration_s:.1f} s)")
 
 
 def track_for(arguments: argparse.Namespace, config: Config) -> Track:

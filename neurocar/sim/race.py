@@ -101,11 +101,11 @@ class Race:
 
     def restart(self) -> None:
         """Everyone back on the start line and the countdown again."""
+        if self.recorder is not None:
+            self.recorder.restart(self.world)
         self.world.reset()
         self.finished[:] = False
         self.countdown_left = self.countdown_steps
-        if self.recorder is not None:
-            self.recorder.restart()
 
     @property
     def counting_down(self) -> bool:

@@ -185,11 +185,19 @@ class ReplayRecorder:
     laps: int | None = None
     _actions: list[np.ndarray] = field(default_factory=list)
     _events: list[ReplayEvent] = field(default_factory=list)
+    _kept: Replay | None = None
 
-    def restart(self) -> None:
-        """Forget everything recorded: the world started again."""
+    def restart(self, world: World | None = None) -> None:
+        """The world starts again: record afresh. Given the `world` as it ended, the drive so far is kept, so
+        a restart that drives nothing before the end does not lose it (see `latest`)."""
+        if world is not None and self._actions:
+            self._kept = self.replay(world)
         self._actions.clear()
         self._events.clear()
+
+    def latest(self, world: World) -> Replay | None:
+        """The replay to save: the drive going on now, else the one before the last restart, else None."""
+        return self.replay(world) if self._actions else self._kept
 
     def step(self, actions: np.ndarray) -> None:
         """Record one world step's actions (one per car)."""

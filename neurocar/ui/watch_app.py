@@ -92,10 +92,10 @@ class WatchApp(WindowApp):
 
     def restart(self) -> None:
         """Every car back on the start line."""
+        if self.recorder is not None:
+            self.recorder.restart(self.world)
         self.world.reset()
         self.finished[:] = False
-        if self.recorder is not None:
-            self.recorder.restart()
         self.reset_poses(self.world)
 
     # --- the loop ----------------------------------------------------------------------------------------------
