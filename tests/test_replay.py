@@ -233,3 +233,14 @@ def test_load_errors_name_the_field(tmp_path: Path) -> None:
     broken.write_text(text.replace("name: Oval\n    description", "name: Ovalish\n    description"))
     with pytest.raises(NeuroCarError, match=r"track\.text: does not match track\.sha256"):
         load_replay(broken)
+
+
+def test_a_replay_that_no_longer_reproduces_says_so(run_cli, tmp_path: Path) -> None:
+    text = (FIXTURES / "oval_race.replay").read_text()
+    assert "actions: 2*3 0 2" in text
+    changed = tmp_path / "changed.replay"
+    changed.write_text(text.replace("actions: 2*3 0 2", "actions: 0*3 0 2", 1))  # the same count, other turns
+    checked = run_cli("replay", changed, "--check")
+    assert checked.code == 1 and "final state DIFFERS from the saved one" in checked.out
+    shown = run_cli("replay", changed, "--speed", "max", "--frames", "60")
+    assert shown.code == 0 and "final state DIFFERS from the saved one" in shown.out
