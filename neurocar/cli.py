@@ -215,7 +215,7 @@ def build_parser() -> ArgumentParser:
     driver.add_argument("--autopilot", action="store_true", help="the scripted driver drives (demonstrations)")
     drive.add_argument("--driver", metavar="NAME", help="who is driving, saved in the recording (default: person)")
     drive.add_argument(
-        "--ghost", metavar="FILE", action="append", help="drive beside the leading car of a saved replay (repeatable)"
+        "--ghost", metavar="FILE", action="append", help="drive beside the winner of a saved replay (repeatable)"
     )
     _add_window_options(drive)
     _add_replay_out_options(drive)
@@ -237,7 +237,7 @@ def build_parser() -> ArgumentParser:
     race.add_argument("--track", metavar="FILE", help="track file or shipped track name")
     race.add_argument("--laps", type=int, help="laps to drive (default 3, or as many as the first --ghost drove)")
     race.add_argument(
-        "--ghost", metavar="FILE", action="append", help="race the leading car of a saved replay (repeatable)"
+        "--ghost", metavar="FILE", action="append", help="race the winner of a saved replay, a ghost (repeatable)"
     )
     race.add_argument("--autopilot", action="store_true", help="the scripted driver drives your car")
     race.add_argument("--name", metavar="NAME", help="your name in the results (default: you)")
