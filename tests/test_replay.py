@@ -244,3 +244,16 @@ def test_a_replay_that_no_longer_reproduces_says_so(run_cli, tmp_path: Path) -> 
     assert checked.code == 1 and "final state DIFFERS from the saved one" in checked.out
     shown = run_cli("replay", changed, "--speed", "max", "--frames", "60")
     assert shown.code == 0 and "final state DIFFERS from the saved one" in shown.out
+
+
+def test_checking_a_replay_loads_neither_torch_nor_pygame() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from neurocar.cli import main; "
+        f"code = main(['replay', {str(FIXTURES / 'oval_race.replay')!r}, '--check']); "
+        "print(code, 'torch' in sys.modules, 'pygame' in sys.modules)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.stdout.splitlines()[-1] == "0 False False", result.stdout + result.stderr

@@ -11,23 +11,29 @@ import dataclasses
 import os
 
 from neurocar.commands.common import config_from_args, explicit_keys
-from neurocar.commands.windowed import check_window_options
 from neurocar.errors import NeuroCarError
 from neurocar.sim.replay import ReplayPlayer, check_replay_settings, load_replay, replay_track
 
 
 def run(arguments: argparse.Namespace) -> int:
     """Play the replay until the window is closed (or check it); returns the exit code."""
-    speed = check_window_options(arguments)
-    if arguments.check and (arguments.frames is not None or arguments.screenshot is not None):
-        raise NeuroCarError("--check runs without a window; drop --frames and --screenshot")
+    if arguments.check:
+        if arguments.frames is not None or arguments.screenshot is not None:
+            raise NeuroCarError("--check runs without a window; drop --frames and --screenshot")
+        speed = 1.0
+    else:
+        from neurocar.commands.windowed import check_window_options  # (loads torch: only for the window)
+
+        speed = check_window_options(arguments)
     replay = load_replay(arguments.file)
     base = config_from_args(arguments)
     check_replay_settings(replay, base.physics, base.sensors, explicit_keys(arguments))
     config = dataclasses.replace(base, physics=replay.physics, sensors=replay.sensors, episode=replay.episode)
     track = replay_track(replay, arguments.track, replay.physics)
     player = ReplayPlayer(replay, track)
-    labels = ", ".join(car.label for car in replay.cars)
+    labels = ", ".join(car.label for car in replay.cars[:3])
+    if replay.population > 3:
+        labels += f" and {replay.population - 3} more"
     print(
         f"replay {replay.path}: {replay.kind} on {replay.track_name}, {replay.population} car(s) ({labels}), "
         f"{replay.steps} steps ({replay.duration_s:.1f} s), saved by neurocar {replay.neurocar_version}"
