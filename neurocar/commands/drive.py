@@ -10,15 +10,9 @@ import argparse
 import os
 from pathlib import Path
 
-from neurocar.commands.common import config_from_args, explicit_keys
-from neurocar.commands.replay_files import (
-    check_replay_out,
-    load_ghosts,
-    save_replay_out,
-    terminate_as_interrupt,
-    track_for,
-)
-from neurocar.commands.windowed import check_window_options
+from neurocar.commands.common import config_from_args, explicit_keys, model_path
+from neurocar.commands.replay_files import check_replay_out, load_ghosts, save_replay_out, track_for
+from neurocar.commands.window_checks import check_window_options
 from neurocar.errors import NeuroCarError
 from neurocar.learn.model_file import config_for_model, load_model
 from neurocar.learn.recording import SessionWriter
@@ -36,7 +30,7 @@ def run(arguments: argparse.Namespace) -> int:
     config = config_from_args(arguments)
     model = None
     if arguments.model is not None:
-        model = load_model(arguments.model)
+        model = load_model(model_path(arguments.model))
         config = config_for_model(model, config, explicit_keys(arguments))
     track = track_for(arguments, config)
     ghosts = load_ghosts(arguments.ghost, track, config)
@@ -71,8 +65,7 @@ def run(arguments: argparse.Namespace) -> int:
         if writer is not None:
             writer.close()
         raise
-    with terminate_as_interrupt():
-        try:
-            return app.run()
-        finally:
-            save_replay_out(arguments, recorder, app.world)
+    try:
+        return app.run()
+    finally:
+        save_replay_out(arguments, recorder, app.world)

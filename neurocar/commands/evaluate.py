@@ -8,7 +8,7 @@ import json
 import sys
 from pathlib import Path
 
-from neurocar.commands.common import config_from_args, explicit_keys, load_tracks, require_at_least
+from neurocar.commands.common import config_from_args, explicit_keys, load_tracks, model_path, require_at_least
 from neurocar.commands.replay_files import check_replay_out
 from neurocar.errors import NeuroCarError
 from neurocar.learn.evaluation import evaluate_network_on_tracks
@@ -22,7 +22,7 @@ def run(arguments: argparse.Namespace) -> int:
     """Evaluate the model on each track and print a table (or JSON)."""
     require_at_least("--laps", arguments.laps, 1)
     check_replay_out(arguments)
-    model = load_model(arguments.model)
+    model = load_model(model_path(arguments.model))
     config = config_for_model(model, config_from_args(arguments), explicit_keys(arguments))
     tracks = load_tracks(arguments.track, config)
     if arguments.replay_out is not None and len(tracks) != 1:

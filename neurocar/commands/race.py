@@ -11,19 +11,14 @@ import colorsys
 import dataclasses
 import os
 
-from neurocar.commands.common import config_from_args, explicit_keys, require_at_least
-from neurocar.commands.replay_files import (
-    check_replay_out,
-    load_ghosts,
-    save_replay_out,
-    terminate_as_interrupt,
-    track_for,
-)
-from neurocar.commands.windowed import check_window_options, shared_config
+from neurocar.commands.common import config_from_args, explicit_keys, model_path, require_at_least
+from neurocar.commands.replay_files import check_replay_out, load_ghosts, save_replay_out, track_for
+from neurocar.commands.window_checks import check_window_options
+from neurocar.commands.windowed import shared_config
 from neurocar.errors import NeuroCarError
 from neurocar.learn.evaluation import time_for_laps
 from neurocar.learn.model_file import load_model
-from neurocar.paths import SHIPPED_DRIVER
+from neurocar.paths import SHIPPED_DRIVER_NAME
 from neurocar.sim.race import Race
 from neurocar.sim.replay import ReplayRecorder, check_replay_settings, load_replay
 from neurocar.sim.world import World
@@ -61,8 +56,8 @@ def run(arguments: argparse.Namespace) -> int:
     speed = check_window_options(arguments)
     check_replay_out(arguments)
     base = config_from_args(arguments)
-    paths = arguments.model or ([] if arguments.ghost else [str(SHIPPED_DRIVER)])
-    models = [load_model(path) for path in paths]
+    names = arguments.model or ([] if arguments.ghost else [SHIPPED_DRIVER_NAME])
+    models = [load_model(model_path(name)) for name in names]
     if models:
         config = shared_config(models, base, explicit_keys(arguments))
     else:
@@ -119,8 +114,7 @@ def run(arguments: argparse.Namespace) -> int:
         screenshot=arguments.screenshot,
         speed=speed,
     )
-    with terminate_as_interrupt():
-        try:
-            return app.run()
-        finally:
-            save_replay_out(arguments, recorder, world)
+    try:
+        return app.run()
+    finally:
+        save_replay_out(arguments, recorder, world)

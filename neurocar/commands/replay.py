@@ -22,7 +22,7 @@ def run(arguments: argparse.Namespace) -> int:
             raise NeuroCarError("--check runs without a window; drop --frames and --screenshot")
         speed = 1.0
     else:
-        from neurocar.commands.windowed import check_window_options  # (loads torch: only for the window)
+        from neurocar.commands.window_checks import check_window_options
 
         speed = check_window_options(arguments)
     replay = load_replay(arguments.file)

@@ -1,12 +1,9 @@
 """What the windowed commands share about replays: `--replay-out` (checked first, saved at the end, also on
-Ctrl-C, SIGTERM and a closed window) and `--ghost` (loaded and checked against the track and physics)."""
+Ctrl-C, a stop signal and a closed window) and `--ghost` (loaded and checked against the track and physics)."""
 
 from __future__ import annotations
 
 import argparse
-import contextlib
-import signal
-from collections.abc import Iterator
 
 from neurocar.commands.common import load_one_track
 from neurocar.config import Config
@@ -59,21 +56,3 @@ def load_ghosts(paths: list[str] | None, track: Track, config: Config) -> list[R
         check_same_physics(replay, config.physics, config.sensors, "this race")
         players.append(ReplayPlayer(replay, track))
     return players
-
-
-@contextlib.contextmanager
-def terminate_as_interrupt() -> Iterator[None]:
-    """While inside, SIGTERM unwinds like Ctrl-C, so what was driven is still saved."""
-
-    def interrupt(_signal: int, _frame: object) -> None:
-        raise KeyboardInterrupt
-
-    try:
-        previous = signal.signal(signal.SIGTERM, interrupt)
-    except ValueError:  # not the main thread: leave the signal alone
-        yield
-        return
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
