@@ -181,6 +181,7 @@ class SegmentGrid:
 
         keys_parts: list[np.ndarray] = []
         walls_parts: list[np.ndarray] = []
+        bounds_parts: list[np.ndarray] = []
         reach_m = self.max_distance + half_diagonal
         for members, nearby in self._blocks(cells, cell_centres, reach_m):
             centre = cell_centres[members]
@@ -210,10 +211,15 @@ class SegmentGrid:
             compact = np.repeat(members[cell_index], count)
             keys_parts.append(compact * self.direction_bins + bins)
             walls_parts.append(np.repeat(wall_index, count))
+            bounds_parts.append(np.repeat(np.maximum(nearest - half_diagonal, 0.0), count))
         keys = np.concatenate(keys_parts) if keys_parts else np.zeros(0, dtype=np.int64)
         walls = np.concatenate(walls_parts) if walls_parts else np.zeros(0, dtype=np.int64)
-        order = np.argsort(keys, kind="stable")
+        bounds = np.concatenate(bounds_parts) if bounds_parts else np.zeros(0)
+        # Within a (cell, bin), nearest walls first: a ray that already hit something closer than the next wall's
+        # lower bound can stop looking.
+        order = np.lexsort((walls, bounds, keys))
         self.candidate_walls = walls[order].astype(np.int64)
+        self.candidate_lower_bounds = bounds[order]
         table_size = len(cells) * self.direction_bins
         self.offsets = np.zeros(table_size + 1, dtype=np.int64)
         np.cumsum(np.bincount(keys, minlength=table_size), out=self.offsets[1:])

@@ -15,7 +15,7 @@ import neurocar
 
 PACKAGE = Path(neurocar.__file__).parent
 # Third-party packages each layer may use (the standard library is always allowed).
-ALLOWED_EXTERNAL = {0: {"numpy", "yaml"}, 1: {"numpy", "yaml"}, 2: {"numpy", "yaml", "torch"}}
+ALLOWED_EXTERNAL = {0: {"numpy", "yaml"}, 1: {"numpy", "yaml", "numba"}, 2: {"numpy", "yaml", "numba", "torch"}}
 ALLOWED_EXTERNAL[3] = ALLOWED_EXTERNAL[2] | {"pygame"}
 HEADLESS_COMMANDS = ("common", "tracks", "bench", "evolve", "evaluate", "supervised")
 
@@ -121,3 +121,21 @@ def test_headless_training_never_loads_pygame(tmp_path):
     )
     assert output.strip().splitlines()[-1] == "0 False True"
     assert (tmp_path / "run" / "best.pt").exists()
+
+
+def test_commands_that_never_simulate_do_not_load_the_compiler(tmp_path):
+    output = run_fresh(
+        """
+        import contextlib, io, sys
+        from neurocar.cli import main
+        with contextlib.redirect_stdout(io.StringIO()):
+            code = main(["tracks"])
+            try:
+                main(["--help"])
+            except SystemExit:
+                pass
+        print(code, "numba" in sys.modules)
+        """,
+        tmp_path,
+    )
+    assert output.strip() == "0 False"
