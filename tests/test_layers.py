@@ -15,7 +15,11 @@ import neurocar
 
 PACKAGE = Path(neurocar.__file__).parent
 # Third-party packages each layer may use (the standard library is always allowed).
-ALLOWED_EXTERNAL = {0: {"numpy", "yaml"}, 1: {"numpy", "yaml", "numba"}, 2: {"numpy", "yaml", "numba", "torch"}}
+ALLOWED_EXTERNAL = {
+    0: {"numpy", "yaml", "numba"},
+    1: {"numpy", "yaml", "numba"},
+    2: {"numpy", "yaml", "numba", "torch"},
+}
 ALLOWED_EXTERNAL[3] = ALLOWED_EXTERNAL[2] | {"pygame"}
 HEADLESS_COMMANDS = ("common", "tracks", "bench", "evolve", "evaluate", "supervised")
 
@@ -26,7 +30,7 @@ def layer_of(module: str) -> int:
     if len(parts) == 1:
         return 0  # the package itself
     top = parts[1]
-    if top in ("geometry", "config", "paths", "errors", "chart", "png", "bitmap_font", "files"):
+    if top in ("geometry", "grid_kernels", "config", "paths", "errors", "chart", "png", "bitmap_font", "files"):
         return 0
     return {"sim": 1, "learn": 2, "ui": 3, "cli": 4, "commands": 4, "__main__": 4}[top]
 
