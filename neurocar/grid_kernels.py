@@ -35,20 +35,45 @@ def _bins(cx, cy, ax, ay, bx, by, nearest, half_diagonal, bin_width, direction_b
     """(first bin, bin count) of the directions in which a ray from the cell can reach the wall."""
     angle_start = math.atan2(ay - cy, ax - cx)
     angle_end = math.atan2(by - cy, bx - cx)
-    turn = np.mod(angle_end - angle_start + math.pi, TWO_PI) - math.pi
+    turn = (angle_end - angle_start + math.pi) % TWO_PI - math.pi
     low_angle = angle_start if turn >= 0 else angle_end
     widen = math.asin(min(max(half_diagonal / max(nearest, 1e-12), 0.0), 1.0))
     span = abs(turn) + 2 * widen
     if nearest <= half_diagonal or span >= TWO_PI - bin_width:
         return 0, direction_bins
-    start = np.mod(low_angle - widen, TWO_PI)
+    start = (low_angle - widen) % TWO_PI
     first_bin = math.floor(start / bin_width)
     last_bin = math.floor((start + span) / bin_width)
     return first_bin, min(last_bin - first_bin + 1, direction_bins)
 
 
 @njit(cache=True)
-def candidate_lists(
+def count_pairs(cell_centres, block_cell_offsets, block_cells, block_wall_offsets, block_walls, starts, ends, reach_m):
+    """How many (cell, wall) pairs of the blocks are within `reach_m`.
+
+    Block b holds cells `block_cells[block_cell_offsets[b]:block_cell_offsets[b + 1]]` and the walls
+    `block_walls[block_wall_offsets[b]:...]` that may be within reach of them.
+    """
+    pairs = 0
+    for block in range(len(block_cell_offsets) - 1):
+        for cell_position in range(block_cell_offsets[block], block_cell_offsets[block + 1]):
+            cell = block_cells[cell_position]
+            for wall_position in range(block_wall_offsets[block], block_wall_offsets[block + 1]):
+                wall = block_walls[wall_position]
+                nearest = _nearest(
+                    cell_centres[cell, 0],
+                    cell_centres[cell, 1],
+                    starts[wall, 0],
+                    starts[wall, 1],
+                    ends[wall, 0],
+                    ends[wall, 1],
+                )
+                pairs += nearest <= reach_m
+    return pairs
+
+
+@njit(cache=True)
+def list_pairs(
     cell_centres,
     block_cell_offsets,
     block_cells,
@@ -60,19 +85,16 @@ def candidate_lists(
     half_diagonal,
     bin_width,
     direction_bins,
-    table_size,
+    pair_cells,
+    pair_walls,
+    pair_nearest,
+    pair_first_bins,
+    pair_bin_counts,
+    key_counts,
 ):
-    """(offsets (table_size + 1,), candidate walls, lower bounds of their distance from the cell [m]).
-
-    Block b holds cells `block_cells[block_cell_offsets[b]:block_cell_offsets[b + 1]]` and the walls
-    `block_walls[block_wall_offsets[b]:...]` that may be within `reach_m` of them. The candidates of key
-    cell * direction_bins + bin are `candidate_walls[offsets[key]:offsets[key + 1]]`, nearest first (ties by wall).
-    """
-    # First every pair within reach, then the lists: count per key, place with a counting sort.
-    pair_cells = np.empty(1024, dtype=np.int64)
-    pair_walls = np.empty(1024, dtype=np.int64)
-    pair_nearest = np.empty(1024)
-    pairs = 0
+    """Fill the pair arrays (cell, wall, nearest distance, first direction bin, bin count) of every pair within
+    reach, and count the candidates of each key (cell * direction_bins + bin)."""
+    pair = 0
     for block in range(len(block_cell_offsets) - 1):
         for cell_position in range(block_cell_offsets[block], block_cell_offsets[block + 1]):
             cell = block_cells[cell_position]
@@ -80,53 +102,50 @@ def candidate_lists(
             cy = cell_centres[cell, 1]
             for wall_position in range(block_wall_offsets[block], block_wall_offsets[block + 1]):
                 wall = block_walls[wall_position]
-                nearest = _nearest(cx, cy, starts[wall, 0], starts[wall, 1], ends[wall, 0], ends[wall, 1])
-                if nearest <= reach_m:
-                    if pairs == len(pair_cells):
-                        pair_cells = np.concatenate((pair_cells, np.empty(pairs, dtype=np.int64)))
-                        pair_walls = np.concatenate((pair_walls, np.empty(pairs, dtype=np.int64)))
-                        pair_nearest = np.concatenate((pair_nearest, np.empty(pairs)))
-                    pair_cells[pairs] = cell
-                    pair_walls[pairs] = wall
-                    pair_nearest[pairs] = nearest
-                    pairs += 1
-    first_bins = np.empty(pairs, dtype=np.int64)
-    bin_counts = np.empty(pairs, dtype=np.int64)
-    counts = np.zeros(table_size, dtype=np.int64)
-    for pair in range(pairs):
-        cell = pair_cells[pair]
-        wall = pair_walls[pair]
-        first_bin, count = _bins(
-            cell_centres[cell, 0],
-            cell_centres[cell, 1],
-            starts[wall, 0],
-            starts[wall, 1],
-            ends[wall, 0],
-            ends[wall, 1],
-            pair_nearest[pair],
-            half_diagonal,
-            bin_width,
-            direction_bins,
-        )
-        first_bins[pair] = first_bin
-        bin_counts[pair] = count
-        for step in range(count):
-            counts[cell * direction_bins + (first_bin + step) % direction_bins] += 1
-    offsets = np.zeros(table_size + 1, dtype=np.int64)
-    for key in range(table_size):
-        offsets[key + 1] = offsets[key] + counts[key]
-    walls = np.empty(offsets[table_size], dtype=np.int64)
-    bounds = np.empty(offsets[table_size])
-    fill = offsets[:table_size].copy()
-    for pair in range(pairs):
+                ax = starts[wall, 0]
+                ay = starts[wall, 1]
+                bx = ends[wall, 0]
+                by = ends[wall, 1]
+                nearest = _nearest(cx, cy, ax, ay, bx, by)
+                if not nearest <= reach_m:
+                    continue
+                first_bin, count = _bins(cx, cy, ax, ay, bx, by, nearest, half_diagonal, bin_width, direction_bins)
+                pair_cells[pair] = cell
+                pair_walls[pair] = wall
+                pair_nearest[pair] = nearest
+                pair_first_bins[pair] = first_bin
+                pair_bin_counts[pair] = count
+                pair += 1
+                for step in range(count):
+                    key_counts[cell * direction_bins + (first_bin + step) % direction_bins] += 1
+
+
+@njit(cache=True)
+def place_candidates(
+    pair_cells,
+    pair_walls,
+    pair_nearest,
+    pair_first_bins,
+    pair_bin_counts,
+    offsets,
+    half_diagonal,
+    direction_bins,
+    walls,
+    bounds,
+    fill,
+):
+    """Write each pair under each of its keys (`fill` starts as the offsets of the keys), then order every list
+    nearest first, ties by wall index. Each candidate's bound is its distance from the cell centre less the cell's
+    half diagonal: no point of the cell is nearer the wall than that."""
+    for pair in range(len(pair_cells)):
         bound = max(pair_nearest[pair] - half_diagonal, 0.0)
-        for step in range(bin_counts[pair]):
-            key = pair_cells[pair] * direction_bins + (first_bins[pair] + step) % direction_bins
+        for step in range(pair_bin_counts[pair]):
+            key = pair_cells[pair] * direction_bins + (pair_first_bins[pair] + step) % direction_bins
             walls[fill[key]] = pair_walls[pair]
             bounds[fill[key]] = bound
             fill[key] += 1
-    # Nearest first within each list (insertion sort: the lists are short), ties by wall index.
-    for key in range(table_size):
+    # Insertion sort: the lists are short.
+    for key in range(len(offsets) - 1):
         for position in range(offsets[key] + 1, offsets[key + 1]):
             wall = walls[position]
             bound = bounds[position]
@@ -137,4 +156,61 @@ def candidate_lists(
                 other -= 1
             walls[other + 1] = wall
             bounds[other + 1] = bound
+
+
+def candidate_lists(
+    cell_centres: np.ndarray,
+    block_cell_offsets: np.ndarray,
+    block_cells: np.ndarray,
+    block_wall_offsets: np.ndarray,
+    block_walls: np.ndarray,
+    starts: np.ndarray,
+    ends: np.ndarray,
+    reach_m: float,
+    half_diagonal: float,
+    bin_width: float,
+    direction_bins: int,
+    table_size: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(offsets (table_size + 1,), candidate walls, lower bounds of their distance from the cell [m]): the
+    candidates of key cell * direction_bins + bin are `candidate_walls[offsets[key]:offsets[key + 1]]`, nearest
+    first (ties by wall index)."""
+    blocks = (cell_centres, block_cell_offsets, block_cells, block_wall_offsets, block_walls, starts, ends)
+    pairs = count_pairs(*blocks, reach_m)
+    pair_cells = np.empty(pairs, dtype=np.int64)
+    pair_walls = np.empty(pairs, dtype=np.int64)
+    pair_nearest = np.empty(pairs)
+    pair_first_bins = np.empty(pairs, dtype=np.int64)
+    pair_bin_counts = np.empty(pairs, dtype=np.int64)
+    key_counts = np.zeros(table_size, dtype=np.int64)
+    list_pairs(
+        *blocks,
+        reach_m,
+        half_diagonal,
+        bin_width,
+        direction_bins,
+        pair_cells,
+        pair_walls,
+        pair_nearest,
+        pair_first_bins,
+        pair_bin_counts,
+        key_counts,
+    )
+    offsets = np.zeros(table_size + 1, dtype=np.int64)
+    np.cumsum(key_counts, out=offsets[1:])
+    walls = np.empty(offsets[-1], dtype=np.int64)
+    bounds = np.empty(offsets[-1])
+    place_candidates(
+        pair_cells,
+        pair_walls,
+        pair_nearest,
+        pair_first_bins,
+        pair_bin_counts,
+        offsets,
+        half_diagonal,
+        direction_bins,
+        walls,
+        bounds,
+        offsets[:-1].copy(),
+    )
     return offsets, walls, bounds

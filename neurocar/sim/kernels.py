@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 from numba import njit
 
 from neurocar.sim.packed import (
@@ -74,8 +73,8 @@ BAD_ACTION = -1
 
 @njit(cache=True)
 def wrap_angle(angle: float) -> float:
-    """An angle in [-pi, pi) [rad], as `np.mod(angle + pi, 2 pi) - pi`."""
-    return np.mod(angle + math.pi, TWO_PI) - math.pi
+    """An angle in [-pi, pi) [rad], as `np.mod(angle + pi, 2 pi) - pi` (a float `%` is numpy's `mod`)."""
+    return (angle + math.pi) % TWO_PI - math.pi
 
 
 @njit(cache=True)
@@ -228,7 +227,7 @@ def cast_ray(
                 best = min(best, along_ray)
         return best
     bins = grid_integers[grid, GRID_BINS]
-    direction_bin = min(int(np.mod(angle, TWO_PI) * (1.0 / grid_floats[grid, GRID_BIN_WIDTH])), bins - 1)
+    direction_bin = min(int((angle % TWO_PI) * (1.0 / grid_floats[grid, GRID_BIN_WIDTH])), bins - 1)
     key = grid_integers[grid, GRID_OFFSETS_START] + cell * bins + direction_bin
     candidates_start = grid_integers[grid, GRID_CANDIDATES_START]
     for position in range(grid_offsets[key], grid_offsets[key + 1]):
@@ -367,8 +366,8 @@ def update_progress(car, car_floats, car_integers, centre, track_integers, track
     arc = centre[row, 6] + best_fraction * centre[row, 4]
     length = track_floats[track, TRACK_LENGTH]
     old_progress = car_floats[car, CAR_PROGRESS]
-    previous_arc = np.mod(old_progress, length)
-    delta = np.mod(arc - previous_arc + length / 2, length) - length / 2
+    previous_arc = old_progress % length
+    delta = (arc - previous_arc + length / 2) % length - length / 2
     car_integers[car, CAR_SEGMENT] = best_segment
     return old_progress + delta
 
