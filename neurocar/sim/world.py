@@ -43,6 +43,8 @@ from neurocar.sim.track import Track
 if TYPE_CHECKING:
     from types import ModuleType
 
+_ACTION_DTYPE = np.dtype(np.int64)
+
 
 @dataclass
 class LapEvent:
@@ -186,11 +188,15 @@ class World:
         self._parameters[packed.PARAMETER_RANGE] = sensors.range_m
         self._lap_records = np.zeros((self.car_count, 4))
         self._kernels: ModuleType | None = None
+        self._step_kernel = None
+        self._dt_s = physics.dt_s
+        self._actions_shape = (self.car_count,)
+        self._target_laps = target_laps or 0
         self.time_s = 0.0
         self.steps = 0
         self.driving_count = self.car_count
         self.state = self._initial_state()
-        self.track_index = self.state_integers[:, packed.CAR_TRACK]
+        self.track_index = self.state_integers[:, packed.CAR_TRACK].copy()
         self.track_length_m = self.packed.track_floats[self.track_index, packed.TRACK_LENGTH]
         self.max_seconds = self.max_seconds_per_track[self.track_index]
         self.observations = np.ones((self.car_count, len(sensors.angles_deg)))
@@ -337,26 +343,29 @@ class World:
     def step(self, actions: np.ndarray) -> np.ndarray:
         """Advance every driving car by one `dt` with its action (N,); returns observations (N, R)."""
         self.steps += 1
-        self.time_s = self.steps * self.physics.dt_s
-        if not isinstance(actions, np.ndarray) or actions.shape != (self.car_count,) or actions.dtype.kind not in "iu":
-            actions = np.asarray(actions)
-            if actions.shape != (self.car_count,) or actions.dtype.kind not in "iu":
-                raise ValueError(
-                    f"expected {self.car_count} integer actions, got shape {actions.shape} ({actions.dtype})"
-                )
-        kernels = self._kernels if self._kernels is not None else self._compiled()
-        driving, laps = kernels.step_cars(
+        self.time_s = self.steps * self._dt_s
+        # The common case (an int64 array of the right shape) is checked in a few attribute reads: at one car the
+        # whole step costs a few microseconds.
+        if (
+            type(actions) is not np.ndarray
+            or actions.dtype is not _ACTION_DTYPE
+            or actions.shape != self._actions_shape
+        ):
+            actions = self._checked_actions(actions)
+        kernel = self._step_kernel if self._step_kernel is not None else self._compiled().step_cars
+        self._step_kernel = kernel
+        driving, laps = kernel(
             self.state_floats,
             self.state_integers,
             self.state_flags,
-            actions if actions.dtype == np.int64 else actions.astype(np.int64),
+            actions,
             self.observations,
             self._lap_records,
             *self._track_arguments,
             self._ray_angles,
             self._parameters,
             self.time_s,
-            self.target_laps or 0,
+            self._target_laps,
         )
         if driving < 0:
             raise ValueError("actions must be 0 (left), 1 (straight) or 2 (right)")
@@ -366,6 +375,13 @@ class World:
             for car, lap, time_s, lap_time_s in self._lap_records[:laps].tolist():
                 events.append(LapEvent(int(car), int(lap), time_s, lap_time_s))
         return self.observations
+
+    def _checked_actions(self, actions: np.ndarray) -> np.ndarray:
+        """Actions of any integer type as an int64 array (N,), or a ValueError that says what was wrong."""
+        actions = np.asarray(actions)
+        if actions.shape != self._actions_shape or actions.dtype.kind not in "iu":
+            raise ValueError(f"expected {self.car_count} integer actions, got shape {actions.shape} ({actions.dtype})")
+        return np.ascontiguousarray(actions, dtype=np.int64)
 
     def lap_times(self, car: int) -> list[float]:
         """Lap times [s] of one car, in order."""
