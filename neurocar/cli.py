@@ -351,7 +351,8 @@ def build_parser() -> ArgumentParser:
     lesson_commands = lesson.add_subparsers(dest="lesson_command", metavar="neuron|text", title="subcommands")
     lesson_words = _add_command(
         lesson_commands,
-        "text", help="print a shipped lesson text file, to copy and adapt (then load it with --text FILE)"
+        "text",
+        help="print a shipped lesson text file, to copy and adapt (then load it with --text FILE)",
     )
     lesson_words.add_argument("--lang", choices=("en", "es"), help="which language (default: the system's, else en)")
     lesson_words.set_defaults(handler=_handler("lesson", "run_text_command"))
