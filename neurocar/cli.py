@@ -249,7 +249,7 @@ def build_parser() -> ArgumentParser:
     bench = _add_command(commands, "bench", parents=[common], help="measure simulation speed and memory")
     bench.add_argument("--json", action="store_true", help="print the results as JSON")
     bench.add_argument("--track", metavar="FILE", help="track to measure on (default: the default track)")
-    bench.add_argument("--seconds", type=finite_number, default=1.5, help="time per measurement (default 1.5)")
+    bench.add_argument("--seconds", type=float, default=1.5, help="time per measurement (default 1.5)")
     bench.add_argument("--seed", type=seed, default=0, help="random seed (default 0)")
     bench.set_defaults(handler=_handler("bench"))
 
