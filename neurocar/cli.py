@@ -11,7 +11,6 @@ import argparse
 import contextlib
 import difflib
 import importlib
-import math
 import os
 import signal
 import sys
@@ -129,17 +128,6 @@ def seed(text: str) -> int:
         raise argparse.ArgumentTypeError(f"invalid seed {excerpt(text)}: expected a whole number") from None
     if not 0 <= value <= MAX_SEED:
         raise argparse.ArgumentTypeError(f"invalid seed {excerpt(value)}: must be from 0 to {MAX_SEED}")
-    return value
-
-
-def finite_number(text: str) -> float:
-    """An argparse type: a finite number (never nan or inf, which would make a loop or a bound meaningless)."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"invalid number {excerpt(text)}: expected a number") from None
-    if not math.isfinite(value):
-        raise argparse.ArgumentTypeError(f"invalid number {excerpt(text)}: expected a finite number") from None
     return value
 
 
