@@ -18,8 +18,8 @@ import numpy as np
 import torch
 
 from neurocar.commands.common import config_from_args, load_one_track, require_at_least
-from neurocar.learn.genetic import initial_population
-from neurocar.learn.neuroevolution import Neuroevolution
+from neurocar.learn.genetic import centred_population
+from neurocar.learn.neuroevolution import UNLIMITED_GENERATIONS, Neuroevolution
 from neurocar.learn.policy import PopulationPolicy, build_network
 from neurocar.sim.generator import MAX_DIFFICULTY, generate_track
 from neurocar.sim.world import World
@@ -94,7 +94,7 @@ def run(arguments: argparse.Namespace) -> int:
     for population in POPULATIONS:
         world = World(track, config.physics, config.sensors, episode, population)
         policy = PopulationPolicy(network)
-        policy.set_parameters(initial_population(population, policy.parameter_count, 1.0, generator))
+        policy.set_parameters(centred_population(population, network, config.evolution.init_sigma, generator))
         full = measure(world, policy, arguments.seconds, rng)
         simulation = measure(world, None, arguments.seconds / 2, rng)
         results["car_steps_per_s"][str(population)] = round(full["car_steps_per_s"])
@@ -109,9 +109,9 @@ def run(arguments: argparse.Namespace) -> int:
         del world
     results["peak_memory_mib"] = round(peak_memory_mib(), 1)
 
-    evolution = Neuroevolution(config, [track], arguments.seed)
+    evolution = Neuroevolution(config, [track], arguments.seed, generations=UNLIMITED_GENERATIONS)
     generation_started = time.perf_counter()
-    result = evolution.advance([])
+    result = evolution.step_generation()
     results["generation"] = {
         "population": config.evolution.population,
         "seconds": round(time.perf_counter() - generation_started, 4),
@@ -121,7 +121,7 @@ def run(arguments: argparse.Namespace) -> int:
     # A late generation is the expensive kind: keep evolving until the best car laps, and time that generation.
     while result.best_laps < 1 and evolution.generation < LAP_SEARCH_GENERATIONS:
         evolution.target_laps = 1
-        result = evolution.advance([])
+        result = evolution.step_generation()
     results["lap_generation"] = {
         "generation": result.generation,
         "best_laps": result.best_laps,

@@ -12,7 +12,7 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-from neurocar.commands.common import config_from_args, explicit_keys, load_one_track, require_at_least, track_texts
+from neurocar.commands.common import config_from_args, explicit_keys, load_one_track, require_at_least
 from neurocar.commands.evolve import config_with_population, reporters_for
 from neurocar.config import Config
 from neurocar.errors import NeuroCarError
@@ -65,7 +65,6 @@ def run_sim(arguments: argparse.Namespace) -> int:
 
 def _run_files(first_folder: Path) -> Callable[[Neuroevolution, int], tuple[Path, list[Reporter]]]:
     """The run-folder maker for the window: the first run uses --run-dir, restarts use DIR-2, DIR-3, ..."""
-    from neurocar.learn.reporters import ConsoleReporter
 
     def make(evolution: Neuroevolution, run_number: int) -> tuple[Path, list[Reporter]]:
         folder = first_folder
@@ -75,8 +74,7 @@ def _run_files(first_folder: Path) -> Callable[[Neuroevolution, int], tuple[Path
             while (candidate := first_folder.with_name(f"{first_folder.name}-{attempt}")).exists():
                 attempt += 1
             folder = new_run_directory(candidate, "sim")
-        reporters = reporters_for(evolution, track_texts(evolution.tracks), folder, 0, None)
-        return folder, [reporter for reporter in reporters if not isinstance(reporter, ConsoleReporter)]
+        return folder, reporters_for(evolution, folder, None, console=False)
 
     return make
 

@@ -1,9 +1,9 @@
 """Evolution checkpoints: the whole run state in one file, written atomically, resumable bit for bit.
 
 The file is a plain dictionary (`torch.load(path, weights_only=True)` reads it): format and version, the config,
-the seed, the target laps, the tracks (their file names and full YAML text, so a resumed run drives exactly the
-same tracks), the generated-tracks settings (generated tracks are rebuilt from the seed), and the
-`Neuroevolution.state_dict()`.
+the seed, the target laps, the run's total generations, the tracks (their file names and full YAML text, so a
+resumed run drives exactly the same tracks), the generated-tracks settings (generated tracks are rebuilt from the
+seed), and the `Neuroevolution.state_dict()`.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import torch
 from neurocar.config import config_from_dict, load_yaml
 from neurocar.errors import NeuroCarError
 from neurocar.learn.model_file import atomic_torch_save
-from neurocar.learn.neuroevolution import Neuroevolution, RandomTracks
+from neurocar.learn.neuroevolution import UNLIMITED_GENERATIONS, Neuroevolution, RandomTracks
 from neurocar.learn.run_directory import CHECKPOINT_FILE
 from neurocar.paths import display_path
 from neurocar.sim.track import track_from_data
@@ -26,8 +26,8 @@ CHECKPOINT_FORMAT = "neurocar-evolution-checkpoint"
 CHECKPOINT_VERSION = 1
 
 
-def save_checkpoint(folder: Path, evolution: Neuroevolution, track_texts: list[str], generations: int) -> Path:
-    """Write the run's checkpoint into `folder` atomically and return its path; `generations` is the run's total."""
+def save_checkpoint(folder: Path, evolution: Neuroevolution) -> Path:
+    """Write the run's checkpoint into `folder` atomically and return its path."""
     payload = {
         "format": CHECKPOINT_FORMAT,
         "version": CHECKPOINT_VERSION,
@@ -35,10 +35,12 @@ def save_checkpoint(folder: Path, evolution: Neuroevolution, track_texts: list[s
         "config_source": evolution.config.source,
         "seed": evolution.seed,
         "target_laps": evolution.target_laps,
-        "generations": generations,
+        # A window run has no total: a resumed run then takes the config's.
+        "generations": None if evolution.generations == UNLIMITED_GENERATIONS else evolution.generations,
         "random_tracks": evolution.random_tracks.to_dict(),
         "tracks": [
-            {"path": track.path, "text": text} for track, text in zip(evolution.tracks, track_texts, strict=True)
+            {"path": track.path, "text": text}
+            for track, text in zip(evolution.tracks, evolution.track_texts, strict=True)
         ],
         "state": evolution.state_dict(),
     }
@@ -47,9 +49,8 @@ def save_checkpoint(folder: Path, evolution: Neuroevolution, track_texts: list[s
     return path
 
 
-def load_checkpoint(folder: Path) -> tuple[Neuroevolution, list[str], int]:
-    """Rebuild a run from its folder's checkpoint; returns the run, its tracks' YAML texts and its total
-    generations (as asked for when it started)."""
+def load_checkpoint(folder: Path) -> Neuroevolution:
+    """Rebuild a run from its folder's checkpoint, with its tracks' texts and its total generations."""
     name = display_path(folder)
     if not folder.exists():
         raise NeuroCarError(f"--resume {name}: folder not found")
@@ -83,7 +84,18 @@ def load_checkpoint(folder: Path) -> tuple[Neuroevolution, list[str], int]:
             for text, track in zip(texts, payload["tracks"], strict=True)
         ]
         random_tracks = RandomTracks(**payload.get("random_tracks", {}))
-        evolution = Neuroevolution(config, tracks, int(payload["seed"]), payload["target_laps"], random_tracks)
+        generations = payload.get("generations")
+        if not isinstance(generations, int) or generations < 1:
+            generations = config.evolution.generations
+        evolution = Neuroevolution(
+            config,
+            tracks,
+            int(payload["seed"]),
+            payload["target_laps"],
+            random_tracks,
+            generations=generations,
+            track_texts=texts,
+        )
         evolution.load_state_dict(payload["state"])
     except NeuroCarError:
         raise
@@ -91,7 +103,4 @@ def load_checkpoint(folder: Path) -> tuple[Neuroevolution, list[str], int]:
         raise NeuroCarError(f"{display_path(path)}: checkpoint is incomplete ({error})") from None
     if evolution.population.shape != (config.evolution.population, evolution.policy.parameter_count):
         raise NeuroCarError(f"{display_path(path)}: checkpoint population does not fit its config")
-    generations = payload.get("generations")
-    if not isinstance(generations, int) or generations < 1:
-        generations = evolution.config.evolution.generations
-    return evolution, texts, generations
+    return evolution
