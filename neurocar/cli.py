@@ -30,7 +30,7 @@ class ArgumentParser(argparse.ArgumentParser):
 
 
 MAX_SEED = 2**63 - 1
-COMMANDS = ("sim", "watch", "drive", "tracks", "bench", "train", "evaluate", "edit")
+COMMANDS = ("sim", "watch", "drive", "tracks", "bench", "train", "evaluate", "edit", "sweep")
 SPEED_CHOICES = ("0.25", "0.5", "1", "2", "4", "8", "16", "32", "64", "max")
 
 
@@ -223,6 +223,24 @@ def build_parser() -> ArgumentParser:
     )
     evaluate.add_argument("--json", action="store_true", help="print the results as JSON")
     evaluate.set_defaults(handler=_handler("evaluate"))
+
+    sweep = commands.add_parser(
+        "sweep",
+        help="run the same training over many seeds in parallel",
+        description="Run one training over many seeds, in parallel worker processes, each in its own run folder; "
+        "prints one row per seed and a summary. Example: neurocar sweep --seeds 0-9 -- train evolve --track "
+        "hairpins --target-laps 1",
+    )
+    sweep.add_argument("--seeds", required=True, metavar="SEEDS", help="seeds and ranges, e.g. 0-9 or 0,3,7")
+    sweep.add_argument("--workers", type=int, metavar="N", help="runs at once (default: the number of CPUs)")
+    sweep.add_argument("--json", action="store_true", help="print the rows and the summary as JSON")
+    sweep.add_argument("--run-dir", metavar="DIR", help="the sweep folder (default: a new one under runs/)")
+    sweep.add_argument(
+        "--executor", choices=("local", "ray"), default="local", help="local processes (default) or a Ray cluster"
+    )
+    sweep.add_argument("--address", metavar="ADDRESS", help="with --executor ray: the cluster (default: auto)")
+    sweep.add_argument("training", nargs=argparse.REMAINDER, help="-- then the training: train evolve OPTIONS")
+    sweep.set_defaults(handler=_handler("sweep"))
 
     edit = commands.add_parser("edit", parents=[common], help="window: draw or change a track, see problems live")
     edit.add_argument(

@@ -209,17 +209,20 @@ def test_with_target_laps_finished_cars_stop_and_the_others_drive_on(config, ova
     first_finish = [None, None]
     last_step = [0, 0]
     finished_kept_driving = False
-    finished_before = [np.zeros(6, dtype=bool), np.zeros(6, dtype=bool)]
+    finished_before = np.zeros(12, dtype=bool)
     result = None
     while result is None:
         result = evolution.step()
-        for index, world in enumerate(evolution.problem.worlds):
-            state = world.state
-            finished_kept_driving |= bool(np.any(finished_before[index] & state.driving))
-            finished_before[index] = state.laps >= 1
-            if first_finish[index] is None and finished_before[index].any():
+        world = evolution.world
+        state = world.state
+        finished_kept_driving |= bool(np.any(finished_before & state.driving))
+        finished_before = state.laps >= 1
+        for index in range(2):
+            on_track = world.track_index == index
+            if first_finish[index] is None and finished_before[on_track].any():
                 first_finish[index] = world.steps
-            last_step[index] = world.steps  # a track whose drive is over is not stepped any more
+            if state.driving[on_track].any():
+                last_step[index] = world.steps
     assert None not in first_finish
     assert not finished_kept_driving
     # The mutants that did not finish kept driving after the first car finished, on at least one track.

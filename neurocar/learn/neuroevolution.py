@@ -262,7 +262,7 @@ class Neuroevolution:
 
     @property
     def world(self) -> World | None:
-        """The world of the first track of the drive (what a window shows)."""
+        """The batched world the current generation drives in (every track; car k on track k // population)."""
         return self.problem.world
 
     def generation_tracks(self) -> list[Track]:

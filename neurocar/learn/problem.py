@@ -1,6 +1,7 @@
 """The driving problem: a population of policies drives on a set of tracks and is scored, one step at a time.
 
-`DrivingProblem.start(parameters, tracks)` puts one car per individual and track on the start lines;
+`DrivingProblem.start(parameters, tracks)` puts one car per individual and track on the start lines, all in one
+batched world;
 `step()` advances every car one simulation step with its own network; once no car is driving, `evaluation()`
 returns each individual's fitness and its named terms, averaged over the tracks (laps: the minimum over the
 tracks). `evaluate` does the whole drive in one call. The problem knows nothing about how the population is
@@ -12,7 +13,6 @@ drive lasts long enough to drive them at cruise speed (`time_for_laps`).
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -38,7 +38,11 @@ class Evaluation:
 
 
 class DrivingProblem:
-    """Drive a population on tracks and score it, steppable one simulation step at a time."""
+    """Drive a population on tracks and score it, steppable one simulation step at a time.
+
+    Every track and every individual drive in one batched `World`: with T tracks and a population of P, car k
+    drives track k // P with the network of individual k % P (the parameters are repeated per track).
+    """
 
     def __init__(self, config: Config, target_laps: int | None = None) -> None:
         self.config = config
@@ -48,83 +52,81 @@ class DrivingProblem:
         )
         self.policy = PopulationPolicy(self.network)
         self.parameter_count = self.policy.parameter_count
-        self.worlds: list[World] = []
+        self.world: World | None = None
+        self.population = 0
         self.running = False
         self.car_steps = 0
-        self._observations: list[np.ndarray] = []
-        self._world_key: tuple[int | None, list[int]] | None = None
+        self._observations = np.zeros((0, len(config.sensors.angles_deg)))
+        self._world_key: tuple[int | None, int, list[int]] | None = None
+        self._tracks: list[Track] = []
 
-    def _worlds_for(self, tracks: list[Track], population: int) -> list[World]:
-        """One world per track, kept while the tracks, the population and the target laps stay the same."""
+    def _world_for(self, tracks: list[Track], population: int) -> World:
+        """The batched world, kept while the tracks, the population and the target laps stay the same."""
         key = (self.target_laps, population, [id(track) for track in tracks])
-        if key != self._world_key:
-            episode = self.config.episode
-            worlds = []
-            for track in tracks:
-                seconds = episode.max_seconds
-                if self.target_laps is not None:
-                    seconds = max(seconds, time_for_laps(track, self.config.physics, self.target_laps))
-                track_episode = dataclasses.replace(episode, max_seconds=seconds)
-                worlds.append(World(track, self.config.physics, self.config.sensors, track_episode, population))
-            self.worlds = worlds
+        if self.world is None or key != self._world_key:
+            max_seconds = [self.config.episode.max_seconds] * len(tracks)
+            if self.target_laps is not None:
+                needed = [time_for_laps(track, self.config.physics, self.target_laps) for track in tracks]
+                max_seconds = [max(limit, time) for limit, time in zip(max_seconds, needed, strict=True)]
+            self.world = World(
+                tracks,
+                self.config.physics,
+                self.config.sensors,
+                self.config.episode,
+                population,
+                max_seconds=max_seconds,
+                target_laps=self.target_laps,
+            )
             self._world_key = key
             self._tracks = list(tracks)  # keeps the tracks alive, so their ids stay theirs
-        return self.worlds
-
-    @property
-    def world(self) -> World | None:
-        """The world of the first track (what a window shows), None before the first drive."""
-        return self.worlds[0] if self.worlds else None
+        return self.world
 
     def start(self, parameters: torch.Tensor, tracks: list[Track]) -> None:
         """Put every individual's car on the start line of every track (P, n_parameters drive P cars per track)."""
         if not tracks:
             raise ValueError("a drive needs at least one track")
-        worlds = self._worlds_for(tracks, parameters.shape[0])
-        self.policy.set_parameters(parameters)
-        self._observations = [world.reset() for world in worlds]
+        population = parameters.shape[0]
+        world = self._world_for(tracks, population)
+        self.population = population
+        self.policy.set_parameters(parameters.repeat(len(tracks), 1))
+        self._observations = world.reset()
         self.car_steps = 0
         self.running = True
 
     @property
     def done(self) -> bool:
         """True when no car is driving any more on any track."""
-        return all(world.done for world in self.worlds)
+        return self.world is None or self.world.done
 
     def step(self) -> bool:
-        """One simulation step on every track; returns True when that step ended the drive."""
-        if not self.running:
+        """One simulation step of every car still driving; returns True when that step ended the drive."""
+        world = self.world
+        if not self.running or world is None:
             raise RuntimeError("start a drive before stepping it")
-        for index, world in enumerate(self.worlds):
-            if world.done:
-                continue
-            actions = self.policy.actions(self._observations[index])
-            self.car_steps += int(world.state.driving.sum())
-            self._observations[index] = world.step(actions)
-            if self.target_laps is not None:
-                state = world.state
-                world.stop(np.nonzero(state.driving & (state.laps >= self.target_laps))[0])
-        if self.done:
+        actions = self.policy.actions(self._observations)
+        self.car_steps += int(world.state.driving.sum())
+        self._observations = world.step(actions)
+        if world.done:
             self.running = False
             return True
         return False
 
+    def per_track(self, values: np.ndarray) -> np.ndarray:
+        """A per-car array (N,) as (tracks, population)."""
+        return np.asarray(values).reshape(-1, self.population)
+
     def evaluation(self) -> Evaluation:
         """The scores of the drive that just ended."""
-        per_track_terms = []
-        per_track_laps = []
-        alive = []
-        for world in self.worlds:
-            state = world.state
-            per_track_terms.append(fitness_terms(state.progress_m, state.laps, state.crashed, state.time_s))
-            per_track_laps.append(state.laps.copy())
-            alive.append(float((~state.crashed & ~state.stalled).sum()))
-        terms = {name: np.mean([terms[name] for terms in per_track_terms], axis=0) for name in FITNESS_TERMS}
+        assert self.world is not None
+        state = self.world.state
+        per_track = fitness_terms(state.progress_m, state.laps, state.crashed, state.time_s)
+        terms = {name: self.per_track(per_track[name]).mean(axis=0) for name in FITNESS_TERMS}
+        alive = self.per_track(~state.crashed & ~state.stalled).sum(axis=1)
         return Evaluation(
             fitness=total_fitness(terms, self.config.fitness),
             terms=terms,
-            laps=np.min(per_track_laps, axis=0),
-            alive_at_end=float(np.mean(alive)),
+            laps=self.per_track(state.laps).min(axis=0),
+            alive_at_end=float(alive.mean()),
             car_steps=self.car_steps,
         )
 
