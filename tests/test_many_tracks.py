@@ -204,16 +204,22 @@ def test_with_target_laps_finished_cars_stop_and_the_others_drive_on(config, ova
     is reached when one car has driven them on every track."""
     driver = load_model(SHIPPED_DRIVER)
     evolution = Neuroevolution.from_model(
-        config.replace("evolution", population=6, elite=1), [oval, classic], 0, 1, network_vector(driver.network)
+        config.replace("evolution", population=6, elite=1, mutation_sigma=0.3),  # mutants close to the driver
+        [oval, classic],
+        0,
+        1,
+        network_vector(driver.network),
     )
     first_finish = [None, None]
     last_step = [0, 0]
     finished_kept_driving = False
     finished_before = np.zeros(12, dtype=bool)
     result = None
+    evolution.start_drive()
+    world = evolution.world
     while result is None:
+        was_driving = world.state.driving.copy()
         result = evolution.step()
-        world = evolution.world
         state = world.state
         finished_kept_driving |= bool(np.any(finished_before & state.driving))
         finished_before = state.laps >= 1
@@ -221,8 +227,8 @@ def test_with_target_laps_finished_cars_stop_and_the_others_drive_on(config, ova
             on_track = world.track_index == index
             if first_finish[index] is None and finished_before[on_track].any():
                 first_finish[index] = world.steps
-            if state.driving[on_track].any():
-                last_step[index] = world.steps
+            if was_driving[on_track].any():
+                last_step[index] = world.steps  # the step at which this track's last car stopped, in the end
     assert None not in first_finish
     assert not finished_kept_driving
     # The mutants that did not finish kept driving after the first car finished, on at least one track.

@@ -144,7 +144,7 @@ def run_seed(task: SweepTask) -> SweepRow:
 
 def make_executor(name: str, workers: int, address: str | None):
     """The executor the options name (local processes, or Ray, imported only here)."""
-    from neurocar.learn.executors import LocalExecutor, RayExecutor
+    from neurocar.commands.executors import LocalExecutor, RayExecutor
 
     if name == "ray":
         return RayExecutor(address)

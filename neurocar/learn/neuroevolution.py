@@ -33,6 +33,11 @@ from neurocar.sim.world import World
 UNLIMITED_GENERATIONS = sys.maxsize  # a window evolves until it is closed
 
 
+# On fresh generated tracks, the target counts once one network has driven it on new tracks this many generations
+# in a row (see `Neuroevolution.reached_target`).
+HELD_OUT_GENERATIONS = 3
+
+
 class RunOutcome(enum.Enum):
     """Why a run ended."""
 
@@ -208,6 +213,8 @@ class Neuroevolution:
         self.best_generation = 0
         self.history: list[dict[str, Any]] = []
         self.outcome: RunOutcome | None = None
+        self.held_out_vector: torch.Tensor | None = None
+        self.held_out_generations = 0
         self._random: tuple[list[tuple[int, int]], list[Track]] = ([], [])
         self._drive_started = 0.0
 
@@ -336,6 +343,8 @@ class Neuroevolution:
             self.best_generation = result.generation
         self.generation += 1
         self.history.append(result.log_row())
+        if fresh and self.target_laps is not None:
+            self._record_held_out(first, int(result.laps[0]) >= self.target_laps)
         if self.reached_target(result):
             self.outcome = RunOutcome.TARGET_REACHED
             if fresh:
@@ -344,19 +353,26 @@ class Neuroevolution:
             self.outcome = RunOutcome.FINISHED
         return result
 
+    def _record_held_out(self, first: torch.Tensor, lapped: bool) -> None:
+        """Count the generations in a row in which the same first network drove the target laps on fresh tracks."""
+        same = self.held_out_vector is not None and torch.equal(first, self.held_out_vector)
+        self.held_out_generations = (self.held_out_generations + 1 if same else 1) if lapped else 0
+        self.held_out_vector = first if lapped else None
+
     def reached_target(self, result: GenerationResult) -> bool:
         """True when the target laps were driven on every track of `result`'s generation.
 
         On given tracks, by its best individual (a car that did has the highest fitness: the others lost a lap
-        bonus or progress somewhere). On fresh generated tracks, by its first individual: the previous generation's
-        champion, kept unchanged as the first elite (or, in the first generation, a network nobody chose), which
-        drove tracks it was never selected on. A champion that lapped the very tracks it was picked on may only
-        have been the luckiest of the population there; one that laps new tracks has learnt to drive.
+        bonus or progress somewhere). On fresh generated tracks, by its first individual, and by the same network
+        in HELD_OUT_GENERATIONS generations in a row: that is the previous generation's champion, kept unchanged as
+        the first elite (in the first generation, a network nobody chose), driving tracks it was never selected
+        on. A champion that lapped the very tracks it was picked on may only have been the luckiest of the
+        population there; one that keeps lapping new tracks, of every difficulty, has learnt to drive.
         """
         if self.target_laps is None:
             return False
         if self.random_tracks.fresh:
-            return int(result.laps[0]) >= self.target_laps
+            return self.held_out_generations >= HELD_OUT_GENERATIONS
         return result.best_laps >= self.target_laps
 
     # --- what is kept -------------------------------------------------------------------------------------------
@@ -393,6 +409,8 @@ class Neuroevolution:
             "best_row": dict(self.best_row),
             "best_generation": self.best_generation,
             "history": [dict(row) for row in self.history],
+            "held_out_vector": None if self.held_out_vector is None else self.held_out_vector.clone(),
+            "held_out_generations": self.held_out_generations,
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
@@ -403,6 +421,9 @@ class Neuroevolution:
         self.best_row = dict(state["best_row"])
         self.best_generation = int(state.get("best_generation", self.generation))
         self.history = [dict(row) for row in state["history"]]
+        held_out = state.get("held_out_vector")
+        self.held_out_vector = None if held_out is None else held_out.clone()
+        self.held_out_generations = int(state.get("held_out_generations", 0))
         self.problem.running = False
         self.outcome = None
 
