@@ -11,10 +11,10 @@ import types
 import pytest
 
 from neurocar.commands import sweep as sweep_command
+from neurocar.commands.executors import RAY_MISSING, RayExecutor
 from neurocar.commands.sweep import SweepRow, SweepTask, parse_seeds, run_seed
 from neurocar.errors import NeuroCarError
 from neurocar.learn.checkpoint import load_checkpoint
-from neurocar.commands.executors import RAY_MISSING, RayExecutor
 
 TINY = [
     "train",
