@@ -196,3 +196,48 @@ def test_out_never_replaces_a_file_that_is_not_a_model(run_cli, tmp_path) -> Non
     assert result.err.strip().endswith("exists and is not a NeuroCar model; choose another file name (or delete it)")
     assert precious.read_text(encoding="utf-8") == "my notes"
     assert not (tmp_path / "run").exists()
+
+
+def test_a_run_steps_one_simulation_step_or_one_generation_at_a_time(config, oval):
+    short = config.replace("episode", max_seconds=3.0).replace("evolution", population=8, elite=2)
+    by_step = Neuroevolution(short, [oval], 5, generations=2)
+    steps = 0
+    results = []
+    while by_step.outcome is None:
+        result = by_step.step()
+        steps += 1
+        if result is not None:
+            results.append(result)
+            assert by_step.generation == result.generation
+    assert [result.generation for result in results] == [1, 2]
+    assert steps > 2 * 10  # many simulation steps per generation, each its own call
+    assert by_step.outcome is RunOutcome.FINISHED
+    with pytest.raises(RuntimeError, match="the run has ended"):
+        by_step.step()
+    by_generation = Neuroevolution(short, [oval], 5, generations=2)
+    assert run_evolution(by_generation) is RunOutcome.FINISHED
+    assert by_generation.history == by_step.history
+    assert torch.equal(by_generation.population, by_step.population)
+    # The history holds numbers; only the CSV log formats them.
+    assert all(isinstance(value, (int, float)) for value in by_step.history[0].values())
+
+
+def test_the_problem_scores_a_population_on_its_own(config, oval, classic):
+    short = config.replace("episode", max_seconds=3.0)
+    problem = DrivingProblem(short)
+    population = torch.zeros(4, problem.parameter_count)  # four identical networks (always the same action)
+    evaluation = problem.evaluate(population, [oval, classic])
+    assert problem.world.car_count == 8 and evaluation.fitness.shape == (4,)
+    assert len(set(evaluation.fitness.tolist())) == 1  # identical networks, identical scores
+    one = DrivingProblem(short).evaluate(population[:1], [oval])
+    other = DrivingProblem(short).evaluate(population[:1], [classic])
+    assert evaluation.terms["progress"][0] == pytest.approx((one.terms["progress"][0] + other.terms["progress"][0]) / 2)
+
+
+def test_stopping_a_run_is_a_value_not_an_exception(config, oval):
+    evolution = Neuroevolution(config.replace("evolution", population=4, elite=1), [oval], 0, generations=5)
+    for _ in range(10):
+        assert evolution.step() is None
+    evolution.stop(RunOutcome.CLOSED)
+    assert evolution.outcome is RunOutcome.CLOSED and evolution.generation == 0
+    assert evolution.state_dict()["generation"] == 0  # the cut-short drive is not part of the saved state
