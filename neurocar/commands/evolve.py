@@ -1,26 +1,30 @@
 """`neurocar train evolve`: headless neuroevolution with a run folder, exact resume and Ctrl-C safety.
 
-The training is a plain loop over the run's generations (`run_evolution`); Ctrl-C (and SIGTERM) stop it here, at
-the command, which tells the reporters so the best model and the checkpoint are saved.
+The training is a plain loop over the run's generations (`run_evolution`); Ctrl-C (and the stop signals the command
+line turns into it) stop it here, at the command, which tells the reporters, so the best model and the checkpoint
+are saved.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
-import signal
-import threading
-from collections.abc import Iterator
 from pathlib import Path
 
-from neurocar.commands.common import config_from_args, explicit_keys, load_tracks, require_at_least
+from neurocar.commands.common import (
+    config_from_args,
+    explicit_keys,
+    load_tracks,
+    model_path,
+    refuse_existing_output,
+    require_at_least,
+)
 from neurocar.config import Config
 from neurocar.errors import NeuroCarError
 from neurocar.learn.checkpoint import load_checkpoint
 from neurocar.learn.model_file import check_model_destination, config_for_model, load_model
 from neurocar.learn.neuroevolution import Neuroevolution, RandomTracks, Reporter, RunOutcome, run_evolution
 from neurocar.learn.reporters import ChartReporter, CheckpointReporter, ConsoleReporter, CsvLogReporter
-from neurocar.learn.run_directory import BEST_MODEL_FILE, LOG_FILE, new_run_directory
+from neurocar.learn.run_directory import BEST_MODEL_FILE, CHECKPOINT_FILE, LOG_FILE, RunLock, claim_run_directory
 from neurocar.paths import display_path
 from neurocar.sim.generator import MAX_DIFFICULTY, check_difficulty
 
@@ -57,11 +61,13 @@ def random_tracks_from(arguments: argparse.Namespace) -> RandomTracks:
     )
 
 
-def prepare(arguments: argparse.Namespace) -> tuple[Neuroevolution, Path]:
-    """Build (or restore) the run from the command line: the run and its folder."""
+def prepare(arguments: argparse.Namespace) -> tuple[Neuroevolution, Path, RunLock]:
+    """Build (or restore) the run from the command line: the run, its folder, and the lock on the folder (the
+    caller releases it when the run ends)."""
     _check_numbers(arguments)
     if arguments.out is not None:
         check_model_destination(arguments.out)
+    refuse_existing_output(arguments.out, arguments.force)
     if arguments.resume is not None:
         conflicting = [
             option
@@ -83,34 +89,45 @@ def prepare(arguments: argparse.Namespace) -> tuple[Neuroevolution, Path]:
                 " (only --generations, --target-laps and --out can change)"
             )
         folder = Path(arguments.resume)
-        evolution = load_checkpoint(folder)
+        # Locked before the checkpoint is read, so two resumes of one run never both continue it.
+        lock = RunLock(folder) if (folder / CHECKPOINT_FILE).is_file() else None
+        try:
+            evolution = load_checkpoint(folder)
+        except BaseException:
+            if lock is not None:
+                lock.release()
+            raise
+        assert lock is not None  # load_checkpoint refuses a folder without a checkpoint
         if arguments.target_laps is not None:
             evolution.target_laps = arguments.target_laps
         evolution.generations = arguments.generations or evolution.generations
-        return evolution, folder
+        return evolution, folder, lock
 
     config = config_with_population(config_from_args(arguments), arguments.population)
     seed = arguments.seed if arguments.seed is not None else 0
     init_model = None
     if getattr(arguments, "init", None):
-        init_model = load_model(arguments.init)
+        init_model = load_model(model_path(arguments.init, "--init"))
         config = config_for_model(init_model, config, explicit_keys(arguments))
     random_tracks = random_tracks_from(arguments)
     random_tracks.check(config.physics)  # now, not in the first generation
     tracks = load_tracks(arguments.track, config, default=not random_tracks.count)
     generations = arguments.generations or config.evolution.generations
-    folder = new_run_directory(arguments.run_dir, "evolve")
-    initial_vector = init_model.vector if init_model is not None else None
-    evolution = Neuroevolution(
-        config,
-        tracks,
-        seed,
-        arguments.target_laps,
-        random_tracks,
-        generations=generations,
-        initial_vector=initial_vector,
-    )
-    return evolution, folder
+    folder, lock = claim_run_directory(arguments.run_dir, "evolve")
+    try:
+        evolution = Neuroevolution(
+            config,
+            tracks,
+            seed,
+            arguments.target_laps,
+            random_tracks,
+            generations=generations,
+            initial_vector=init_model.vector if init_model is not None else None,
+        )
+    except BaseException:
+        lock.release()
+        raise
+    return evolution, folder, lock
 
 
 def reporters_for(evolution: Neuroevolution, folder: Path, out: str | None, console: bool = True) -> list[Reporter]:
@@ -124,45 +141,28 @@ def reporters_for(evolution: Neuroevolution, folder: Path, out: str | None, cons
     return reporters
 
 
-@contextlib.contextmanager
-def sigterm_interrupts() -> Iterator[None]:
-    """While inside, SIGTERM stops the run the way Ctrl-C does (so it saves too); only in the main thread."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def interrupt(_signal: int, _frame: object) -> None:
-        raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGTERM, interrupt)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
 def train(evolution: Neuroevolution, reporters: list[Reporter]) -> RunOutcome:
-    """Evolve until the run ends; Ctrl-C or SIGTERM end it as INTERRUPTED, after the reporters have saved."""
-    with sigterm_interrupts():
-        try:
-            return run_evolution(evolution, reporters)
-        except KeyboardInterrupt:
-            evolution.stop(RunOutcome.INTERRUPTED)
-            for reporter in reporters:
-                reporter.on_run_end(evolution, RunOutcome.INTERRUPTED)
-            return RunOutcome.INTERRUPTED
+    """Evolve until the run ends; Ctrl-C (or a stop signal, which the command line turns into one) ends it as
+    INTERRUPTED, after the reporters have saved."""
+    try:
+        return run_evolution(evolution, reporters)
+    except KeyboardInterrupt:
+        evolution.stop(RunOutcome.INTERRUPTED)
+        for reporter in reporters:
+            reporter.on_run_end(evolution, RunOutcome.INTERRUPTED)
+        return RunOutcome.INTERRUPTED
 
 
 def run(arguments: argparse.Namespace) -> int:
     """Run or resume an evolution and report where its files are."""
-    evolution, folder = prepare(arguments)
-    generations = evolution.generations
-    if evolution.generation >= generations:
-        raise NeuroCarError(
-            f"--resume {display_path(folder)}: the run already has {evolution.generation} generations; "
-            f"ask for more with --generations N (N > {evolution.generation})"
-        )
-    outcome = train(evolution, reporters_for(evolution, folder, arguments.out))
+    evolution, folder, lock = prepare(arguments)
+    with lock:
+        if evolution.generation >= evolution.generations:
+            raise NeuroCarError(
+                f"--resume {display_path(folder)}: the run already has {evolution.generation} generations; "
+                f"ask for more with --generations N (N > {evolution.generation})"
+            )
+        outcome = train(evolution, reporters_for(evolution, folder, arguments.out))
     if outcome is RunOutcome.INTERRUPTED:
         return EXIT_INTERRUPTED
     best = evolution.best_row

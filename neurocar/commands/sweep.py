@@ -119,8 +119,9 @@ def run_seed(task: SweepTask) -> SweepRow:
     started = time.perf_counter()
     signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
-        evolution, folder = prepare(_parse_training(task))
-        outcome = train(evolution, reporters_for(evolution, folder, None, console=False))
+        evolution, folder, lock = prepare(_parse_training(task))
+        with lock:
+            outcome = train(evolution, reporters_for(evolution, folder, None, console=False))
     except NeuroCarError as error:
         return SweepRow(task.seed, f"error: {error}", None, 0, None, 0, time.perf_counter() - started, task.folder)
     finally:

@@ -7,30 +7,27 @@ the one-line error before any window opens; only then is the view (pygame) impor
 from __future__ import annotations
 
 import argparse
-import math
 import os
 from collections.abc import Callable
 from pathlib import Path
 
-from neurocar.commands.common import config_from_args, explicit_keys, load_one_track, require_at_least
+from neurocar.commands.common import (
+    config_from_args,
+    explicit_keys,
+    load_one_track,
+    model_path,
+    require_at_least,
+)
 from neurocar.commands.evolve import config_with_population, reporters_for
+from neurocar.commands.replay_files import check_replay_out, save_replay_out
+from neurocar.commands.window_checks import check_window_options
 from neurocar.config import Config
 from neurocar.errors import NeuroCarError
-from neurocar.learn.model_file import check_writable, config_for_model, describe_differences, load_model
-from neurocar.learn.neuroevolution import Neuroevolution, Reporter
-from neurocar.learn.run_directory import new_run_directory
-from neurocar.paths import SHIPPED_DRIVER
-
-
-def check_window_options(arguments: argparse.Namespace) -> float:
-    """Check --frames, --screenshot and --speed; returns the speed multiplier (inf = max)."""
-    require_at_least("--frames", arguments.frames, 1)
-    if arguments.screenshot is not None:
-        if Path(arguments.screenshot).suffix.lower() != ".png":
-            raise NeuroCarError(f"--screenshot {arguments.screenshot}: give a file name ending in .png")
-        check_writable(arguments.screenshot)
-    speed = getattr(arguments, "speed", None) or "1"
-    return math.inf if speed == "max" else float(speed)
+from neurocar.learn.model_file import config_for_model, describe_differences, load_model
+from neurocar.learn.neuroevolution import Neuroevolution, Reporter, RunOutcome
+from neurocar.learn.run_directory import RunLock, claim_run_directory
+from neurocar.paths import SHIPPED_DRIVER_NAME
+from neurocar.sim.replay import ReplayRecorder
 
 
 def _quiet_pygame() -> None:
@@ -45,26 +42,46 @@ def run_sim(arguments: argparse.Namespace) -> int:
     tracks = [load_one_track(arguments.track, config)]
     run_files = None
     if arguments.run_dir is not None:
-        first_folder = new_run_directory(arguments.run_dir, "sim")
-        run_files = _run_files(first_folder)
+        first_folder, lock = claim_run_directory(arguments.run_dir, "sim")
+        run_files = _run_files(first_folder, lock)
 
     _quiet_pygame()
     from neurocar.ui.sim_app import SimApp
 
-    app = SimApp(
-        config,
-        tracks[0],
-        arguments.seed,
-        run_files=run_files,
-        max_frames=arguments.frames,
-        screenshot=arguments.screenshot,
-        speed=speed,
-    )
-    return app.run()
+    try:
+        app = SimApp(
+            config,
+            tracks[0],
+            arguments.seed,
+            run_files=run_files,
+            max_frames=arguments.frames,
+            screenshot=arguments.screenshot,
+            speed=speed,
+        )
+        return app.run()
+    finally:
+        if arguments.run_dir is not None:
+            lock.release()
 
 
-def _run_files(first_folder: Path) -> Callable[[Neuroevolution, int], tuple[Path, list[Reporter]]]:
-    """The run-folder maker for the window: the first run uses --run-dir, restarts use DIR-2, DIR-3, ..."""
+class _ReleaseLock(Reporter):
+    """Releases a run folder's lock when its run ends (however it ends)."""
+
+    def __init__(self, lock: RunLock) -> None:
+        self.lock = lock
+
+    def on_run_end(self, evolution: Neuroevolution, outcome: RunOutcome) -> None:
+        """The run wrote its last file: let another writer in."""
+        self.lock.release()
+
+
+def _run_files(
+    first_folder: Path, first_lock: RunLock | None = None
+) -> Callable[[Neuroevolution, int], tuple[Path, list[Reporter]]]:
+    """The run-folder maker for the window: the first run uses --run-dir, restarts use DIR-2, DIR-3, ...
+
+    Each folder is locked while its run writes it (the first with `first_lock`, if the caller already took it).
+    """
 
     def make(evolution: Neuroevolution, run_number: int) -> tuple[Path, list[Reporter]]:
         folder = first_folder
@@ -73,13 +90,15 @@ def _run_files(first_folder: Path) -> Callable[[Neuroevolution, int], tuple[Path
             attempt = run_number
             while (candidate := first_folder.with_name(f"{first_folder.name}-{attempt}")).exists():
                 attempt += 1
-            folder = new_run_directory(candidate, "sim")
-        return folder, reporters_for(evolution, folder, None, console=False)
+            folder, lock = claim_run_directory(candidate, "sim")
+        else:
+            lock = first_lock if first_lock is not None else RunLock(first_folder)
+        return folder, [*reporters_for(evolution, folder, None, console=False), _ReleaseLock(lock)]
 
     return make
 
 
-def _shared_config(models: list, base: Config, keys) -> Config:
+def shared_config(models: list, base: Config, keys) -> Config:
     """The config every model runs with; models trained with other sensors or physics cannot race together."""
     configs = [config_for_model(model, base, keys) for model in models]
     first = configs[0]
@@ -101,9 +120,10 @@ def run_watch(arguments: argparse.Namespace) -> int:
     """Race trained models, one car each, in the window."""
     require_at_least("--laps", arguments.laps, 1)
     speed = check_window_options(arguments)
+    check_replay_out(arguments)
     base = config_from_args(arguments)
-    models = [load_model(path) for path in arguments.model or [SHIPPED_DRIVER]]
-    config = _shared_config(models, base, explicit_keys(arguments))
+    models = [load_model(model_path(name)) for name in arguments.model or [SHIPPED_DRIVER_NAME]]
+    config = shared_config(models, base, explicit_keys(arguments))
     tracks = [load_one_track(arguments.track, config)]
 
     _quiet_pygame()
@@ -118,4 +138,15 @@ def run_watch(arguments: argparse.Namespace) -> int:
         screenshot=arguments.screenshot,
         speed=speed,
     )
-    return app.run()
+    if arguments.replay_out is None:
+        return app.run()
+    labels = [driver.name for driver in app.drivers]
+    world = app.world
+    drivers = ["model"] * len(labels)
+    app.recorder = ReplayRecorder(
+        "watch", tracks[0], config.physics, config.sensors, world.episode, labels, drivers, laps=arguments.laps
+    )
+    try:
+        return app.run()
+    finally:
+        save_replay_out(arguments, app.recorder, world)
