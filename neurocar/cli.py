@@ -99,7 +99,21 @@ def stop_signals_as_interrupts() -> Iterator[list[int]]:
 
 
 MAX_SEED = 2**63 - 1
-COMMANDS = ("sim", "watch", "drive", "race", "replay", "tracks", "bench", "train", "evaluate", "edit", "lesson", "help")
+COMMANDS = (
+    "sim",
+    "watch",
+    "drive",
+    "race",
+    "replay",
+    "tracks",
+    "bench",
+    "train",
+    "evaluate",
+    "edit",
+    "lesson",
+    "help",
+    "sweep",
+)
 SPEED_CHOICES = ("0.25", "0.5", "1", "2", "4", "8", "16", "32", "64", "max")
 
 
@@ -366,6 +380,25 @@ def build_parser() -> ArgumentParser:
     evaluate.add_argument("--json", action="store_true", help="print the results as JSON")
     _add_replay_out_options(evaluate)
     evaluate.set_defaults(handler=_handler("evaluate"))
+
+    sweep = _add_command(
+        commands,
+        "sweep",
+        help="run the same training over many seeds in parallel",
+        description="Run one training over many seeds, in parallel worker processes, each in its own run folder; "
+        "prints one row per seed and a summary. Example: neurocar sweep --seeds 0-9 -- train evolve --track "
+        "hairpins --target-laps 1",
+    )
+    sweep.add_argument("--seeds", required=True, metavar="SEEDS", help="seeds and ranges, e.g. 0-9 or 0,3,7")
+    sweep.add_argument("--workers", type=int, metavar="N", help="runs at once (default: the number of CPUs)")
+    sweep.add_argument("--json", action="store_true", help="print the rows and the summary as JSON")
+    sweep.add_argument("--run-dir", metavar="DIR", help="the sweep folder (default: a new one under runs/)")
+    sweep.add_argument(
+        "--executor", choices=("local", "ray"), default="local", help="local processes (default) or a Ray cluster"
+    )
+    sweep.add_argument("--address", metavar="ADDRESS", help="with --executor ray: the cluster (default: auto)")
+    sweep.add_argument("training", nargs=argparse.REMAINDER, help="-- then the training: train evolve OPTIONS")
+    sweep.set_defaults(handler=_handler("sweep"))
 
     edit = _add_command(commands, "edit", parents=[common], help="window: draw or change a track, see problems live")
     edit.add_argument(

@@ -9,19 +9,19 @@ import pytest
 import torch
 
 from neurocar.cli import main
-from neurocar.commands import evolve as evolve_command
 from neurocar.learn.checkpoint import load_checkpoint
 from neurocar.learn.model_file import load_model
-from neurocar.learn.neuroevolution import Neuroevolution, Reporter, run_evolution
+from neurocar.learn.neuroevolution import Neuroevolution, RunOutcome, run_evolution
+from neurocar.learn.problem import DrivingProblem
 
 # Short drives keep these runs fast; the oval is long enough that nobody laps in 15 s.
 SHORT = ["--track", "oval", "--population", "12", "--seed", "3", "--set", "episode.max_seconds=15"]
 
 
 def test_cars_learn_to_lap_the_oval(config, oval):
-    evolution = Neuroevolution(config.replace("evolution", population=24), [oval], seed=0, target_laps=1)
-    outcome = run_evolution(evolution, 6, [])
-    assert outcome == "target"
+    evolution = Neuroevolution(config.replace("evolution", population=24), [oval], 0, 1, generations=6)
+    outcome = run_evolution(evolution)
+    assert outcome is RunOutcome.TARGET_REACHED and evolution.outcome is outcome
     assert int(evolution.history[-1]["best_laps"]) >= 1
     assert evolution.generation <= 6
 
@@ -31,7 +31,7 @@ def test_best_ever_fitness_never_decreases_and_the_best_is_kept(config, classic)
     evolution = Neuroevolution(short, [classic], seed=1)
     for _ in range(6):
         before = evolution.population.clone()
-        result = evolution.advance([])
+        result = evolution.step_generation()
         # Elitism: the generation's best drives again, unchanged, as row 0 of the next one.
         assert torch.equal(evolution.population[0], before[result.best_index])
         assert result.best_ever_fitness >= result.best_fitness
@@ -41,7 +41,7 @@ def test_best_ever_fitness_never_decreases_and_the_best_is_kept(config, classic)
     # The kept best vector really scores the best fitness when it drives again.
     check = Neuroevolution(short, [classic], seed=1)
     check.population = evolution.best_vector.reshape(1, -1).repeat(16, 1)
-    assert check.evaluate([]).best_fitness == pytest.approx(evolution.best_fitness)
+    assert check.evaluate().best_fitness == pytest.approx(evolution.best_fitness)
 
 
 def state_dict_of(path):
@@ -97,23 +97,30 @@ def test_resume_is_exact(tmp_path, run_cli, straight_run):
         "--target-laps and --out can change)\n"
     )
     assert (folder / "log.csv").read_bytes() == log
-    evolution, _texts, _generations = load_checkpoint(folder)
-    reference, _texts, _generations = load_checkpoint(straight_run)
+    evolution = load_checkpoint(folder)
+    reference = load_checkpoint(straight_run)
     assert evolution.generation == reference.generation == 6
     assert torch.equal(evolution.population, reference.population)
 
 
-class InterruptDuringGeneration(Reporter):
-    """Raises KeyboardInterrupt in the middle of generation 2, like Ctrl-C."""
+def interrupt_at(monkeypatch, generation, at_step):
+    """Ctrl-C arrives during simulation step `at_step` of generation `generation` (numbered from 0)."""
+    standard = DrivingProblem.step
+    drives = {"started": 0}
 
-    def on_step(self, evolution, world, actions):
-        if evolution.generation == 1 and world.steps == 25:
+    def interrupted_step(problem):
+        if problem.world.steps == 0:
+            drives["started"] += 1
+        if drives["started"] == generation + 1 and problem.world.steps == at_step:
             raise KeyboardInterrupt
+        return standard(problem)
+
+    monkeypatch.setattr(DrivingProblem, "step", interrupted_step)
+    return standard
 
 
 def test_ctrl_c_saves_best_and_checkpoint_then_resumes_exactly(tmp_path, run_cli, monkeypatch, straight_run):
-    standard = evolve_command.reporters_for
-    monkeypatch.setattr(evolve_command, "reporters_for", lambda *args: [*standard(*args), InterruptDuringGeneration()])
+    standard = interrupt_at(monkeypatch, 1, 25)
     folder = tmp_path / "run"
     result = run_cli("train", "evolve", *SHORT, "--generations", "6", "--run-dir", folder)
     assert result.code == 130
@@ -122,11 +129,11 @@ def test_ctrl_c_saves_best_and_checkpoint_then_resumes_exactly(tmp_path, run_cli
     assert len(where) == 1 and str(folder / "best.pt") in where[0] and f"--resume {folder}" in where[0]
     model = load_model(folder / "best.pt")
     assert model.training["generations"] == 1
-    evolution, _texts, _generations = load_checkpoint(folder)
+    evolution = load_checkpoint(folder)
     assert evolution.generation == 1  # the generation that was cut short is not in the checkpoint
     assert len((folder / "log.csv").read_text().splitlines()) == 2
 
-    monkeypatch.setattr(evolve_command, "reporters_for", standard)
+    monkeypatch.setattr(DrivingProblem, "step", standard)
     assert run_cli("train", "evolve", "--resume", folder, "--generations", "6").code == 0
     assert (folder / "log.csv").read_bytes() == (straight_run / "log.csv").read_bytes()
     assert_same_model(folder / "best.pt", straight_run / "best.pt")
@@ -149,15 +156,8 @@ def test_the_written_model_drives_its_lap_in_evaluate(tmp_path, run_cli, oval):
     assert track["progress_m"] == pytest.approx(oval.length_m, abs=1e-3)
 
 
-class InterruptFirstGeneration(Reporter):
-    def on_step(self, evolution, world, actions):
-        if world.steps == 5:
-            raise KeyboardInterrupt
-
-
 def test_ctrl_c_in_the_first_generation_can_still_resume(tmp_path, run_cli, monkeypatch, straight_run):
-    standard = evolve_command.reporters_for
-    monkeypatch.setattr(evolve_command, "reporters_for", lambda *args: [*standard(*args), InterruptFirstGeneration()])
+    standard = interrupt_at(monkeypatch, 0, 5)
     folder = tmp_path / "run"
     result = run_cli("train", "evolve", *SHORT, "--generations", "6", "--run-dir", folder)
     assert result.code == 130
@@ -166,7 +166,7 @@ def test_ctrl_c_in_the_first_generation_can_still_resume(tmp_path, run_cli, monk
         f"--resume {folder}" in result.out
     )
     assert not (folder / "best.pt").exists()
-    monkeypatch.setattr(evolve_command, "reporters_for", standard)
+    monkeypatch.setattr(DrivingProblem, "step", standard)
     assert run_cli("train", "evolve", "--resume", folder, "--generations", "2").code == 0
     straight_rows = (straight_run / "log.csv").read_text().splitlines()
     assert (folder / "log.csv").read_text().splitlines() == straight_rows[:3]
@@ -179,8 +179,7 @@ def test_resume_without_generations_uses_the_runs_own_total(run_cli, tmp_path) -
         "--run-dir", folder,
     )  # fmt: skip
     assert first.code == 0, first.err
-    _evolution, _texts, total = load_checkpoint(folder)
-    assert total == 3
+    assert load_checkpoint(folder).generations == 3
     again = run_cli("train", "evolve", "--resume", folder)
     assert again.code == 2
     assert "the run already has 3 generations" in again.err
@@ -197,3 +196,48 @@ def test_out_never_replaces_a_file_that_is_not_a_model(run_cli, tmp_path) -> Non
     assert result.err.strip().endswith("exists and is not a NeuroCar model; choose another file name (or delete it)")
     assert precious.read_text(encoding="utf-8") == "my notes"
     assert not (tmp_path / "run").exists()
+
+
+def test_a_run_steps_one_simulation_step_or_one_generation_at_a_time(config, oval):
+    short = config.replace("episode", max_seconds=3.0).replace("evolution", population=8, elite=2)
+    by_step = Neuroevolution(short, [oval], 5, generations=2)
+    steps = 0
+    results = []
+    while by_step.outcome is None:
+        result = by_step.step()
+        steps += 1
+        if result is not None:
+            results.append(result)
+            assert by_step.generation == result.generation
+    assert [result.generation for result in results] == [1, 2]
+    assert steps > 2 * 10  # many simulation steps per generation, each its own call
+    assert by_step.outcome is RunOutcome.FINISHED
+    with pytest.raises(RuntimeError, match="the run has ended"):
+        by_step.step()
+    by_generation = Neuroevolution(short, [oval], 5, generations=2)
+    assert run_evolution(by_generation) is RunOutcome.FINISHED
+    assert by_generation.history == by_step.history
+    assert torch.equal(by_generation.population, by_step.population)
+    # The history holds numbers; only the CSV log formats them.
+    assert all(isinstance(value, (int, float)) for value in by_step.history[0].values())
+
+
+def test_the_problem_scores_a_population_on_its_own(config, oval, classic):
+    short = config.replace("episode", max_seconds=3.0)
+    problem = DrivingProblem(short)
+    population = torch.zeros(4, problem.parameter_count)  # four identical networks (always the same action)
+    evaluation = problem.evaluate(population, [oval, classic])
+    assert problem.world.car_count == 8 and evaluation.fitness.shape == (4,)
+    assert len(set(evaluation.fitness.tolist())) == 1  # identical networks, identical scores
+    one = DrivingProblem(short).evaluate(population[:1], [oval])
+    other = DrivingProblem(short).evaluate(population[:1], [classic])
+    assert evaluation.terms["progress"][0] == pytest.approx((one.terms["progress"][0] + other.terms["progress"][0]) / 2)
+
+
+def test_stopping_a_run_is_a_value_not_an_exception(config, oval):
+    evolution = Neuroevolution(config.replace("evolution", population=4, elite=1), [oval], 0, generations=5)
+    for _ in range(10):
+        assert evolution.step() is None
+    evolution.stop(RunOutcome.CLOSED)
+    assert evolution.outcome is RunOutcome.CLOSED and evolution.generation == 0
+    assert evolution.state_dict()["generation"] == 0  # the cut-short drive is not part of the saved state

@@ -6,13 +6,13 @@ import dataclasses
 
 import torch
 
-from neurocar.learn.genetic import initial_population, mutate, next_generation, rank, seeded_population
+from neurocar.learn.genetic import mutate, next_generation, random_population, rank, seeded_population
 
 
 def setup(config, seed=0, size=20, **changes):
     evolution = dataclasses.replace(config.evolution, population=size, **changes)
     generator = torch.Generator().manual_seed(seed)
-    population = initial_population(size, 45, 1.0, generator)
+    population = random_population(size, 45, 1.0, generator)
     fitness = torch.randn(size, generator=generator, dtype=torch.float64)
     return evolution, population, fitness
 

@@ -14,7 +14,7 @@ import torch
 from neurocar.learn.checkpoint import load_checkpoint
 from neurocar.learn.evaluation import evaluate_network
 from neurocar.learn.model_file import load_model
-from neurocar.learn.neuroevolution import Neuroevolution, RandomTracks, Reporter, run_evolution
+from neurocar.learn.neuroevolution import Neuroevolution, RandomTracks, RunOutcome, run_evolution
 from neurocar.learn.policy import network_vector
 from neurocar.paths import SHIPPED_DRIVER, TRACKS_DIR
 from neurocar.sim.track import load_track
@@ -39,15 +39,19 @@ def test_generated_tracks_are_fresh_each_generation_unless_fixed():
 def test_worlds_are_built_again_only_when_the_tracks_change(config):
     short = config.replace("episode", max_seconds=2.0).replace("evolution", population=6, elite=1)
     fresh = Neuroevolution(short, [], seed=0, random_tracks=RandomTracks(count=1, max_difficulty=1))
-    before = fresh.generation_worlds()
-    fresh.advance([])
-    after = fresh.generation_worlds()
-    assert before[0] is not after[0]
-    assert before[0].track.source_text != after[0].track.source_text
+    fresh.start_drive()
+    before = fresh.world
+    fresh.step_generation()
+    fresh.start_drive()
+    after = fresh.world
+    assert before is not after
+    assert before.track.source_text != after.track.source_text
     fixed = Neuroevolution(short, [], seed=0, random_tracks=RandomTracks(count=1, max_difficulty=1, fixed=True))
-    before = fixed.generation_worlds()
-    fixed.advance([])
-    assert fixed.generation_worlds()[0] is before[0]
+    fixed.start_drive()
+    before = fixed.world
+    fixed.step_generation()
+    fixed.start_drive()
+    assert fixed.world is before
 
 
 def test_resume_with_generated_tracks_is_exact(tmp_path, run_cli):
@@ -61,7 +65,7 @@ def test_resume_with_generated_tracks_is_exact(tmp_path, run_cli):
     resumed = run_cli("train", "evolve", "--resume", folder, "--generations", "4")
     assert resumed.code == 0, resumed.err
     assert (folder / "log.csv").read_bytes() == (straight / "log.csv").read_bytes()
-    evolution, _texts, _generations = load_checkpoint(folder)
+    evolution = load_checkpoint(folder)
     assert evolution.random_tracks == RandomTracks(count=2)
     training = load_model(folder / "best.pt").training
     assert training["random_tracks"] == {"count": 2, "max_difficulty": 5, "fixed": False}
@@ -133,14 +137,14 @@ def general_driver(config):
         seed=4,
         target_laps=1,
         random_tracks=RandomTracks(count=3, max_difficulty=3),
+        generations=40,
     )
-    outcome = run_evolution(evolution, 40, [])
-    return outcome, evolution
+    return run_evolution(evolution), evolution
 
 
 def test_cars_evolved_on_generated_tracks_lap_shipped_tracks_they_never_saw(config, general_driver):
     outcome, evolution = general_driver
-    assert outcome == "target"
+    assert outcome is RunOutcome.TARGET_REACHED
     network = evolution.best_network()
     unseen = ["oval.yaml", "stadium.yaml", "classic.yaml", "parkland.yaml", "kidney.yaml", "lakeside.yaml"]
     lapped = 0
@@ -175,7 +179,8 @@ def test_on_fresh_tracks_the_kept_model_is_the_latest_champion(config):
     short = config.replace("episode", max_seconds=4.0).replace("evolution", population=8, elite=1)
     fresh = Neuroevolution(short, [], seed=3, random_tracks=RandomTracks(count=1, max_difficulty=2))
     for _ in range(3):
-        champion = fresh.population[fresh.advance([]).best_index].clone()
+        before = fresh.population.clone()
+        champion = before[fresh.step_generation().best_index].clone()
         assert fresh.best_generation == fresh.generation
         assert torch.equal(fresh.best_vector, champion)
     # The best fitness ever seen still drives the search (stagnation), even though the kept model moved on.
@@ -194,42 +199,40 @@ def test_the_shipped_driver_laps_every_shipped_track(config):
         assert result.laps_completed == 1, track.name
 
 
-class FinishWatcher(Reporter):
-    """Per track: the step at which the first car finished the target lap, the last step driven, and whether a car
-    that had finished was ever still driving a step later."""
-
-    def __init__(self):
-        self.tracks = []
-
-    def on_episode_start(self, evolution, world, track_index):
-        self.tracks.append({"first_finish": None, "last_step": 0, "finished_kept_driving": False})
-        self.finished_before = np.zeros(world.population, dtype=bool)
-
-    def on_step(self, evolution, world, actions):
-        track = self.tracks[-1]
-        track["last_step"] = world.steps
-        if np.any(self.finished_before & world.state.driving):
-            track["finished_kept_driving"] = True
-        self.finished_before = world.state.laps >= evolution.target_laps
-        if track["first_finish"] is None and self.finished_before.any():
-            track["first_finish"] = world.steps
-
-
 def test_with_target_laps_finished_cars_stop_and_the_others_drive_on(config, oval, classic):
     """A car that has driven the target laps on a track stops there while the others drive on; the run's target
     is reached when one car has driven them on every track."""
     driver = load_model(SHIPPED_DRIVER)
     evolution = Neuroevolution.from_model(
-        config.replace("evolution", population=6, elite=1), [oval, classic], 0, 1, network_vector(driver.network)
+        config.replace("evolution", population=6, elite=1, mutation_sigma=0.3),  # mutants close to the driver
+        [oval, classic],
+        0,
+        1,
+        network_vector(driver.network),
     )
-    watcher = FinishWatcher()
-    result = evolution.advance([watcher])
-    assert len(watcher.tracks) == 2
-    for track in watcher.tracks:
-        assert track["first_finish"] is not None
-        assert not track["finished_kept_driving"]
+    first_finish = [None, None]
+    last_step = [0, 0]
+    finished_kept_driving = False
+    finished_before = np.zeros(12, dtype=bool)
+    result = None
+    evolution.start_drive()
+    world = evolution.world
+    while result is None:
+        was_driving = world.state.driving.copy()
+        result = evolution.step()
+        state = world.state
+        finished_kept_driving |= bool(np.any(finished_before & state.driving))
+        finished_before = state.laps >= 1
+        for index in range(2):
+            on_track = world.track_index == index
+            if first_finish[index] is None and finished_before[on_track].any():
+                first_finish[index] = world.steps
+            if was_driving[on_track].any():
+                last_step[index] = world.steps  # the step at which this track's last car stopped, in the end
+    assert None not in first_finish
+    assert not finished_kept_driving
     # The mutants that did not finish kept driving after the first car finished, on at least one track.
-    assert any(track["last_step"] > track["first_finish"] for track in watcher.tracks)
+    assert any(last > first for last, first in zip(last_step, first_finish, strict=True))
     # The driver itself (row 0, kept as it is) lapped both tracks, so the target is reached.
     assert result.laps[0] == 1 and evolution.reached_target(result)
 

@@ -77,7 +77,7 @@ def test_a_stopped_evolution_saves_and_resumes(signal_name, code, tmp_path):
     assert "best model saved to run/best.pt, resume with: neurocar train evolve --resume run" in out
     assert "Traceback" not in err
     model = load_model(tmp_path / "run" / "best.pt")
-    evolution, _texts, _generations = load_checkpoint(tmp_path / "run")
+    evolution = load_checkpoint(tmp_path / "run")
     assert evolution.generation >= 1 and model.training["method"] == "neuroevolution"
     assert not (tmp_path / "run" / LOCK_FILE).exists()
 
@@ -104,7 +104,7 @@ def test_sigterm_in_the_sim_window_saves_like_closing_it(tmp_path):
     assert returncode == 143, err
     assert "best model saved to run/best.pt" in out
     load_model(tmp_path / "run" / "best.pt")
-    assert load_checkpoint(tmp_path / "run")[0].generation >= 1
+    assert load_checkpoint(tmp_path / "run").generation >= 1
 
 
 def test_a_run_folder_has_one_writer(tmp_path):
@@ -133,7 +133,7 @@ def test_a_run_folder_has_one_writer(tmp_path):
         first.communicate()
     assert (tmp_path / "run" / LOCK_FILE).exists()
     # The dead process holds no lock, so its folder can be resumed.
-    evolution, _texts, _generations = load_checkpoint(tmp_path / "run")
+    evolution = load_checkpoint(tmp_path / "run")
     done = evolution.generation
     resumed = subprocess.run(
         [sys.executable, "-m", "neurocar", "train", "evolve", "--resume", "run", "--generations", str(done + 1)],
@@ -143,7 +143,7 @@ def test_a_run_folder_has_one_writer(tmp_path):
         timeout=WAIT_S,
     )
     assert resumed.returncode == 0, resumed.stderr
-    assert load_checkpoint(tmp_path / "run")[0].generation == done + 1
+    assert load_checkpoint(tmp_path / "run").generation == done + 1
     assert not (tmp_path / "run" / LOCK_FILE).exists()
 
 
@@ -192,7 +192,7 @@ def test_s_saves_in_the_sim_window(with_run_dir, tmp_path, monkeypatch):
     assert load_model(path).training["method"] == "neuroevolution"
     if with_run_dir:
         assert path == tmp_path / "run" / "best.pt"
-        assert load_checkpoint(tmp_path / "run")[0].generation >= 1
+        assert load_checkpoint(tmp_path / "run").generation >= 1
     else:
         assert path.parent == Path("models")
 

@@ -151,7 +151,7 @@ def test_closing_the_window_keeps_best_model_and_checkpoint(tmp_path, capsys):
     assert "window closed: best model saved" in capsys.readouterr().out
     model = load_model(folder / "best.pt")
     assert model.training["method"] == "neuroevolution"
-    resumed, _texts, _generations = load_checkpoint(folder)
+    resumed = load_checkpoint(folder)
     assert resumed.generation == app.evolution.generation >= 2
     assert resumed.history == app.evolution.history
     log_rows = (folder / "log.csv").read_text().strip().splitlines()

@@ -66,7 +66,12 @@ def test_h_and_f1_toggle_the_help_overlay():
 
 def test_space_pauses_and_resumes_the_simulation():
     app = make_app(max_frames=36)
-    steps = drive(app, {6: [key(pygame.K_SPACE)], 24: [key(pygame.K_SPACE)]}, watch=lambda app: app.world.steps)
+    # (generation, step): a new generation starts its drive at step 0 again.
+    steps = drive(
+        app,
+        {6: [key(pygame.K_SPACE)], 24: [key(pygame.K_SPACE)]},
+        watch=lambda app: (app.evolution.generation, app.world.steps),
+    )
     assert steps[6] > steps[1]
     assert steps[8] == steps[24]  # paused: frames go on, the world does not move
     assert steps[35] > steps[24]

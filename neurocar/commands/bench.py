@@ -36,9 +36,9 @@ from neurocar.commands.common import config_from_args, load_one_track, load_trac
 from neurocar.config import Config
 from neurocar.errors import NeuroCarError
 from neurocar.learn.evaluation import evaluate_in_world, evaluation_world
-from neurocar.learn.genetic import initial_population
+from neurocar.learn.genetic import centred_population
 from neurocar.learn.model_file import config_for_model, load_model
-from neurocar.learn.neuroevolution import Neuroevolution
+from neurocar.learn.neuroevolution import UNLIMITED_GENERATIONS, Neuroevolution
 from neurocar.learn.policy import PopulationPolicy, build_network
 from neurocar.paths import SHIPPED_DRIVER, TRACKS_DIR
 from neurocar.sim.generator import MAX_DIFFICULTY, generate_track
@@ -170,7 +170,7 @@ def population_policy(config: Config, count: int, generator: torch.Generator) ->
     """A population policy of `count` random networks of the configured shape."""
     network = build_network(len(config.sensors.angles_deg), config.policy.hidden_sizes, config.policy.activation)
     policy = PopulationPolicy(network)
-    policy.set_parameters(initial_population(count, policy.parameter_count, 1.0, generator))
+    policy.set_parameters(centred_population(count, network, config.evolution.init_sigma, generator))
     return policy
 
 
@@ -234,9 +234,9 @@ def evaluate_figures(config: Config) -> dict:
 
 def generation_figures(config: Config, track: Track, seed: int) -> dict:
     """One first generation of the default evolution, then the generation in which the best car first laps."""
-    evolution = Neuroevolution(config, [track], seed)
+    evolution = Neuroevolution(config, [track], seed, generations=UNLIMITED_GENERATIONS)
     started = time.perf_counter()
-    result = evolution.advance([])
+    result = evolution.step_generation()
     first = {
         "population": config.evolution.population,
         "seconds": round(time.perf_counter() - started, 4),
@@ -246,7 +246,7 @@ def generation_figures(config: Config, track: Track, seed: int) -> dict:
     # A late generation is the expensive kind: keep evolving until the best car laps, and time that generation.
     evolution.target_laps = 1
     while result.best_laps < 1 and evolution.generation < LAP_SEARCH_GENERATIONS:
-        result = evolution.advance([])
+        result = evolution.step_generation()
     lap = {
         "generation": result.generation,
         "best_laps": result.best_laps,

@@ -1,4 +1,9 @@
-"""`neurocar train evolve`: headless neuroevolution with a run folder, exact resume and Ctrl-C safety."""
+"""`neurocar train evolve`: headless neuroevolution with a run folder, exact resume and Ctrl-C safety.
+
+The training is a plain loop over the run's generations (`run_evolution`); Ctrl-C (and the stop signals the command
+line turns into it) stop it here, at the command, which tells the reporters, so the best model and the checkpoint
+are saved.
+"""
 
 from __future__ import annotations
 
@@ -12,13 +17,12 @@ from neurocar.commands.common import (
     model_path,
     refuse_existing_output,
     require_at_least,
-    track_texts,
 )
 from neurocar.config import Config
 from neurocar.errors import NeuroCarError
 from neurocar.learn.checkpoint import load_checkpoint
 from neurocar.learn.model_file import check_model_destination, config_for_model, load_model
-from neurocar.learn.neuroevolution import Neuroevolution, RandomTracks, Reporter, run_evolution
+from neurocar.learn.neuroevolution import Neuroevolution, RandomTracks, Reporter, RunOutcome, run_evolution
 from neurocar.learn.reporters import ChartReporter, CheckpointReporter, ConsoleReporter, CsvLogReporter
 from neurocar.learn.run_directory import BEST_MODEL_FILE, CHECKPOINT_FILE, LOG_FILE, RunLock, claim_run_directory
 from neurocar.paths import display_path
@@ -57,9 +61,9 @@ def random_tracks_from(arguments: argparse.Namespace) -> RandomTracks:
     )
 
 
-def prepare(arguments: argparse.Namespace) -> tuple[Neuroevolution, list[str], Path, int, RunLock]:
-    """Build (or restore) the run from the command line: the run, its track texts, its folder, total generations,
-    and the lock on the folder (the caller releases it when the run ends)."""
+def prepare(arguments: argparse.Namespace) -> tuple[Neuroevolution, Path, RunLock]:
+    """Build (or restore) the run from the command line: the run, its folder, and the lock on the folder (the
+    caller releases it when the run ends)."""
     _check_numbers(arguments)
     if arguments.out is not None:
         check_model_destination(arguments.out)
@@ -88,7 +92,7 @@ def prepare(arguments: argparse.Namespace) -> tuple[Neuroevolution, list[str], P
         # Locked before the checkpoint is read, so two resumes of one run never both continue it.
         lock = RunLock(folder) if (folder / CHECKPOINT_FILE).is_file() else None
         try:
-            evolution, texts, saved_generations = load_checkpoint(folder)
+            evolution = load_checkpoint(folder)
         except BaseException:
             if lock is not None:
                 lock.release()
@@ -96,8 +100,8 @@ def prepare(arguments: argparse.Namespace) -> tuple[Neuroevolution, list[str], P
         assert lock is not None  # load_checkpoint refuses a folder without a checkpoint
         if arguments.target_laps is not None:
             evolution.target_laps = arguments.target_laps
-        generations = arguments.generations or saved_generations
-        return evolution, texts, folder, generations, lock
+        evolution.generations = arguments.generations or evolution.generations
+        return evolution, folder, lock
 
     config = config_with_population(config_from_args(arguments), arguments.population)
     seed = arguments.seed if arguments.seed is not None else 0
@@ -111,49 +115,61 @@ def prepare(arguments: argparse.Namespace) -> tuple[Neuroevolution, list[str], P
     generations = arguments.generations or config.evolution.generations
     folder, lock = claim_run_directory(arguments.run_dir, "evolve")
     try:
-        if init_model is not None:
-            evolution = Neuroevolution.from_model(
-                config, tracks, seed, arguments.target_laps, init_model.vector, random_tracks
-            )
-        else:
-            evolution = Neuroevolution(config, tracks, seed, arguments.target_laps, random_tracks)
+        evolution = Neuroevolution(
+            config,
+            tracks,
+            seed,
+            arguments.target_laps,
+            random_tracks,
+            generations=generations,
+            initial_vector=init_model.vector if init_model is not None else None,
+        )
     except BaseException:
         lock.release()
         raise
-    return evolution, track_texts(tracks), folder, generations, lock
+    return evolution, folder, lock
 
 
-def reporters_for(
-    evolution: Neuroevolution, texts: list[str], folder: Path, generations: int, out: str | None
-) -> list[Reporter]:
-    """The standard reporters of a headless run: console, CSV log, checkpoints, chart."""
-    reporters: list[Reporter] = [
-        ConsoleReporter(generations),
+def reporters_for(evolution: Neuroevolution, folder: Path, out: str | None, console: bool = True) -> list[Reporter]:
+    """The standard reporters of a run: console (if asked), CSV log, checkpoints, chart."""
+    reporters: list[Reporter] = [ConsoleReporter()] if console else []
+    reporters += [
         CsvLogReporter(folder / LOG_FILE),
-        CheckpointReporter(folder, texts, Path(out) if out else None, generations),
+        CheckpointReporter(folder, Path(out) if out else None),
         ChartReporter(folder / "fitness.png"),
     ]
     return reporters
 
 
+def train(evolution: Neuroevolution, reporters: list[Reporter]) -> RunOutcome:
+    """Evolve until the run ends; Ctrl-C (or a stop signal, which the command line turns into one) ends it as
+    INTERRUPTED, after the reporters have saved."""
+    try:
+        return run_evolution(evolution, reporters)
+    except KeyboardInterrupt:
+        evolution.stop(RunOutcome.INTERRUPTED)
+        for reporter in reporters:
+            reporter.on_run_end(evolution, RunOutcome.INTERRUPTED)
+        return RunOutcome.INTERRUPTED
+
+
 def run(arguments: argparse.Namespace) -> int:
     """Run or resume an evolution and report where its files are."""
-    evolution, texts, folder, generations, lock = prepare(arguments)
+    evolution, folder, lock = prepare(arguments)
     with lock:
-        if evolution.generation >= generations:
+        if evolution.generation >= evolution.generations:
             raise NeuroCarError(
                 f"--resume {display_path(folder)}: the run already has {evolution.generation} generations; "
                 f"ask for more with --generations N (N > {evolution.generation})"
             )
-        reporters = reporters_for(evolution, texts, folder, generations, arguments.out)
-        outcome = run_evolution(evolution, generations, reporters)
-    if outcome == "interrupted":
+        outcome = train(evolution, reporters_for(evolution, folder, arguments.out))
+    if outcome is RunOutcome.INTERRUPTED:
         return EXIT_INTERRUPTED
     best = evolution.best_row
-    summary = {
-        "target": f"reached {evolution.target_laps} lap(s) in generation {evolution.generation}",
-        "generations": f"finished {evolution.generation} generations",
-    }[outcome]
+    if outcome is RunOutcome.TARGET_REACHED:
+        summary = f"reached {evolution.target_laps} lap(s) in generation {evolution.generation}"
+    else:
+        summary = f"finished {evolution.generation} generations"
     print(
         f"{summary}; best fitness {float(best.get('best_fitness', 'nan')):.1f} "
         f"({best.get('best_laps', 0)} laps, generation {evolution.best_generation}); run folder {display_path(folder)}"

@@ -17,7 +17,6 @@ from neurocar.commands.common import (
     load_one_track,
     model_path,
     require_at_least,
-    track_texts,
 )
 from neurocar.commands.evolve import config_with_population, reporters_for
 from neurocar.commands.replay_files import check_replay_out, save_replay_out
@@ -25,7 +24,7 @@ from neurocar.commands.window_checks import check_window_options
 from neurocar.config import Config
 from neurocar.errors import NeuroCarError
 from neurocar.learn.model_file import config_for_model, describe_differences, load_model
-from neurocar.learn.neuroevolution import Neuroevolution, Reporter
+from neurocar.learn.neuroevolution import Neuroevolution, Reporter, RunOutcome
 from neurocar.learn.run_directory import RunLock, claim_run_directory
 from neurocar.paths import SHIPPED_DRIVER_NAME
 from neurocar.sim.replay import ReplayRecorder
@@ -71,7 +70,7 @@ class _ReleaseLock(Reporter):
     def __init__(self, lock: RunLock) -> None:
         self.lock = lock
 
-    def on_run_end(self, evolution: Neuroevolution, outcome: str) -> None:
+    def on_run_end(self, evolution: Neuroevolution, outcome: RunOutcome) -> None:
         """The run wrote its last file: let another writer in."""
         self.lock.release()
 
@@ -83,7 +82,6 @@ def _run_files(
 
     Each folder is locked while its run writes it (the first with `first_lock`, if the caller already took it).
     """
-    from neurocar.learn.reporters import ConsoleReporter
 
     def make(evolution: Neuroevolution, run_number: int) -> tuple[Path, list[Reporter]]:
         folder = first_folder
@@ -95,9 +93,7 @@ def _run_files(
             folder, lock = claim_run_directory(candidate, "sim")
         else:
             lock = first_lock if first_lock is not None else RunLock(first_folder)
-        reporters = reporters_for(evolution, track_texts(evolution.tracks), folder, 0, None)
-        files = [reporter for reporter in reporters if not isinstance(reporter, ConsoleReporter)]
-        return folder, [*files, _ReleaseLock(lock)]
+        return folder, [*reporters_for(evolution, folder, None, console=False), _ReleaseLock(lock)]
 
     return make
 

@@ -1,9 +1,9 @@
 """Evolution checkpoints: the whole run state in one file, written atomically, resumable bit for bit.
 
 The file is a plain dictionary (`torch.load(path, weights_only=True)` reads it): format and version, the NeuroCar
-release that wrote it (`neurocar_version`; older checkpoints lack it), the config,
-the seed, the target laps, the tracks (their file names and full YAML text, so a resumed run drives exactly the
-same tracks), the generated-tracks settings (generated tracks are rebuilt from the seed), and the
+release that wrote it (`neurocar_version`; older checkpoints lack it), the config, the seed, the target laps, the
+run's total generations, the tracks (their file names and full YAML text, so a resumed run drives exactly the same
+tracks), the generated-tracks settings (generated tracks are rebuilt from the seed), and the
 `Neuroevolution.state_dict()`.
 """
 
@@ -20,7 +20,13 @@ from neurocar import __version__
 from neurocar.config import config_from_dict
 from neurocar.errors import NeuroCarError
 from neurocar.learn.model_file import MAX_MODEL_FILE_BYTES, atomic_torch_save, load_payload
-from neurocar.learn.neuroevolution import LOG_COLUMNS, MAX_MUTATION_SCALE, Neuroevolution, RandomTracks
+from neurocar.learn.neuroevolution import (
+    LOG_COLUMNS,
+    MAX_MUTATION_SCALE,
+    UNLIMITED_GENERATIONS,
+    Neuroevolution,
+    RandomTracks,
+)
 from neurocar.learn.run_directory import CHECKPOINT_FILE
 from neurocar.paths import display_path
 from neurocar.schema import (
@@ -110,7 +116,7 @@ CHECKPOINT = Fields(
         "config_source": Text(4096),
         "seed": Whole(0, MAX_SEED),
         "target_laps": Optional(Whole(1, 1_000_000)),
-        "generations": Whole(0, MAX_GENERATIONS),  # 0: no total was asked for (a window run)
+        "generations": Optional(Whole(0, MAX_GENERATIONS)),  # None (or 0): no total was asked for (a window run)
         "random_tracks": Fields(
             {"count": Whole(0, 1000), "max_difficulty": Whole(1, MAX_DIFFICULTY), "fixed": Boolean()}
         ),
@@ -127,17 +133,19 @@ CHECKPOINT = Fields(
                 "mutation_scale": Number(0.0, MAX_MUTATION_SCALE),
                 "stagnant_generations": Whole(0, MAX_GENERATIONS),
                 "history": ListOf(LogRow(), max_items=MAX_GENERATIONS),
+                "held_out_vector": Optional(Tensor()),
+                "held_out_generations": Whole(0, MAX_GENERATIONS),
             },
-            optional={"best_generation": 0},
+            optional={"best_generation": 0, "held_out_vector": None, "held_out_generations": 0},
         ),
     },
-    optional={"random_tracks": RandomTracks().to_dict(), "target_laps": None},
+    optional={"random_tracks": RandomTracks().to_dict(), "target_laps": None, "generations": None},
     strict=False,  # newer files may carry more information (the version that wrote them)
 )
 
 
-def save_checkpoint(folder: Path, evolution: Neuroevolution, track_texts: list[str], generations: int) -> Path:
-    """Write the run's checkpoint into `folder` atomically and return its path; `generations` is the run's total."""
+def save_checkpoint(folder: Path, evolution: Neuroevolution) -> Path:
+    """Write the run's checkpoint into `folder` atomically and return its path."""
     payload = {
         "format": CHECKPOINT_FORMAT,
         "version": CHECKPOINT_VERSION,
@@ -146,10 +154,12 @@ def save_checkpoint(folder: Path, evolution: Neuroevolution, track_texts: list[s
         "config_source": evolution.config.source,
         "seed": evolution.seed,
         "target_laps": evolution.target_laps,
-        "generations": generations,
+        # A window run has no total: a resumed run then takes the config's.
+        "generations": None if evolution.generations == UNLIMITED_GENERATIONS else evolution.generations,
         "random_tracks": evolution.random_tracks.to_dict(),
         "tracks": [
-            {"path": track.path, "text": text} for track, text in zip(evolution.tracks, track_texts, strict=True)
+            {"path": track.path, "text": text}
+            for track, text in zip(evolution.tracks, evolution.track_texts, strict=True)
         ],
         "state": evolution.state_dict(),
     }
@@ -158,9 +168,8 @@ def save_checkpoint(folder: Path, evolution: Neuroevolution, track_texts: list[s
     return path
 
 
-def load_checkpoint(folder: Path) -> tuple[Neuroevolution, list[str], int]:
-    """Rebuild a run from its folder's checkpoint; returns the run, its tracks' YAML texts and its total
-    generations (as asked for when it started)."""
+def load_checkpoint(folder: Path) -> Neuroevolution:
+    """Rebuild a run from its folder's checkpoint, with its tracks' texts and its total generations."""
     name = display_path(folder)
     if not folder.exists():
         raise NeuroCarError(f"--resume {name}: folder not found")
@@ -200,12 +209,21 @@ def load_checkpoint(folder: Path) -> tuple[Neuroevolution, list[str], int]:
     random_tracks = RandomTracks(**fields["random_tracks"])
     if not tracks and not random_tracks.count:
         raise NeuroCarError(f"{file_name}: checkpoint has no tracks")
-    evolution = Neuroevolution(config, tracks, fields["seed"], fields["target_laps"], random_tracks)
+    evolution = Neuroevolution(
+        config,
+        tracks,
+        fields["seed"],
+        fields["target_laps"],
+        random_tracks,
+        generations=fields["generations"] or config.evolution.generations,
+        track_texts=texts,
+    )
     parameters = evolution.policy.parameter_count
     if tuple(state["population"].shape) != (config.evolution.population, parameters):
         raise NeuroCarError(f"{file_name}: checkpoint population does not fit its config")
-    if state["best_vector"] is not None and tuple(state["best_vector"].shape) != (parameters,):
-        raise NeuroCarError(f"{file_name}: checkpoint best weights do not fit its config")
+    for vector in ("best_vector", "held_out_vector"):
+        if state[vector] is not None and tuple(state[vector].shape) != (parameters,):
+            raise NeuroCarError(f"{file_name}: checkpoint best weights do not fit its config")
     try:
         evolution.load_state_dict(state)
     except (KeyError, TypeError, ValueError, RuntimeError) as error:
@@ -213,4 +231,4 @@ def load_checkpoint(folder: Path) -> tuple[Neuroevolution, list[str], int]:
     evolution.population = evolution.population.to(torch.float32)
     if evolution.best_vector is not None:
         evolution.best_vector = evolution.best_vector.to(torch.float32)
-    return evolution, texts, fields["generations"] or config.evolution.generations
+    return evolution

@@ -1,14 +1,20 @@
 """Neuroevolution: a population of policies drives, the fittest breed, generation after generation.
 
-`Neuroevolution` holds everything a run needs to continue exactly where it stopped (population, random generator
-state, best policy so far, mutation scale); `run_evolution` is the loop, and it reports through `Reporter` hooks
-(console, CSV log, checkpoints, the window) instead of printing.
+A run is three parts: the `DrivingProblem` (drive a population on tracks, score it), the `GeneticSearcher`
+(population, random generator, elitism, mutation schedule) and `Neuroevolution`, the run state that joins them
+with everything a run needs to continue exactly where it stopped: its tracks and their texts, its total
+generations, the best policy so far and the history. The caller owns the loop: `step()` advances one simulation
+step and `step_generation()` one generation; when the run is over, `outcome` says why (a `RunOutcome`). The
+headless command is a plain loop over `step_generation()` that tells its `Reporter`s; the window calls `step()` as
+its frame budget allows.
 """
 
 from __future__ import annotations
 
+import enum
+import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -16,16 +22,30 @@ import torch
 from torch import nn
 
 from neurocar.config import Config, PhysicsConfig
-from neurocar.learn.evaluation import time_for_laps
-from neurocar.learn.genetic import initial_population, next_generation, seeded_population
+from neurocar.learn.genetic import GeneticSearcher
 from neurocar.learn.policy import PopulationPolicy, build_network, load_vector
-from neurocar.sim.fitness import FITNESS_TERMS, fitness_terms, total_fitness
+from neurocar.learn.problem import DrivingProblem
+from neurocar.sim.fitness import FITNESS_TERMS
 from neurocar.sim.generator import MAX_DIFFICULTY, check_car_fits, generate_track
 from neurocar.sim.track import Track
 from neurocar.sim.world import World
 
-MAX_MUTATION_SCALE = 4.0
-MUTATION_GROWTH = 1.5
+UNLIMITED_GENERATIONS = sys.maxsize  # a window evolves until it is closed
+
+
+# On fresh generated tracks, the target counts once each generation's first network (the previous champion) has
+# driven it on tracks new to it this many generations in a row (see `Neuroevolution.reached_target`).
+HELD_OUT_GENERATIONS = 3
+
+
+class RunOutcome(enum.Enum):
+    """Why a run ended."""
+
+    TARGET_REACHED = "target"  # the best car drove the target laps on every track
+    FINISHED = "generations"  # the run's generations are spent
+    INTERRUPTED = "interrupted"  # Ctrl-C or SIGTERM
+    CLOSED = "closed"  # the window was closed
+    RESTARTED = "restarted"  # the window started a new run instead
 
 
 @dataclass
@@ -68,21 +88,21 @@ class GenerationResult:
         return self.car_steps / self.seconds if self.seconds > 0 else 0.0
 
     def log_row(self) -> dict[str, Any]:
-        """The CSV log row: only values that are identical for identical runs (no timings)."""
+        """The history row, as numbers (formatted where written): only values identical for identical runs."""
         best = self.best_index
         row: dict[str, Any] = {
             "generation": self.generation,
-            "best_fitness": repr(self.best_fitness),
-            "mean_fitness": repr(self.mean_fitness),
+            "best_fitness": self.best_fitness,
+            "mean_fitness": self.mean_fitness,
             "best_laps": self.best_laps,
-            "alive_at_end": repr(float(self.alive_at_end)),
-            "mutation_scale": repr(self.mutation_scale),
-            "best_ever_fitness": repr(self.best_ever_fitness),
+            "alive_at_end": float(self.alive_at_end),
+            "mutation_scale": float(self.mutation_scale),
+            "best_ever_fitness": float(self.best_ever_fitness),
         }
         for name in FITNESS_TERMS:
-            row[f"best_{name}"] = repr(float(self.terms[name][best]))
+            row[f"best_{name}"] = float(self.terms[name][best])
         for name in FITNESS_TERMS:
-            row[f"mean_{name}"] = repr(float(self.terms[name].mean()))
+            row[f"mean_{name}"] = float(self.terms[name].mean())
         return row
 
 
@@ -100,23 +120,16 @@ LOG_COLUMNS = [
 
 
 class Reporter:
-    """A hook into the evolution loop. Override what you need; `on_step` is only called if overridden."""
+    """A passive hook told about a run's progress (console, CSV log, checkpoints, chart). Override what you need."""
 
     def on_run_start(self, evolution: Neuroevolution) -> None:
         """The run starts (or resumes)."""
 
-    def on_episode_start(self, evolution: Neuroevolution, world: World, track_index: int) -> None:
-        """The population starts driving on one track."""
-
-    def on_step(self, evolution: Neuroevolution, world: World, actions: np.ndarray) -> None:
-        """One simulation step was taken (only for reporters that override this: it costs time)."""
-
     def on_generation(self, evolution: Neuroevolution, result: GenerationResult) -> None:
         """A generation was evaluated and the next one bred."""
 
-    def on_run_end(self, evolution: Neuroevolution, outcome: str) -> None:
-        """The run ends: 'target' (laps reached), 'generations' (budget spent), 'interrupted' (Ctrl-C),
-        'closed' (the window was closed) or 'aborted' (restarted from the window, or an error)."""
+    def on_run_end(self, evolution: Neuroevolution, outcome: RunOutcome) -> None:
+        """The run ended (the best model and the checkpoint are saved here, whatever the outcome)."""
 
 
 @dataclass(frozen=True)
@@ -162,74 +175,48 @@ class RandomTracks:
         return {"count": self.count, "max_difficulty": self.max_difficulty, "fixed": self.fixed}
 
 
-@dataclass
 class Neuroevolution:
-    """The complete, resumable state of an evolution run.
+    """The complete, resumable state of an evolution run, advanced by its caller.
 
     Each generation drives on every track in `tracks` and on the generated tracks of `random_tracks`.
+    `track_texts` are the tracks' YAML texts (what a checkpoint keeps), `generations` the run's total.
     """
 
-    config: Config
-    tracks: list[Track]
-    seed: int
-    target_laps: int | None = None
-    random_tracks: RandomTracks = field(default_factory=RandomTracks)
-    generation: int = 0
-    population: torch.Tensor = field(default=None)  # type: ignore[assignment]
-    generator: torch.Generator = field(default=None)  # type: ignore[assignment]
-    best_vector: torch.Tensor | None = None
-    best_fitness: float = float("-inf")
-    best_row: dict[str, Any] = field(default_factory=dict)
-    best_generation: int = 0
-    mutation_scale: float = 1.0
-    stagnant_generations: int = 0
-    history: list[dict[str, Any]] = field(default_factory=list)
-
-    def __post_init__(self) -> None:
-        self.network = build_network(
-            len(self.config.sensors.angles_deg), self.config.policy.hidden_sizes, self.config.policy.activation
-        )
-        self.policy = PopulationPolicy(self.network)
-        # Worlds are built when a generation first needs them, and again when the target laps change.
-        self._track_worlds: tuple[int | None, list[World]] = (None, [])
-        self._random_worlds: tuple[tuple[int | None, list[tuple[int, int]]], list[World]] = ((None, []), [])
-        if self.generator is None:
-            self.generator = torch.Generator().manual_seed(self.seed)
-        if self.population is None:
-            self.population = initial_population(
-                self.config.evolution.population,
-                self.policy.parameter_count,
-                self.config.evolution.init_sigma,
-                self.generator,
-            )
+    def __init__(
+        self,
+        config: Config,
+        tracks: list[Track],
+        seed: int,
+        target_laps: int | None = None,
+        random_tracks: RandomTracks | None = None,
+        *,
+        generations: int | None = None,
+        track_texts: list[str] | None = None,
+        initial_vector: torch.Tensor | None = None,
+    ) -> None:
+        self.config = config
+        self.tracks = list(tracks)
+        self.seed = seed
+        self.random_tracks = random_tracks or RandomTracks()
         if not self.tracks and not self.random_tracks.count:
             raise ValueError("an evolution needs at least one track")
-
-    def _world(self, track: Track) -> World:
-        """A world for the population on `track`; with target laps, the drive lasts long enough to drive them."""
-        episode = self.config.episode
-        max_seconds = episode.max_seconds
-        if self.target_laps is not None:
-            max_seconds = max(max_seconds, time_for_laps(track, self.config.physics, self.target_laps))
-        return World(
-            track,
-            self.config.physics,
-            self.config.sensors,
-            episode,
-            self.config.evolution.population,
-            max_seconds=max_seconds,
-            target_laps=self.target_laps,
-        )
-
-    def generation_worlds(self) -> list[World]:
-        """The worlds the current generation drives in: the given tracks, then this generation's generated ones."""
-        if self._track_worlds[0] != self.target_laps or len(self._track_worlds[1]) != len(self.tracks):
-            self._track_worlds = (self.target_laps, [self._world(track) for track in self.tracks])
-        key = (self.target_laps, self.random_tracks.specs(self.seed, self.generation))
-        if key != self._random_worlds[0]:
-            tracks = [generate_track(seed, difficulty, self.config.physics)[0] for seed, difficulty in key[1]]
-            self._random_worlds = (key, [self._world(track) for track in tracks])
-        return self._track_worlds[1] + self._random_worlds[1]
+        self.generations = generations or config.evolution.generations
+        self.track_texts = list(track_texts) if track_texts is not None else [t.source_text for t in self.tracks]
+        self.problem = DrivingProblem(config, target_laps)
+        if initial_vector is None:
+            self.searcher = GeneticSearcher.fresh(config.evolution, self.problem.network, seed)
+        else:
+            self.searcher = GeneticSearcher.from_vector(config.evolution, initial_vector, seed)
+        self.generation = 0
+        self.best_vector: torch.Tensor | None = None
+        self.best_row: dict[str, Any] = {}
+        self.best_generation = 0
+        self.history: list[dict[str, Any]] = []
+        self.outcome: RunOutcome | None = None
+        self.held_out_vector: torch.Tensor | None = None
+        self.held_out_generations = 0
+        self._random: tuple[list[tuple[int, int]], list[Track]] = ([], [])
+        self._drive_started = 0.0
 
     @classmethod
     def from_model(
@@ -240,98 +227,154 @@ class Neuroevolution:
         target_laps: int | None,
         vector: torch.Tensor,
         random_tracks: RandomTracks | None = None,
+        **options: Any,
     ) -> Neuroevolution:
         """A run whose first population is a trained network (kept as is) and mutations of it."""
-        generator = torch.Generator().manual_seed(seed)
-        population = seeded_population(
-            vector,
-            config.evolution.population,
-            config.evolution.mutation_sigma,
-            config.evolution.mutation_rate,
-            generator,
-        )
-        return cls(
-            config,
-            tracks,
-            seed,
-            target_laps,
-            random_tracks or RandomTracks(),
-            population=population,
-            generator=generator,
-        )
+        return cls(config, tracks, seed, target_laps, random_tracks, initial_vector=vector, **options)
 
-    def evaluate(self, reporters: list[Reporter]) -> GenerationResult:
-        """Drive the current population on every track and score it (does not breed)."""
-        started = time.perf_counter()
-        stepping = [reporter for reporter in reporters if type(reporter).on_step is not Reporter.on_step]
-        self.policy.set_parameters(self.population)
-        per_track_terms: list[dict[str, np.ndarray]] = []
-        per_track_laps: list[np.ndarray] = []
-        alive: list[float] = []
-        car_steps = 0
-        for track_index, world in enumerate(self.generation_worlds()):
-            observations = world.reset(self.seed)
-            for reporter in reporters:
-                reporter.on_episode_start(self, world, track_index)
-            while not world.done:
-                actions = self.policy.actions(observations)
-                car_steps += int(world.state.driving.sum())
-                observations = world.step(actions)
-                for reporter in stepping:
-                    reporter.on_step(self, world, actions)
-            state = world.state
-            per_track_terms.append(fitness_terms(state.progress_m, state.laps, state.crashed, state.time_s))
-            per_track_laps.append(state.laps.copy())
-            alive.append(float((~state.crashed & ~state.stalled).sum()))
-        terms = {name: np.mean([terms[name] for terms in per_track_terms], axis=0) for name in FITNESS_TERMS}
-        fitness = total_fitness(terms, self.config.fitness)
+    # --- the parts ----------------------------------------------------------------------------------------------
+
+    @property
+    def target_laps(self) -> int | None:
+        """Laps that end the run once the best car drove them on every track (None: run all generations)."""
+        return self.problem.target_laps
+
+    @target_laps.setter
+    def target_laps(self, laps: int | None) -> None:
+        self.problem.target_laps = laps
+
+    @property
+    def population(self) -> torch.Tensor:
+        """The generation being evaluated, (P, n_parameters)."""
+        return self.searcher.population
+
+    @population.setter
+    def population(self, population: torch.Tensor) -> None:
+        self.searcher.population = population
+
+    @property
+    def best_fitness(self) -> float:
+        """The best fitness of any generation so far (-inf before the first)."""
+        return self.searcher.best_fitness
+
+    @property
+    def mutation_scale(self) -> float:
+        """How much wider than `mutation_sigma` the search currently mutates."""
+        return self.searcher.mutation_scale
+
+    @property
+    def policy(self) -> PopulationPolicy:
+        """The batched policy driving the current generation."""
+        return self.problem.policy
+
+    @property
+    def world(self) -> World | None:
+        """The batched world the current generation drives in (every track; car k on track k // population)."""
+        return self.problem.world
+
+    def generation_tracks(self) -> list[Track]:
+        """The tracks the current generation drives: the given ones, then this generation's generated ones."""
+        specs = self.random_tracks.specs(self.seed, self.generation)
+        if specs != self._random[0]:
+            self._random = (specs, [generate_track(seed, level, self.config.physics)[0] for seed, level in specs])
+        return self.tracks + self._random[1]
+
+    # --- stepping -----------------------------------------------------------------------------------------------
+
+    def step(self) -> GenerationResult | None:
+        """One simulation step of the current generation's drive (starting it if needed). When that step ends the
+        drive, the generation is scored, the next one bred, and its result returned; otherwise None."""
+        if self.outcome is not None:
+            raise RuntimeError(f"the run has ended ({self.outcome.value})")
+        if not self.problem.running:
+            self.start_drive()
+        if not self.problem.step():
+            return None
+        return self._end_generation()
+
+    def step_generation(self) -> GenerationResult:
+        """Drive the rest of the current generation, score it and breed the next."""
+        while (result := self.step()) is None:
+            pass
+        return result
+
+    def start_drive(self) -> None:
+        """Put the current generation on the start lines (done by `step` when needed; a window calls it to show
+        the cars before the first step)."""
+        self.problem.start(self.population, self.generation_tracks())
+        self._drive_started = time.perf_counter()
+
+    def evaluate(self) -> GenerationResult:
+        """Drive the current population and score it without breeding or changing the run."""
+        evaluation = self.problem.evaluate(self.population, self.generation_tracks())
+        return self._result(evaluation, 0.0)
+
+    def stop(self, outcome: RunOutcome) -> None:
+        """End the run from outside (Ctrl-C, a closed window); a generation that was driving is dropped."""
+        self.outcome = outcome
+        self.problem.running = False
+
+    def _result(self, evaluation: Any, seconds: float) -> GenerationResult:
         return GenerationResult(
             generation=self.generation + 1,
-            fitness=fitness,
-            terms=terms,
-            laps=np.min(per_track_laps, axis=0),
-            alive_at_end=float(np.mean(alive)),
-            car_steps=car_steps,
-            seconds=time.perf_counter() - started,
+            fitness=evaluation.fitness,
+            terms=evaluation.terms,
+            laps=evaluation.laps,
+            alive_at_end=evaluation.alive_at_end,
+            car_steps=evaluation.car_steps,
+            seconds=seconds,
             mutation_scale=self.mutation_scale,
             best_ever_fitness=self.best_fitness,
         )
 
-    def advance(self, reporters: list[Reporter]) -> GenerationResult:
-        """Evaluate this generation, remember the best policy ever, and breed the next generation."""
-        result = self.evaluate(reporters)
-        best = result.best_index
-        improved = result.best_fitness > self.best_fitness
+    def _end_generation(self) -> GenerationResult:
+        """Score the drive that ended, remember the best policy, breed the next generation, decide the outcome."""
+        result = self._result(self.problem.evaluation(), time.perf_counter() - self._drive_started)
         fresh = self.random_tracks.fresh
-        if improved:
-            self.best_fitness = result.best_fitness
-            self.stagnant_generations = 0
-            self.mutation_scale = 1.0
-        else:
-            self.stagnant_generations += 1
-            # Stalled: search wider rather than wiping the population; the elite keeps the best safe. Not on fresh
-            # generated tracks: there a lower best fitness than before may only mean harder tracks.
-            if not fresh and self.stagnant_generations % self.config.evolution.stagnation_generations == 0:
-                self.mutation_scale = min(MAX_MUTATION_SCALE, self.mutation_scale * MUTATION_GROWTH)
+        best = self.population[result.best_index].clone()
+        first = self.population[0].clone()
+        improved = self.searcher.tell(torch.from_numpy(result.fitness), comparable=not fresh)
         result.best_ever_fitness = self.best_fitness
         if improved or fresh:
             # On fresh generated tracks, fitness from different generations is not comparable (the tracks differ):
             # the model kept is the champion of the latest generation, which drove tracks it had never seen.
-            self.best_vector = self.population[best].clone()
+            self.best_vector = best
             self.best_row = result.log_row()
             self.best_generation = result.generation
-        fitness = torch.from_numpy(result.fitness)
-        self.population = next_generation(
-            self.population, fitness, self.config.evolution, self.generator, self.mutation_scale
-        )
         self.generation += 1
         self.history.append(result.log_row())
+        if fresh and self.target_laps is not None:
+            self._record_held_out(first, int(result.laps[0]) >= self.target_laps)
+        if self.reached_target(result):
+            self.outcome = RunOutcome.TARGET_REACHED
+            if fresh:
+                self.best_vector = first  # the network that proved itself on new tracks
+        elif self.generation >= self.generations:
+            self.outcome = RunOutcome.FINISHED
         return result
 
+    def _record_held_out(self, first: torch.Tensor, lapped: bool) -> None:
+        """Count the generations in a row in which the first network drove the target laps on fresh tracks."""
+        self.held_out_generations = self.held_out_generations + 1 if lapped else 0
+        self.held_out_vector = first if lapped else None
+
     def reached_target(self, result: GenerationResult) -> bool:
-        """True when the best individual of `result` completed the target laps on every track (a car that did
-        has the highest fitness: the others lost a lap bonus or progress somewhere)."""
-        return self.target_laps is not None and result.best_laps >= self.target_laps
+        """True when the target laps were driven on every track of `result`'s generation.
+
+        On given tracks, by its best individual (a car that did has the highest fitness: the others lost a lap
+        bonus or progress somewhere). On fresh generated tracks, by its first individual, in HELD_OUT_GENERATIONS
+        generations in a row: that is the previous generation's champion, kept unchanged as the first elite (in
+        the first generation, a network nobody chose), driving tracks it was never selected on. A champion that
+        lapped the very tracks it was picked on may only have been the luckiest of the population there; a line of
+        champions that keeps lapping new tracks, of every difficulty, has learnt to drive.
+        """
+        if self.target_laps is None:
+            return False
+        if self.random_tracks.fresh:
+            return self.held_out_generations >= HELD_OUT_GENERATIONS
+        return result.best_laps >= self.target_laps
+
+    # --- what is kept -------------------------------------------------------------------------------------------
 
     def training_info(self) -> dict[str, Any]:
         """The `training` section of a model file saved from this run."""
@@ -356,60 +399,47 @@ class Neuroevolution:
         return load_vector(network, vector)
 
     def state_dict(self) -> dict[str, Any]:
-        """Everything needed to resume bit for bit (plain types and tensors: loadable with weights_only)."""
+        """Everything needed to resume bit for bit from the start of the current generation (plain types and
+        tensors: loadable with weights_only). A generation still driving is not part of it."""
         return {
             "generation": self.generation,
-            "population": self.population.clone(),
-            "generator_state": self.generator.get_state(),
+            **self.searcher.state_dict(),
             "best_vector": None if self.best_vector is None else self.best_vector.clone(),
-            "best_fitness": self.best_fitness,
             "best_row": dict(self.best_row),
             "best_generation": self.best_generation,
-            "mutation_scale": self.mutation_scale,
-            "stagnant_generations": self.stagnant_generations,
             "history": [dict(row) for row in self.history],
+            "held_out_vector": None if self.held_out_vector is None else self.held_out_vector.clone(),
+            "held_out_generations": self.held_out_generations,
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         """Restore a state saved by `state_dict`."""
         self.generation = int(state["generation"])
-        self.population = state["population"].clone()
-        self.generator = torch.Generator()
-        self.generator.set_state(state["generator_state"])
+        self.searcher.load_state_dict(state)
         self.best_vector = None if state["best_vector"] is None else state["best_vector"].clone()
-        self.best_fitness = float(state["best_fitness"])
         self.best_row = dict(state["best_row"])
         self.best_generation = int(state.get("best_generation", self.generation))
-        self.mutation_scale = float(state["mutation_scale"])
-        self.stagnant_generations = int(state["stagnant_generations"])
         self.history = [dict(row) for row in state["history"]]
+        held_out = state.get("held_out_vector")
+        self.held_out_vector = None if held_out is None else held_out.clone()
+        self.held_out_generations = int(state.get("held_out_generations", 0))
+        self.problem.running = False
+        self.outcome = None
 
 
-def run_evolution(evolution: Neuroevolution, generations: int, reporters: list[Reporter]) -> str:
-    """Evolve until `generations` have been run in total or the target laps are reached.
+def run_evolution(evolution: Neuroevolution, reporters: list[Reporter] | None = None) -> RunOutcome:
+    """Step `evolution` a generation at a time until it ends, telling the reporters; returns the outcome.
 
-    Returns the outcome: 'target', 'generations', 'interrupted' (Ctrl-C) or the `outcome` attribute of the
-    KeyboardInterrupt that stopped it (the window's 'closed'). Reporters are told in every case, so the best model
-    and the last checkpoint are on disk before the caller exits; any other exception (a window restart) is passed
-    on after they have been told ('aborted').
+    A KeyboardInterrupt is not caught here: the command that owns the terminal catches it, calls
+    `evolution.stop(RunOutcome.INTERRUPTED)` and tells the reporters `on_run_end`, which save.
     """
+    reporters = reporters or []
     for reporter in reporters:
         reporter.on_run_start(evolution)
-    outcome = "generations"
-    try:
-        while evolution.generation < generations:
-            result = evolution.advance(reporters)
-            for reporter in reporters:
-                reporter.on_generation(evolution, result)
-            if evolution.reached_target(result):
-                outcome = "target"
-                break
-    except KeyboardInterrupt as stop:
-        outcome = getattr(stop, "outcome", "interrupted")
-    except BaseException:
+    while evolution.outcome is None:
+        result = evolution.step_generation()
         for reporter in reporters:
-            reporter.on_run_end(evolution, "aborted")
-        raise
+            reporter.on_generation(evolution, result)
     for reporter in reporters:
-        reporter.on_run_end(evolution, outcome)
-    return outcome
+        reporter.on_run_end(evolution, evolution.outcome)
+    return evolution.outcome

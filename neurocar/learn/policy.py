@@ -46,6 +46,31 @@ def parameter_count(network: nn.Module) -> int:
     return sum(parameter.numel() for parameter in network.parameters())
 
 
+def linear_layers(network: nn.Sequential) -> list[tuple[slice, slice, int, int, nn.Module | None]]:
+    """Where each Linear layer sits in the flat vector: (weights, bias, outputs, inputs, the activation after it or
+    None for the last layer). Weights are stored row by row, (outputs, inputs), as `parameters_to_vector` lays
+    them out."""
+    layers: list[tuple[slice, slice, int, int, nn.Module | None]] = []
+    modules = list(network)
+    offset = 0
+    for position, module in enumerate(modules):
+        if isinstance(module, nn.Linear):
+            weights = module.in_features * module.out_features
+            following = modules[position + 1] if position + 1 < len(modules) else None
+            activation = None if isinstance(following, nn.Linear) else following
+            layers.append(
+                (
+                    slice(offset, offset + weights),
+                    slice(offset + weights, offset + weights + module.out_features),
+                    module.out_features,
+                    module.in_features,
+                    activation,
+                )
+            )
+            offset += weights + module.out_features
+    return layers
+
+
 def network_vector(network: nn.Module) -> torch.Tensor:
     """The network's parameters as one flat vector (a copy)."""
     return nn.utils.parameters_to_vector(network.parameters()).detach().clone()

@@ -1,6 +1,7 @@
 """Reporters for evolution runs: console progress, the CSV log, checkpoints and best model, the fitness chart.
 
-Each is a `Reporter` hook; the loop in `neurocar.learn.neuroevolution` calls them and never prints itself.
+Each is a passive `Reporter` hook: whoever steps the run (the headless command, the window) tells them what happened;
+the run itself never prints.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import TextIO
 from neurocar.chart import write_line_chart
 from neurocar.learn.checkpoint import save_checkpoint
 from neurocar.learn.model_file import save_model
-from neurocar.learn.neuroevolution import LOG_COLUMNS, GenerationResult, Neuroevolution, Reporter
+from neurocar.learn.neuroevolution import LOG_COLUMNS, GenerationResult, Neuroevolution, Reporter, RunOutcome
 from neurocar.learn.run_directory import BEST_MODEL_FILE, CsvLog
 from neurocar.paths import display_path
 
@@ -30,8 +31,7 @@ def progress_bar(done: int, total: int) -> str:
 class ConsoleReporter(Reporter):
     """One line per generation on stdout, and a progress bar on stderr when it is a terminal."""
 
-    def __init__(self, generations: int, output: TextIO | None = None, errors: TextIO | None = None) -> None:
-        self.generations = generations
+    def __init__(self, output: TextIO | None = None, errors: TextIO | None = None) -> None:
         self.output = output or sys.stdout
         self.errors = errors or sys.stderr
         self.interactive = bool(getattr(self.errors, "isatty", lambda: False)())
@@ -56,17 +56,17 @@ class ConsoleReporter(Reporter):
         # With several tracks it is the mean over the tracks.
         alive = f"{result.alive_at_end:g}" if result.alive_at_end.is_integer() else f"{result.alive_at_end:.1f}"
         print(
-            f"gen {result.generation:>4}/{self.generations}  best {result.best_fitness:9.1f}  "
+            f"gen {result.generation:>4}/{evolution.generations}  best {result.best_fitness:9.1f}  "
             f"mean {result.mean_fitness:9.1f}  laps {result.best_laps}  "
             f"alive {alive}/{population}  {result.car_steps_per_second:>9,.0f} car-steps/s",
             file=self.output,
             flush=True,
         )
         if self.interactive:
-            self.errors.write(progress_bar(result.generation, self.generations))
+            self.errors.write(progress_bar(result.generation, evolution.generations))
             self.errors.flush()
 
-    def on_run_end(self, evolution: Neuroevolution, outcome: str) -> None:
+    def on_run_end(self, evolution: Neuroevolution, outcome: RunOutcome) -> None:
         """Clear the bar."""
         if self.interactive:
             self.errors.write("\r\033[K")
@@ -91,18 +91,9 @@ class CsvLogReporter(Reporter):
 class CheckpointReporter(Reporter):
     """Writes checkpoint.pt every generation and best.pt (and `--out`) whenever the kept best changes."""
 
-    def __init__(
-        self,
-        folder: Path,
-        track_texts: list[str],
-        out: Path | None,
-        generations: int,
-        output: TextIO | None = None,
-    ) -> None:
+    def __init__(self, folder: Path, out: Path | None = None, output: TextIO | None = None) -> None:
         self.folder = folder
-        self.track_texts = track_texts
         self.out = out
-        self.generations = generations
         self.output = output or sys.stdout
         self.saved_generation = -1
 
@@ -117,26 +108,28 @@ class CheckpointReporter(Reporter):
 
     def on_run_start(self, evolution: Neuroevolution) -> None:
         """Checkpoint the starting state, so even a run stopped in its first generation can be resumed."""
-        save_checkpoint(self.folder, evolution, self.track_texts, self.generations)
+        save_checkpoint(self.folder, evolution)
 
     def on_generation(self, evolution: Neuroevolution, result: GenerationResult) -> None:
         """Checkpoint, and save the best model if it improved."""
-        save_checkpoint(self.folder, evolution, self.track_texts, self.generations)
+        save_checkpoint(self.folder, evolution)
         if evolution.best_vector is not None and evolution.best_generation != self.saved_generation:
             self.save_best(evolution)
 
-    def on_run_end(self, evolution: Neuroevolution, outcome: str) -> None:
-        """Make sure the best model is on disk (with the final generation count) and say where things are."""
+    def on_run_end(self, evolution: Neuroevolution, outcome: RunOutcome) -> None:
+        """Make sure the checkpoint and the best model are on disk (with the final generation count) and say where
+        things are."""
+        save_checkpoint(self.folder, evolution)
         if evolution.best_vector is not None:
             self.save_best(evolution)
         where = display_path(self.folder)
-        if outcome in ("interrupted", "closed"):
+        if outcome in (RunOutcome.INTERRUPTED, RunOutcome.CLOSED):
             saved = (
                 f"best model saved to {display_path(self.folder / BEST_MODEL_FILE)}"
                 if evolution.best_vector is not None
                 else "no generation finished yet, so there is no model"
             )
-            stopped = "interrupted" if outcome == "interrupted" else "window closed"
+            stopped = "interrupted" if outcome is RunOutcome.INTERRUPTED else "window closed"
             print(
                 f"{stopped}: {saved}, resume with: neurocar train evolve --resume {where}",
                 file=self.output,
@@ -150,7 +143,7 @@ class ChartReporter(Reporter):
     def __init__(self, path: Path) -> None:
         self.path = path
 
-    def on_run_end(self, evolution: Neuroevolution, outcome: str) -> None:
+    def on_run_end(self, evolution: Neuroevolution, outcome: RunOutcome) -> None:
         """Write the chart from the run's whole history."""
         history = evolution.history
         write_line_chart(

@@ -171,8 +171,15 @@ def _make_folder(folder: Path) -> None:
         raise NeuroCarError(f"{display_path(folder)}: cannot write in the run folder (permission denied)")
 
 
+def csv_value(value: Any) -> str:
+    """How a log writes one value: floats exactly (`repr`, so reading the log back gives the same number)."""
+    if isinstance(value, float):
+        return repr(value)
+    return str(value)
+
+
 class CsvLog:
-    """An append-only CSV log with a fixed header, flushed after every row."""
+    """An append-only CSV log with a fixed header, flushed after every row; rows hold numbers, written here."""
 
     def __init__(self, path: Path, columns: list[str]) -> None:
         self.path = path
@@ -183,7 +190,7 @@ class CsvLog:
         buffer = io.StringIO()
         writer = csv.DictWriter(buffer, fieldnames=self.columns, lineterminator="\n")
         writer.writeheader()
-        writer.writerows(rows)
+        writer.writerows({key: csv_value(value) for key, value in row.items()} for row in rows)
         atomic_write_text(self.path, buffer.getvalue())
 
     def append(self, row: dict[str, Any]) -> None:
@@ -193,5 +200,5 @@ class CsvLog:
             writer = csv.DictWriter(stream, fieldnames=self.columns, lineterminator="\n")
             if new:
                 writer.writeheader()
-            writer.writerow(row)
+            writer.writerow({key: csv_value(value) for key, value in row.items()})
             stream.flush()

@@ -40,10 +40,9 @@ NETWORK_HEIGHT = 250
 MIN_VIEW_WIDTH = 200
 
 
-class WindowClosed(KeyboardInterrupt):
-    """The window was closed (Esc, the close button or the frame limit); evolution treats it like Ctrl-C."""
-
-    outcome = "closed"
+class WindowClosed(Exception):  # noqa: N818 - the window's own signal to its loop, not an error
+    """The window was closed (Esc, the close button or the frame limit): the app's loop ends where it catches it.
+    It never leaves the view layer."""
 
 
 def parse_speed(text: str) -> float:
@@ -275,7 +274,7 @@ class WindowApp:
             self.close()
 
     def close(self) -> None:
-        """Quit: the driver unwinds through `WindowClosed` (evolution treats it like Ctrl-C)."""
+        """Quit: the app's loop unwinds to its `run` through `WindowClosed`."""
         self.closed = True
         raise WindowClosed
 

@@ -1,16 +1,15 @@
 """`neurocar sim`: a population evolves live in the window.
 
-The window is one more `Reporter` of the same `run_evolution` loop that headless training uses, so a windowed run
-and a headless run with the same seed and config give the same numbers. `on_step` decides when to draw (a frame
-whenever the step budget of the current speed is spent, or a few times a second at max speed) and handles the keys;
-pausing simply keeps drawing frames inside `on_step`. Restart (R) and next track (N) abort the run with
-`RestartRun` and build a fresh one with the same seed; closing the window is Ctrl-C for the loop, so the run
+The window is one more caller of the same run state the headless command steps (`Neuroevolution`), so a windowed
+run and a headless run with the same seed and config give the same numbers. Each frame it handles the keys, draws,
+and then advances the run by as many simulation steps as the frame's budget allows (the current speed), or, at max
+speed, for a slice of time between rare frames. Pausing simply runs no steps. Restart (R) and next track (N) end
+the current run and start a fresh one with the same seed; closing the window ends the run as CLOSED, so the run
 folder (with `--run-dir`) keeps the best model and the checkpoint.
 """
 
 from __future__ import annotations
 
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -23,31 +22,27 @@ from neurocar.config import Config
 from neurocar.errors import NeuroCarError
 from neurocar.learn.checkpoint import save_checkpoint
 from neurocar.learn.model_file import save_model
-from neurocar.learn.neuroevolution import GenerationResult, Neuroevolution, Reporter, run_evolution
+from neurocar.learn.neuroevolution import (
+    UNLIMITED_GENERATIONS,
+    GenerationResult,
+    Neuroevolution,
+    Reporter,
+    RunOutcome,
+)
 from neurocar.learn.policy import build_network
 from neurocar.learn.run_directory import BEST_MODEL_FILE
 from neurocar.paths import TRACKS_DIR, display_path, resolve_track_path
 from neurocar.sim.track import Track, load_track
 from neurocar.sim.world import World
 from neurocar.ui import theme
-from neurocar.ui.app import WindowApp, leading_car, speed_label
+from neurocar.ui.app import WindowApp, WindowClosed, leading_car, speed_label
 from neurocar.ui.fitness_chart import FitnessChart
 from neurocar.ui.network_view import NetworkSnapshot, layer_values, network_weights
 
 MODELS_DIR = Path("models")
-UNLIMITED_GENERATIONS = sys.maxsize
-
 
 # Makes the run folder of the n-th run (1 = the first) and the reporters that write into it.
 RunFiles = Callable[[Neuroevolution, int], tuple[Path, list[Reporter]]]
-
-
-class RestartRun(Exception):  # noqa: N818 - a control-flow signal, not an error
-    """Abort the current run and start a new one (R: same track, N: the next shipped track)."""
-
-    def __init__(self, track: Track) -> None:
-        super().__init__(track.name)
-        self.track = track
 
 
 def new_model_path(track: Track, folder: Path = MODELS_DIR) -> Path:
@@ -61,7 +56,7 @@ def new_model_path(track: Track, folder: Path = MODELS_DIR) -> Path:
     raise NeuroCarError(f"{display_path(folder)}: too many models saved this second")
 
 
-class SimApp(WindowApp, Reporter):
+class SimApp(WindowApp):
     """The evolving population in a window."""
 
     help_title = "NeuroCar - evolution"
@@ -85,10 +80,12 @@ class SimApp(WindowApp, Reporter):
         self.generations = generations or UNLIMITED_GENERATIONS
         self.chart = FitnessChart(self.texts)
         self.evolution: Neuroevolution | None = None
-        self.world: World | None = None
+        self.reporters: list[Reporter] = []
         self.last_result: GenerationResult | None = None
         self.runs_started = 0
-        self.outcome: str | None = None
+        self.outcome: RunOutcome | None = None
+        self.pending_track: Track | None = None
+        self.last_saved: Path | None = None
         self._scratch_network = build_network(
             len(config.sensors.angles_deg), config.policy.hidden_sizes, config.policy.activation
         )
@@ -104,67 +101,114 @@ class SimApp(WindowApp, Reporter):
             *keys[4:],
         ]
 
+    @property
+    def world(self) -> World | None:
+        """The world the current generation drives in."""
+        return self.evolution.world if self.evolution is not None else None
+
     # --- the run -----------------------------------------------------------------------------------------------
 
     def run(self) -> int:
-        """Open the window and evolve until it is closed (or the generations are done); returns the exit code."""
+        """Open the window and evolve until it is closed (or the run ends by itself); returns the exit code."""
         self.open_window()
         try:
-            track = self.track
+            self.start_run(self.track)
             while True:
                 try:
-                    self.outcome = self.evolve(track)
+                    self.frame()
+                    if self.pending_track is not None:
+                        self.restart(self.pending_track)
+                    self.advance()
+                except WindowClosed:
+                    self.end_run(RunOutcome.CLOSED)
                     return 0
-                except RestartRun as restart:
-                    track = restart.track
-                    if track is not self.track:
-                        self.set_track(track)
+                if self.evolution is not None and self.evolution.outcome is not None:
+                    return 0
+        except KeyboardInterrupt:
+            # Ctrl-C in the terminal: save through the reporters, then let the command line say it stopped.
+            self.end_run(RunOutcome.INTERRUPTED)
+            raise
         finally:
             self.close_window()
 
-    def evolve(self, track: Track) -> str:
-        """One evolution run on `track` with the window and (with a run folder) the log and checkpoint reporters."""
-        self.evolution = Neuroevolution(self.config, [track], self.seed)
-        self.world = None
+    def start_run(self, track: Track) -> None:
+        """A fresh evolution on `track` (with a run folder: the log and checkpoint reporters too)."""
+        self.evolution = Neuroevolution(self.config, [track], self.seed, generations=self.generations)
         self.last_result = None
         self.selected = None
+        self.outcome = None
         self.chart.set_history([], [])
         self.runs_started += 1
-        reporters: list[Reporter] = [self]
+        self.reporters = []
         if self.run_files is not None:
-            self.run_folder, file_reporters = self.run_files(self.evolution, self.runs_started)
-            reporters += file_reporters
+            self.run_folder, self.reporters = self.run_files(self.evolution, self.runs_started)
             if self.runs_started > 1:
                 self.toasts.show(f"new run folder {display_path(self.run_folder)}")
-        outcome = run_evolution(self.evolution, self.generations, reporters)
-        if outcome == "interrupted" and not self.closed:
-            raise KeyboardInterrupt  # a real Ctrl-C in the terminal: the reporters have saved, now stop
-        return outcome
+        for reporter in self.reporters:
+            reporter.on_run_start(self.evolution)
+        self.evolution.start_drive()
+        assert self.world is not None
+        self.reset_poses(self.world)
 
-    # --- Reporter hooks ----------------------------------------------------------------------------------------
+    def end_run(self, outcome: RunOutcome) -> None:
+        """End the current run (once) and let the reporters save."""
+        evolution = self.evolution
+        if evolution is None or self.outcome is not None:
+            return
+        if evolution.outcome is None:
+            evolution.stop(outcome)
+        self.outcome = evolution.outcome
+        for reporter in self.reporters:
+            reporter.on_run_end(evolution, evolution.outcome)
 
-    def on_episode_start(self, evolution: Neuroevolution, world: World, track_index: int) -> None:
-        """A new generation starts driving: follow the leader again."""
-        self.world = world
+    def restart(self, track: Track) -> None:
+        """End the current run and start a new one on `track` (R: the same track, N: the next one)."""
+        self.pending_track = None
+        self.end_run(RunOutcome.RESTARTED)
+        if track is not self.track:
+            self.set_track(track)
+        self.start_run(track)
+
+    def advance(self) -> None:
+        """Run the simulation steps this frame allows: the budget's whole steps, or at max speed until the next
+        frame is due."""
+        evolution = self.evolution
+        if evolution is None or self.paused:
+            return
+        while evolution.outcome is None:
+            if self.max_speed:
+                if self.max_speed_draw_due():
+                    return
+            elif self.budget < 1:
+                return
+            self.budget -= 1
+            self.step()
+
+    def step(self) -> None:
+        """One simulation step; at the end of a generation, the chart, the HUD and the reporters learn of it."""
+        evolution = self.evolution
+        assert evolution is not None
+        result = evolution.step()
+        world = self.world
+        assert world is not None
+        if result is None:
+            self.record_pose(world)
+            return
+        self.last_result = result
+        history = evolution.history
+        self.chart.set_history([row["best_fitness"] for row in history], [row["mean_fitness"] for row in history])
+        for reporter in self.reporters:
+            reporter.on_generation(evolution, result)
+        if evolution.outcome is not None:
+            self.end_run(evolution.outcome)
+            return
+        evolution.start_drive()  # the next generation is on the start line: follow its leader
         self.selected = None
         self.reset_poses(world)
 
-    def on_step(self, evolution: Neuroevolution, world: World, actions: np.ndarray) -> None:
-        """Spend one step of the budget; when it runs out, draw frames (and handle keys) until there is more."""
-        self.record_pose(world)
-        self.budget -= 1
-        if self.max_speed and self.max_speed_draw_due():
-            self.frame()
-        while self.budget < 1:
-            self.frame()
-
-    def on_generation(self, evolution: Neuroevolution, result: GenerationResult) -> None:
-        """Update the chart and the HUD's last-generation numbers."""
-        self.last_result = result
-        history = evolution.history
-        self.chart.set_history(
-            [float(row["best_fitness"]) for row in history], [float(row["mean_fitness"]) for row in history]
-        )
+    def idle(self) -> bool:
+        """Nothing to simulate once the run has ended."""
+        return self.evolution is None or self.evolution.outcome is not None
 
     # --- keys --------------------------------------------------------------------------------------------------
 
@@ -172,11 +216,11 @@ class SimApp(WindowApp, Reporter):
         """R restart, N next track, S save."""
         if key == pygame.K_r:
             self.toasts.show("restarting evolution")
-            raise RestartRun(self.track)
-        if key == pygame.K_n:
+            self.pending_track = self.track
+        elif key == pygame.K_n:
             track = self.next_track()
             if track is not None:
-                raise RestartRun(track)
+                self.pending_track = track
         elif key == pygame.K_s:
             self.save_best()
 
@@ -203,7 +247,8 @@ class SimApp(WindowApp, Reporter):
         return track
 
     def save_best(self) -> Path | None:
-        """Save the best model so far (the same format as training) and say where; never overwrites in models/."""
+        """Save the best model so far (the same format as training) and say where; never overwrites in models/.
+        With a run folder, the model goes to its best.pt and the checkpoint is brought up to date."""
         evolution = self.evolution
         if evolution is None or evolution.best_vector is None:
             self.toasts.show("nothing to save yet: wait for the first generation to finish")
@@ -216,8 +261,7 @@ class SimApp(WindowApp, Reporter):
         try:
             save_model(path, evolution.best_network(), evolution.config, evolution.training_info())
             if self.run_folder is not None:
-                # 0 total generations, like the window's checkpoint reporter: a resume then takes them from the config.
-                save_checkpoint(self.run_folder, evolution, [track.source_text for track in evolution.tracks], 0)
+                save_checkpoint(self.run_folder, evolution)
         except (NeuroCarError, OSError) as error:
             self.toasts.show(f"not saved: {error}")
             return None
