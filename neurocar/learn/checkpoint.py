@@ -19,14 +19,9 @@ import torch
 from neurocar import __version__
 from neurocar.config import config_from_dict
 from neurocar.errors import NeuroCarError
+from neurocar.learn.genetic import MAX_MUTATION_SCALE
 from neurocar.learn.model_file import MAX_MODEL_FILE_BYTES, atomic_torch_save, load_payload
-from neurocar.learn.neuroevolution import (
-    LOG_COLUMNS,
-    MAX_MUTATION_SCALE,
-    UNLIMITED_GENERATIONS,
-    Neuroevolution,
-    RandomTracks,
-)
+from neurocar.learn.neuroevolution import LOG_COLUMNS, UNLIMITED_GENERATIONS, Neuroevolution, RandomTracks
 from neurocar.learn.run_directory import CHECKPOINT_FILE
 from neurocar.paths import display_path
 from neurocar.schema import (
