@@ -118,6 +118,27 @@ class SupervisedConfig:
 
 
 @dataclass(frozen=True)
+class ReinforcementConfig:
+    """Reinforcement-learning (PPO) hyperparameters: `cars` drive at once, `rollout_steps` each per update."""
+
+    cars: int
+    rollout_steps: int
+    updates: int
+    learning_rate: float
+    discount: float
+    gae_lambda: float
+    clip_range: float
+    epochs: int
+    minibatches: int
+    entropy_coefficient: float
+    value_coefficient: float
+    max_gradient_norm: float
+    critic_hidden_sizes: tuple[int, ...]
+    reward_scale: float
+    random_start: bool
+
+
+@dataclass(frozen=True)
 class WindowConfig:
     """Window size [pixels] and frame rate [frames/s]."""
 
@@ -138,6 +159,7 @@ class Config:
     policy: PolicyConfig
     evolution: EvolutionConfig
     supervised: SupervisedConfig
+    reinforcement: ReinforcementConfig
     window: WindowConfig
     source: str = "default.yaml"
 
@@ -384,6 +406,7 @@ def validate_config(config: Config, overridden: dict[str, str] | None = None) ->
         (config.supervised.learning_rate > 0, "supervised.learning_rate must be greater than 0"),
         (0 <= config.supervised.validation_fraction < 1, "supervised.validation_fraction must be in [0, 1)"),
         (config.supervised.patience >= 1, "supervised.patience must be at least 1"),
+        *_reinforcement_checks(config.reinforcement),
         (config.window.width >= 320 and config.window.height >= 240, "window size must be at least 320x240"),
         (config.window.fps >= 1, "window.fps must be at least 1"),
     ]
@@ -391,6 +414,31 @@ def validate_config(config: Config, overridden: dict[str, str] | None = None) ->
         if not passed:
             blamed = [key for key in overridden or {} if key in message]
             raise NeuroCarError(f"{_origin(blamed[0], name, overridden) if blamed else name}: {message}")
+
+
+def _reinforcement_checks(settings: ReinforcementConfig) -> list[tuple[bool, str]]:
+    return [
+        (settings.cars >= 1, "reinforcement.cars must be at least 1"),
+        (settings.rollout_steps >= 1, "reinforcement.rollout_steps must be at least 1"),
+        (settings.updates >= 1, "reinforcement.updates must be at least 1"),
+        (settings.learning_rate > 0, "reinforcement.learning_rate must be greater than 0"),
+        (0 <= settings.discount <= 1, "reinforcement.discount must be in [0, 1]"),
+        (0 <= settings.gae_lambda <= 1, "reinforcement.gae_lambda must be in [0, 1]"),
+        (settings.clip_range > 0, "reinforcement.clip_range must be greater than 0"),
+        (settings.epochs >= 1, "reinforcement.epochs must be at least 1"),
+        (
+            1 <= settings.minibatches <= settings.cars * settings.rollout_steps,
+            "reinforcement.minibatches must be from 1 to reinforcement.cars * reinforcement.rollout_steps",
+        ),
+        (settings.entropy_coefficient >= 0, "reinforcement.entropy_coefficient must be at least 0"),
+        (settings.value_coefficient >= 0, "reinforcement.value_coefficient must be at least 0"),
+        (settings.max_gradient_norm > 0, "reinforcement.max_gradient_norm must be greater than 0"),
+        (
+            all(size >= 1 for size in settings.critic_hidden_sizes),
+            "reinforcement.critic_hidden_sizes must all be at least 1",
+        ),
+        (settings.reward_scale > 0, "reinforcement.reward_scale must be greater than 0"),
+    ]
 
 
 def load_config(path: str | Path | None = None, overrides: Iterable[str] = ()) -> Config:
