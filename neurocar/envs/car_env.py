@@ -6,7 +6,7 @@
 | reward      | change of the weighted fitness terms in the step: the rewards of an episode add up to its fitness    |
 | terminated  | the car crashed                                                                                      |
 | truncated   | the car stalled (no new progress for `episode.stall_seconds`), ran out of time, or drove `laps` laps |
-| info        | laps, progress_m, fitness, terms (each fitness term), crashed, stalled, track                       |
+| info        | laps, progress_m (since the start), start_m, fitness, terms (each term), crashed, stalled, track    |
 
 Options: `track` (a file, a shipped name, a folder whose tracks are drawn per reset, or "generated" for a new
 generated track per reset of `difficulty`), `config` (a `Config` or a YAML file; default the shipped config), `laps`

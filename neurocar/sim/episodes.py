@@ -101,12 +101,14 @@ class Episodes:
         return EpisodeStep(observations, rewards, terminated, ended & ~terminated)
 
     def info(self, car: int) -> dict[str, object]:
-        """Plain numbers about one car's episode: laps, progress [m], the fitness and each term."""
+        """Plain numbers about one car's episode: laps, progress [m] since the start, where it started [m along the
+        track], the fitness and each term."""
         terms = self.terms()
         state = self.world.state
         return {
             "laps": int(state.laps[car] - self.start_laps[car]),
             "progress_m": float(terms["progress"][car]),
+            "start_m": float(self.start_progress_m[car]),
             "fitness": float(self.fitness[car]),
             "terms": {name: float(terms[name][car]) for name in FITNESS_TERMS},
             "crashed": bool(state.crashed[car]),
