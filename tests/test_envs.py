@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-import dataclasses
 import subprocess
 import sys
 import textwrap
 
 import numpy as np
 import pytest
-import torch
 
 gymnasium = pytest.importorskip("gymnasium")
 
 from gymnasium.utils.env_checker import check_env  # noqa: E402
-from gymnasium.vector import AutoresetMode  # noqa: E402
 
 import neurocar.envs  # noqa: E402
-from neurocar.envs import NeuroCarEnv, NeuroCarVectorEnv  # noqa: E402
+from neurocar.envs import NeuroCarEnv  # noqa: E402
 from neurocar.errors import NeuroCarError  # noqa: E402
 from neurocar.learn.model_file import config_for_model, load_model  # noqa: E402
 from neurocar.learn.policy import PopulationPolicy, network_vector  # noqa: E402
@@ -127,7 +124,7 @@ def test_a_crash_terminates_with_the_crash_penalty(config):
     env = NeuroCarEnv(track="hairpins")
     env.reset(seed=0)
     for _ in range(10_000):
-        _observation, reward, terminated, truncated, info = env.step(0)  # always left: into a wall
+        _observation, _reward, terminated, truncated, info = env.step(0)  # always left: into a wall
         if terminated or truncated:
             break
     assert terminated and not truncated and info["crashed"]
