@@ -1,4 +1,5 @@
-"""`neurocar evaluate`: drive a trained model, one car, on each track, and report laps, progress and crashes."""
+"""`neurocar evaluate`: drive a trained model, one car per track and every track at once; report laps, progress
+and crashes."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import argparse
 import json
 
 from neurocar.commands.common import config_from_args, explicit_keys, load_tracks, require_at_least
-from neurocar.learn.evaluation import evaluate_network
+from neurocar.learn.evaluation import evaluate_network_on_tracks
 from neurocar.learn.model_file import config_for_model, load_model
 
 
@@ -16,7 +17,7 @@ def run(arguments: argparse.Namespace) -> int:
     model = load_model(arguments.model)
     config = config_for_model(model, config_from_args(arguments), explicit_keys(arguments))
     tracks = load_tracks(arguments.track, config)
-    results = [evaluate_network(model.network, config, track, arguments.laps) for track in tracks]
+    results = evaluate_network_on_tracks(model.network, config, tracks, arguments.laps)
     lapped = sum(result.laps_completed >= result.laps_target for result in results)
     mean_progress = sum(result.progress_percent for result in results) / len(results)
     if arguments.json:

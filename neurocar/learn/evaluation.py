@@ -1,8 +1,9 @@
-"""Closed-loop evaluation: one car, driven by one model, on one track, until it laps, crashes or runs out of time."""
+"""Closed-loop evaluation: a model drives one car per track, every track at once, until each car laps, crashes or
+runs out of time."""
 
 from __future__ import annotations
 
-import dataclasses
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -65,26 +66,46 @@ def time_for_laps(track: Track, physics: PhysicsConfig, laps: int) -> float:
 
 def evaluate_network(network: nn.Sequential, config: Config, track: Track, laps: int) -> EvaluationResult:
     """Drive one car with `network` on `track` until `laps` laps, a crash, a stall or the time limit."""
-    episode = dataclasses.replace(config.episode, max_seconds=time_for_laps(track, config.physics, laps))
-    world = World(track, config.physics, config.sensors, episode, population=1)
+    return evaluate_network_on_tracks(network, config, [track], laps)[0]
+
+
+def evaluate_network_on_tracks(
+    network: nn.Sequential, config: Config, tracks: Sequence[Track], laps: int
+) -> list[EvaluationResult]:
+    """Drive `network` on every track at once, one car per track in one world, each until `laps` laps, a crash,
+    a stall or its own time limit (`time_for_laps`); one result per track, in order."""
+    world = World(
+        list(tracks),
+        config.physics,
+        config.sensors,
+        config.episode,
+        population=1,
+        max_seconds=[time_for_laps(track, config.physics, laps) for track in tracks],
+        target_laps=laps,
+    )
     policy = PopulationPolicy(network)
-    policy.set_parameters(network_vector(network).reshape(1, -1).to(torch.float32))
+    policy.set_parameters(network_vector(network).reshape(1, -1).to(torch.float32).repeat(world.car_count, 1))
     observations = world.reset()
-    while not world.done and int(world.state.laps[0]) < laps:
+    while not world.done:
         observations = world.step(policy.actions(observations))
     state = world.state
-    crashed = bool(state.crashed[0])
-    return EvaluationResult(
-        track=track.name,
-        track_path=track.path,
-        difficulty=track.difficulty,
-        length_m=track.length_m,
-        laps_target=laps,
-        laps_completed=int(min(state.laps[0], laps)),
-        crashed=crashed,
-        stalled=bool(state.stalled[0]),
-        progress_m=float(np.minimum(state.progress_m[0], laps * track.length_m)),
-        time_s=float(world.time_s),
-        lap_times_s=world.lap_times(0)[:laps],
-        crash_position=(float(state.positions[0, 0]), float(state.positions[0, 1])) if crashed else None,
-    )
+    results = []
+    for car, track in enumerate(world.tracks):
+        crashed = bool(state.crashed[car])
+        results.append(
+            EvaluationResult(
+                track=track.name,
+                track_path=track.path,
+                difficulty=track.difficulty,
+                length_m=track.length_m,
+                laps_target=laps,
+                laps_completed=int(min(state.laps[car], laps)),
+                crashed=crashed,
+                stalled=bool(state.stalled[car]),
+                progress_m=float(np.minimum(state.progress_m[car], laps * track.length_m)),
+                time_s=float(state.time_s[car]),
+                lap_times_s=world.lap_times(car)[:laps],
+                crash_position=(float(state.positions[car, 0]), float(state.positions[car, 1])) if crashed else None,
+            )
+        )
+    return results

@@ -7,7 +7,6 @@ state, best policy so far, mutation scale); `run_evolution` is the loop, and it 
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -209,10 +208,18 @@ class Neuroevolution:
     def _world(self, track: Track) -> World:
         """A world for the population on `track`; with target laps, the drive lasts long enough to drive them."""
         episode = self.config.episode
+        max_seconds = episode.max_seconds
         if self.target_laps is not None:
-            needed = time_for_laps(track, self.config.physics, self.target_laps)
-            episode = dataclasses.replace(episode, max_seconds=max(episode.max_seconds, needed))
-        return World(track, self.config.physics, self.config.sensors, episode, self.config.evolution.population)
+            max_seconds = max(max_seconds, time_for_laps(track, self.config.physics, self.target_laps))
+        return World(
+            track,
+            self.config.physics,
+            self.config.sensors,
+            episode,
+            self.config.evolution.population,
+            max_seconds=max_seconds,
+            target_laps=self.target_laps,
+        )
 
     def generation_worlds(self) -> list[World]:
         """The worlds the current generation drives in: the given tracks, then this generation's generated ones."""
@@ -272,9 +279,6 @@ class Neuroevolution:
                 observations = world.step(actions)
                 for reporter in stepping:
                     reporter.on_step(self, world, actions)
-                if self.target_laps is not None:
-                    # A car that drove the target laps has finished this track; the others drive on.
-                    world.stop(np.nonzero(world.state.driving & (world.state.laps >= self.target_laps))[0])
             state = world.state
             per_track_terms.append(fitness_terms(state.progress_m, state.laps, state.crashed, state.time_s))
             per_track_laps.append(state.laps.copy())
