@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -12,9 +13,10 @@ import pytest
 gymnasium = pytest.importorskip("gymnasium")
 
 from gymnasium.utils.env_checker import check_env  # noqa: E402
+from gymnasium.vector import AutoresetMode  # noqa: E402
 
 import neurocar.envs  # noqa: E402
-from neurocar.envs import NeuroCarEnv  # noqa: E402
+from neurocar.envs import NeuroCarEnv, NeuroCarVectorEnv  # noqa: E402
 from neurocar.errors import NeuroCarError  # noqa: E402
 from neurocar.learn.model_file import config_for_model, load_model  # noqa: E402
 from neurocar.learn.policy import PopulationPolicy, network_vector  # noqa: E402
@@ -78,6 +80,7 @@ def test_the_same_seed_gives_the_same_episodes_and_another_seed_other_starts():
 
 def test_an_episode_is_exactly_a_drive_of_the_world(driver, classic):
     config, policy = driver
+    config = config.replace("episode", max_seconds=40.0)  # past the first lap
     env = NeuroCarEnv(track=classic, config=config)
     observation, info = env.reset(seed=0)
     env_observations, total_reward, done = [observation], 0.0, False
@@ -133,12 +136,20 @@ def test_a_crash_terminates_with_the_crash_penalty(config):
     )
 
 
-def test_a_folder_or_generated_tracks_draw_a_track_per_reset(tmp_path, config):
-    names = {NeuroCarEnv(track="generated", difficulty=2).reset(seed=seed)[1]["track"] for seed in range(3)}
-    assert len(names) == 3
-    env = NeuroCarEnv(track=TRACKS_DIR)
-    drawn = {env.reset(seed=seed)[1]["track"] for seed in range(12)}
-    assert len(drawn) >= 3
+@pytest.fixture(scope="module")
+def three_tracks(tmp_path_factory):
+    """A folder of three shipped tracks."""
+    folder = tmp_path_factory.mktemp("tracks")
+    for name in ("oval", "classic", "hairpins"):
+        shutil.copy(TRACKS_DIR / f"{name}.yaml", folder / f"{name}.yaml")
+    return folder
+
+
+def test_a_folder_or_generated_tracks_draw_a_track_per_reset(three_tracks):
+    generated = NeuroCarEnv(track="generated", difficulty=2)
+    assert len({generated.reset(seed=seed)[1]["track"] for seed in range(2)}) == 2
+    env = NeuroCarEnv(track=three_tracks)
+    assert {env.reset(seed=seed)[1]["track"] for seed in range(12)} == {"Oval", "Classic", "Hairpins"}
 
 
 def test_bad_options_are_refused():
@@ -190,3 +201,108 @@ def test_pygame_is_imported_only_when_rendering(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["False", "True"]
+
+
+# --- the vector environment --------------------------------------------------------------------------------------
+
+
+def test_make_vec_builds_one_batched_world():
+    envs = gymnasium.make_vec("neurocar.envs:NeuroCar-v0", num_envs=6, track="classic")
+    assert isinstance(envs, NeuroCarVectorEnv) and envs.num_envs == 6
+    observations, infos = envs.reset(seed=0)
+    assert observations.shape == (6, 3) and observations.dtype == np.float32
+    assert envs.world.car_count == 6 and infos["_laps"].all()
+    assert envs.metadata["autoreset_mode"] == AutoresetMode.NEXT_STEP
+    assert isinstance(gymnasium.make_vec(neurocar.envs.VECTOR_ENVIRONMENT_ID, num_envs=2), NeuroCarVectorEnv)
+
+
+def test_each_car_of_the_vector_env_drives_like_the_one_car_env(classic):
+    count, steps = 4, 200
+    actions = np.random.default_rng(7).integers(0, 3, size=(steps, count))
+    envs = NeuroCarVectorEnv(num_envs=count, track=classic)
+    observations, _ = envs.reset(seed=0)
+    vector_trace = [observations]
+    rewards, ended = [], []
+    for step in range(steps):
+        observations, reward, terminated, truncated, _ = envs.step(actions[step])
+        vector_trace.append(observations)
+        rewards.append(reward)
+        ended.append(terminated | truncated)
+    for car in range(count):
+        env = NeuroCarEnv(track=classic)
+        observation, _ = env.reset(seed=0)
+        np.testing.assert_array_equal(observation, vector_trace[0][car])
+        for step in range(steps):
+            observation, reward, terminated, truncated, _ = env.step(int(actions[step, car]))
+            np.testing.assert_array_equal(observation, vector_trace[step + 1][car])
+            assert reward == rewards[step][car] and (terminated or truncated) == ended[step][car]
+            if terminated or truncated:
+                break
+        else:
+            pytest.fail("random driving should end an episode within 200 steps")
+
+
+def _drive_until_episodes_end(envs, seed: int, steps: int):
+    actions = np.random.default_rng(seed)
+    envs.reset(seed=seed)
+    history = []
+    for _ in range(steps):
+        history.append(envs.step(actions.integers(0, 3, size=envs.num_envs)))
+    return history
+
+
+def test_next_step_autoreset_sums_rewards_to_each_episodes_fitness():
+    envs = NeuroCarVectorEnv(num_envs=8, track="hairpins", random_start=True)
+    history = _drive_until_episodes_end(envs, seed=1, steps=300)
+    sums = np.zeros(8)
+    episodes = 0
+    restarting = np.zeros(8, dtype=bool)
+    for _observations, rewards, terminated, truncated, infos in history:
+        # A car that ended one step earlier was restarted: no reward, no ending, a fresh episode.
+        assert (rewards[restarting] == 0).all() and not (terminated | truncated)[restarting].any()
+        assert (infos["progress_m"][restarting] == 0).all() and (infos["laps"][restarting] == 0).all()
+        sums += rewards
+        ended = terminated | truncated
+        for car in np.nonzero(ended)[0]:
+            assert sums[car] == pytest.approx(infos["fitness"][car], abs=1e-9)
+            assert terminated[car] == infos["crashed"][car]
+            sums[car] = 0.0
+            episodes += 1
+        restarting = ended
+    assert episodes >= 8
+
+
+def test_same_step_autoreset_returns_the_final_observation_in_the_info():
+    envs = NeuroCarVectorEnv(num_envs=8, track="hairpins", autoreset_mode="SameStep")
+    assert envs.metadata["autoreset_mode"] == AutoresetMode.SAME_STEP
+    start = NeuroCarEnv(track="hairpins").reset(seed=0)[0]
+    seen = 0
+    for observations, _rewards, terminated, truncated, infos in _drive_until_episodes_end(envs, seed=2, steps=200):
+        ended = terminated | truncated
+        if not ended.any():
+            assert "final_obs" not in infos
+            continue
+        np.testing.assert_array_equal(infos["_final_obs"], ended)
+        for car in np.nonzero(ended)[0]:
+            assert infos["final_obs"][car].shape == (3,) and infos["final_info"]["_fitness"][car]
+            assert infos["progress_m"][car] == 0.0  # the observation is already the new episode's
+            np.testing.assert_array_equal(observations[car], start)
+        assert all(infos["final_obs"][car] is None for car in np.nonzero(~ended)[0])
+        seen += int(ended.sum())
+    assert seen >= 8
+
+
+def test_vector_seeds_reproduce_and_folders_share_the_cars(three_tracks):
+    first = _drive_until_episodes_end(NeuroCarVectorEnv(num_envs=4, random_start=True), seed=5, steps=50)
+    second = _drive_until_episodes_end(NeuroCarVectorEnv(num_envs=4, random_start=True), seed=5, steps=50)
+    for one, other in zip(first, second, strict=True):
+        np.testing.assert_array_equal(one[0], other[0])
+        np.testing.assert_array_equal(one[1], other[1])
+    envs = NeuroCarVectorEnv(num_envs=6, track=three_tracks)
+    envs.reset(seed=0)
+    assert [track.name for track in envs.world.tracks] == ["Classic", "Hairpins", "Oval"]
+    assert envs.world.population == 2
+    with pytest.raises(ValueError, match="multiple of the number of tracks"):
+        NeuroCarVectorEnv(num_envs=4, track=three_tracks)
+    with pytest.raises(ValueError, match="integer actions"):
+        envs.step(np.ones(3, dtype=np.int64))

@@ -60,7 +60,7 @@ class EnvRenderer:
         assert self._background is not None and self._camera is not None and self._sprites is not None
         surface = self._background.copy()
         state = world.state
-        cars = np.nonzero(getattr(world, "track_index", np.zeros(len(state.driving), dtype=np.int64)) == 0)[0]
+        cars = np.nonzero(world.track_index == 0)[0]
         driving = cars[state.driving[cars]]
         stopped = cars[~state.driving[cars]]
         angles = np.radians(np.asarray(self.config.sensors.angles_deg))

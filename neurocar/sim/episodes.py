@@ -48,7 +48,7 @@ class Episodes:
         self.world = world
         self.weights = weights
         self.target_laps = target_laps
-        count = getattr(world, "car_count", world.population)
+        count = world.car_count
         self.start_progress_m = np.zeros(count)
         self.start_laps = np.zeros(count, dtype=np.int64)
         self.fitness = np.zeros(count)
@@ -56,7 +56,7 @@ class Episodes:
     @property
     def car_count(self) -> int:
         """Cars in the world (one episode each at a time)."""
-        return getattr(self.world, "car_count", self.world.population)
+        return self.world.car_count
 
     def terms(self) -> dict[str, np.ndarray]:
         """The unweighted fitness terms (N,) of each car's current episode, counted from its start."""
@@ -77,7 +77,7 @@ class Episodes:
         """Start a new episode for some cars at `progress_m` along their tracks; returns all observations (N, R)."""
         cars = np.asarray(cars, dtype=np.int64).reshape(-1)
         progress = np.asarray(progress_m, dtype=np.float64) * np.ones(len(cars))
-        observations = _reset_cars(self.world, cars, progress)
+        observations = self.world.reset_cars(cars, progress)
         self.start_progress_m[cars] = self.world.state.progress_m[cars]
         self.start_laps[cars] = self.world.state.laps[cars]
         self.fitness[cars] = self._weighted()[cars]
@@ -115,11 +115,3 @@ class Episodes:
             "stalled": bool(state.stalled[car]),
         }
 
-
-def _reset_cars(world: World, cars: np.ndarray, progress_m: np.ndarray) -> np.ndarray:
-    """Fresh episodes for some cars (a one-car world without per-car clocks restarts as a whole)."""
-    if hasattr(world, "reset_cars"):
-        return world.reset_cars(cars, progress_m)
-    world.reset()
-    world.place(cars, progress_m)
-    return world.observations
