@@ -74,7 +74,13 @@ def evaluate_network_on_tracks(
 ) -> list[EvaluationResult]:
     """Drive `network` on every track at once, one car per track in one world, each until `laps` laps, a crash,
     a stall or its own time limit (`time_for_laps`); one result per track, in order."""
-    world = World(
+    return evaluate_in_world(network, evaluation_world(config, tracks, laps), laps)
+
+
+def evaluation_world(config: Config, tracks: Sequence[Track], laps: int) -> World:
+    """The world evaluations drive in: one car per track, each with the time `laps` laps need, stopping there.
+    Building it costs more than a drive, so a learner that evaluates often builds it once."""
+    return World(
         list(tracks),
         config.physics,
         config.sensors,
@@ -83,6 +89,10 @@ def evaluate_network_on_tracks(
         max_seconds=[time_for_laps(track, config.physics, laps) for track in tracks],
         target_laps=laps,
     )
+
+
+def evaluate_in_world(network: nn.Sequential, world: World, laps: int) -> list[EvaluationResult]:
+    """The evaluation drive of `evaluate_network_on_tracks` in a world built by `evaluation_world`."""
     policy = PopulationPolicy(network)
     policy.set_parameters(network_vector(network).reshape(1, -1).to(torch.float32).repeat(world.car_count, 1))
     observations = world.reset()

@@ -29,7 +29,7 @@ import torch
 from torch import nn
 
 from neurocar.config import Config
-from neurocar.learn.evaluation import evaluate_network
+from neurocar.learn.evaluation import evaluate_in_world, evaluation_world
 from neurocar.learn.policy import build_network, load_vector, network_vector
 from neurocar.learn.supervised import initialize_network
 from neurocar.sim.episodes import Episodes
@@ -152,6 +152,7 @@ class Reinforcement:
         population = math.ceil(settings.cars / len(self.tracks))
         self.world = World(self.tracks, config.physics, config.sensors, config.episode, population)
         self.episodes = Episodes(self.world, config.fitness)
+        self._evaluation: tuple[int, World] | None = None  # (laps, world) of the greedy evaluation drive
         self.world.reset()
         cars = np.arange(self.world.car_count)
         self.observations = self.episodes.start(cars, self._start_places(cars)).copy()
@@ -269,7 +270,9 @@ class Reinforcement:
 
         # 4. The greedy policy drives every track from the start line, as `neurocar evaluate` does.
         laps = self.target_laps or 1
-        evaluations = [evaluate_network(self.actor, self.config, track, laps) for track in self.tracks]
+        if self._evaluation is None or self._evaluation[0] != laps:
+            self._evaluation = (laps, evaluation_world(self.config, self.tracks, laps))
+        evaluations = evaluate_in_world(self.actor, self._evaluation[1], laps)
         greedy_laps = min(result.laps_completed for result in evaluations)
         greedy_progress = float(np.mean([result.progress_percent for result in evaluations]))
         greedy_fitness = float(

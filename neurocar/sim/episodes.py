@@ -114,4 +114,3 @@ class Episodes:
             "crashed": bool(state.crashed[car]),
             "stalled": bool(state.stalled[car]),
         }
-
