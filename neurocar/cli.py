@@ -99,7 +99,15 @@ def build_parser() -> ArgumentParser:
     )
     sim.add_argument("--track", metavar="FILE", help="track file or shipped track name")
     sim.add_argument("--seed", type=seed, default=0, help="random seed (default 0)")
-    sim.add_argument("--population", type=int, metavar="P", help="cars per generation")
+    sim.add_argument(
+        "--teacher",
+        choices=("evolution", "rl"),
+        default="evolution",
+        help="how the cars learn: evolution (default) or rl (reinforcement learning, PPO)",
+    )
+    sim.add_argument(
+        "--population", type=int, metavar="P", help="cars per generation (with --teacher rl: cars driving at once)"
+    )
     sim.add_argument("--run-dir", metavar="DIR", help="keep the run (log, best model, checkpoint) in this folder")
     _add_window_options(sim)
     sim.set_defaults(handler=_handler("windowed", "run_sim"))
