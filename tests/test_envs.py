@@ -306,3 +306,22 @@ def test_vector_seeds_reproduce_and_folders_share_the_cars(three_tracks):
         NeuroCarVectorEnv(num_envs=4, track=three_tracks)
     with pytest.raises(ValueError, match="integer actions"):
         envs.step(np.ones(3, dtype=np.int64))
+
+
+def test_human_rendering_draws_in_a_window_and_the_vector_env_renders_its_cars():
+    env = NeuroCarEnv(track="oval", render_mode="human")
+    env.reset(seed=0)
+    env.step(1)
+    assert pygame_surface_size() == (640, 480)
+    env.close()
+    envs = NeuroCarVectorEnv(num_envs=3, track="oval", render_mode="rgb_array", random_start=True)
+    envs.reset(seed=0)
+    frame = envs.render()
+    assert frame.shape == (480, 640, 3) and frame.dtype == np.uint8
+    envs.close()
+
+
+def pygame_surface_size():
+    import pygame
+
+    return pygame.display.get_surface().get_size()
