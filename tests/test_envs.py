@@ -325,3 +325,18 @@ def pygame_surface_size():
     import pygame
 
     return pygame.display.get_surface().get_size()
+
+
+def test_without_gymnasium_the_import_says_how_to_get_it(tmp_path):
+    code = """
+        import sys
+        sys.modules["gymnasium"] = None  # as if it were not installed
+        try:
+            import neurocar.envs
+        except ImportError as error:
+            print(error)
+    """
+    result = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, timeout=60)
+    assert result.stdout.strip() == (
+        "the NeuroCar Gymnasium environments need the gymnasium package: pip install 'neurocar[gym]'"
+    )
