@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 from neurocar.errors import NeuroCarError
+from neurocar.paths import display_path
 
 
 def atomic_write_bytes(path: str | Path, data: bytes) -> None:
@@ -39,3 +40,18 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
 def atomic_write_text(path: str | Path, text: str) -> None:
     """Write text (UTF-8, newlines as given) atomically."""
     atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def check_writable(path: str | Path) -> None:
+    """Fail early, before any work, if a file cannot be created at `path` (its folder is missing or read-only)."""
+    target = Path(path)
+    if target.is_dir():
+        raise NeuroCarError(f"{display_path(target)}: is a folder; give a file name such as {target / 'model.pt'}")
+    # Missing folders are created when saving, so what matters is the nearest one that exists.
+    folder = target.parent if str(target.parent) else Path(".")
+    while not folder.exists() and folder.parent != folder:
+        folder = folder.parent
+    if not folder.is_dir():
+        raise NeuroCarError(f"{display_path(target)}: {display_path(folder)} is not a folder")
+    if not os.access(folder, os.W_OK):
+        raise NeuroCarError(f"{display_path(target)}: cannot write in {display_path(folder)} (permission denied)")

@@ -1,26 +1,79 @@
-"""Where the shipped tracks, configs and assets live: next to the package, never the working directory."""
+"""Where the shipped tracks, configs and assets are, and the names that find them from any folder.
+
+The top-level `tracks/`, `configs/` and `assets/` folders of the repository are part of the product. A wheel
+carries them inside the package (`neurocar/tracks`, ...); a source checkout and an editable install keep them
+beside the package folder. `shipped_folder` finds them the same way in all three, through `importlib.resources`
+from wherever the package was imported, so nothing depends on the working folder.
+
+Names that work from any folder (a path that exists always wins, because the user gave it):
+
+| name                      | what                                        |
+|---------------------------|---------------------------------------------|
+| `--track NAME`            | the shipped track NAME.yaml (e.g. `oval`)   |
+| `--track shipped`         | the folder of every shipped track           |
+| `--model driver`          | the shipped general driver (`driver.pt`)    |
+"""
 
 from __future__ import annotations
 
+import importlib.resources
 from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-TRACKS_DIR = PROJECT_ROOT / "tracks"
-CONFIGS_DIR = PROJECT_ROOT / "configs"
-ASSETS_DIR = PROJECT_ROOT / "assets"
+SHIPPED_TRACKS_NAME = "shipped"
+SHIPPED_DRIVER_NAME = "driver"
+
+
+def shipped_folder(kind: str) -> Path:
+    """The folder of shipped files of one kind ("tracks", "configs" or "assets").
+
+    Inside the installed package when it is there (a wheel), else the folder of that name beside the package
+    folder (a source checkout or an editable install, where the package is imported from the checkout).
+    """
+    package = importlib.resources.files("neurocar")
+    inside = package.joinpath(kind)
+    if inside.is_dir():
+        return Path(str(inside))
+    return Path(str(package)).parent / kind
+
+
+TRACKS_DIR = shipped_folder("tracks")
+CONFIGS_DIR = shipped_folder("configs")
+ASSETS_DIR = shipped_folder("assets")
 DEFAULT_CONFIG = CONFIGS_DIR / "default.yaml"
 # A general driver evolved on generated tracks only (the README shows the command); `neurocar watch` shows it.
 SHIPPED_DRIVER = ASSETS_DIR / "driver.pt"
 
 
+def shipped_asset(name: str) -> Path:
+    """A file of the shipped assets (an image, the shipped driver)."""
+    return ASSETS_DIR / name
+
+
+def _is_bare_name(path: Path) -> bool:
+    """A plain name such as `oval`, not a path into some folder (so `../x` never reaches the shipped folders)."""
+    return len(path.parts) == 1 and path.name not in ("", ".", "..")
+
+
 def resolve_track_path(name_or_path: str | Path) -> Path:
-    """Return a track file: an existing path as given, else a shipped track by file name or stem."""
+    """A track file or folder: an existing path as given, else `shipped` (the shipped tracks folder), else a shipped
+    track by file name or stem; anything else is returned unchanged (the loader then says it is not found)."""
     path = Path(name_or_path)
-    if path.exists():
+    if path.exists() or not _is_bare_name(path):
         return path
+    if str(name_or_path) == SHIPPED_TRACKS_NAME:
+        return TRACKS_DIR
     for candidate in (TRACKS_DIR / path, TRACKS_DIR / f"{path}.yaml"):
         if candidate.exists():
             return candidate
+    return path
+
+
+def resolve_model_path(name_or_path: str | Path) -> Path:
+    """A model file: an existing path as given, else `driver` (the shipped general driver); anything else is
+    returned unchanged (the loader then says it is not found)."""
+    path = Path(name_or_path)
+    if not path.exists() and str(name_or_path) == SHIPPED_DRIVER_NAME:
+        return SHIPPED_DRIVER
     return path
 
 

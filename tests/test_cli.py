@@ -11,11 +11,12 @@ from pathlib import Path
 
 import pytest
 import torch
+from checkout import PROJECT_ROOT
 
 from neurocar.cli import build_parser
 from neurocar.learn.model_file import model_payload, save_model
 from neurocar.learn.policy import build_network
-from neurocar.paths import PROJECT_ROOT, TRACKS_DIR
+from neurocar.paths import TRACKS_DIR
 
 TRACK_FIXTURES = "tests/fixtures/tracks"
 CONFIG_FIXTURES = "tests/fixtures/configs"
@@ -217,7 +218,7 @@ def test_bad_settings(arguments, message, run_cli):
             ["train", "evolve", "--generations", "two"],
             "argument --generations: invalid int value: 'two' (see 'neurocar train evolve --help')",
         ),
-        (["train", "evolve", "--bogus"], "unrecognized arguments: --bogus (see 'neurocar --help')"),
+        (["train", "evolve", "--bogus"], "unrecognized arguments: --bogus (see 'neurocar train evolve --help')"),
         (
             ["bogus"],
             "argument COMMAND: invalid choice: 'bogus' (choose from "
@@ -225,7 +226,10 @@ def test_bad_settings(arguments, message, run_cli):
             + ") (see 'neurocar --help')",
         ),
         (["evaluate"], "the following arguments are required: --model (see 'neurocar evaluate --help')"),
-        (["evaluate", "--model", "missing.pt"], "missing.pt: model file not found"),
+        (
+            ["evaluate", "--model", "missing.pt"],
+            "--model missing.pt: model file not found (the shipped general driver is --model driver)",
+        ),
         (["evaluate", "--model", "."], ".: is a folder, not a model file (a run folder holds best.pt)"),
         (["train", "evolve", "--resume", "nowhere"], "--resume nowhere: folder not found"),
         (["train", "rl", "--updates", "0"], "--updates 0: must be at least 1"),

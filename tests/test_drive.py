@@ -22,12 +22,13 @@ os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 import pygame
 import pytest
 import yaml
+from checkout import PROJECT_ROOT
 
 from neurocar.cli import main
 from neurocar.config import Config
 from neurocar.learn.model_file import load_model
 from neurocar.learn.recording import FRAMES_FILE, SessionWriter, find_sessions, load_session
-from neurocar.paths import PROJECT_ROOT, TRACKS_DIR
+from neurocar.paths import TRACKS_DIR
 from neurocar.sim.car import STEER_LEFT, STEER_RIGHT, STRAIGHT
 from neurocar.sim.track import Track
 from neurocar.ui import app as window_app
@@ -269,7 +270,10 @@ def test_a_killed_recording_still_loads(tmp_path: Path) -> None:
             ["--track", "nowhere.yaml"],
             "nowhere.yaml: track file not found (see `neurocar tracks` for the shipped ones)",
         ),
-        (["--model", "missing.pt"], "missing.pt: model file not found"),
+        (
+            ["--model", "missing.pt"],
+            "--model missing.pt: model file not found (the shipped general driver is --model driver)",
+        ),
         (["--frames", "0"], "--frames 0: must be at least 1"),
         (["--screenshot", "shot.jpg"], "--screenshot shot.jpg: give a file name ending in .png"),
         (["--autopilot", "--driver", "Ada"], "--driver names the person driving; drop it with --autopilot or --model"),

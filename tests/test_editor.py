@@ -13,11 +13,12 @@ os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 import numpy as np
 import pygame
 import pytest
+from checkout import PROJECT_ROOT
 
 from neurocar.cli import main
 from neurocar.config import Config, load_yaml
 from neurocar.errors import NeuroCarError
-from neurocar.paths import PROJECT_ROOT, TRACKS_DIR
+from neurocar.paths import TRACKS_DIR
 from neurocar.sim.track import TrackError, load_track, track_from_data
 from neurocar.sim.track_document import STARTER_LOOP, TrackDocument, free_track_path, name_from_path
 from neurocar.ui.editor_app import EditorApp

@@ -28,7 +28,7 @@ def layer_of(module: str) -> int:
     if len(parts) == 1:
         return 0  # the package itself
     top = parts[1]
-    if top in ("geometry", "config", "paths", "errors", "chart", "png", "bitmap_font", "files"):
+    if top in ("geometry", "config", "paths", "errors", "chart", "png", "bitmap_font", "files", "lesson_text"):
         return 0
     return {"sim": 1, "learn": 2, "ui": 3, "envs": 3, "cli": 4, "commands": 4, "__main__": 4}[top]
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 
 import yaml
+from checkout import PROJECT_ROOT
 
 from neurocar.config import load_config
-from neurocar.paths import DEFAULT_CONFIG, PROJECT_ROOT, TRACKS_DIR, resolve_track_path
+from neurocar.paths import DEFAULT_CONFIG, TRACKS_DIR, resolve_track_path
 from neurocar.sim.track import load_track
 
 
@@ -57,3 +58,17 @@ def test_every_shipped_track_loads_and_the_default_exists() -> None:
     assert difficulties == {1, 2, 3, 4, 5}
     default = yaml.safe_load(DEFAULT_CONFIG.read_text(encoding="utf-8"))["track"]["default"]
     assert resolve_track_path(default).exists()
+
+
+def test_every_subpackage_is_listed_for_the_wheel() -> None:
+    """The wheel lists its packages by name: a new subpackage left out of pyproject.toml would be missing."""
+    text = (PROJECT_ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    listed = re.search(r"^packages = \[(.*?)\]", text, re.DOTALL | re.MULTILINE)
+    assert listed is not None
+    names = set(re.findall(r'"([\w.]+)"', listed.group(1)))
+    package_root = PROJECT_ROOT / "neurocar"
+    found = {
+        ".".join(("neurocar", *init.parent.relative_to(package_root).parts))
+        for init in package_root.rglob("__init__.py")
+    }
+    assert found <= names, f"add to [tool.setuptools] packages: {sorted(found - names)}"

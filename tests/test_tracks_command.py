@@ -7,9 +7,10 @@ import shutil
 from pathlib import Path
 
 import pytest
+from checkout import PROJECT_ROOT
 
 from neurocar.commands.tracks import broken_summary
-from neurocar.paths import PROJECT_ROOT, TRACKS_DIR
+from neurocar.paths import TRACKS_DIR
 
 TRACK_FIXTURES = PROJECT_ROOT / "tests" / "fixtures" / "tracks"
 GOOD = {"oval.yaml": "Oval", "stadium.yaml": "Stadium"}

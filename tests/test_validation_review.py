@@ -10,11 +10,12 @@ from pathlib import Path
 
 import pytest
 import yaml
+from checkout import PROJECT_ROOT
 
 from neurocar.config import load_config, load_yaml, parse_override
 from neurocar.errors import NeuroCarError
 from neurocar.learn.recording import load_session
-from neurocar.paths import DEFAULT_CONFIG, PROJECT_ROOT, TRACKS_DIR, display_path
+from neurocar.paths import DEFAULT_CONFIG, TRACKS_DIR, display_path
 from neurocar.sim.track import load_track, track_from_data
 
 FIXTURES = PROJECT_ROOT / "tests" / "fixtures"

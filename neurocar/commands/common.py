@@ -8,7 +8,7 @@ from pathlib import Path
 
 from neurocar.config import Config, load_config, parse_override
 from neurocar.errors import NeuroCarError
-from neurocar.paths import resolve_track_path, track_files_in
+from neurocar.paths import SHIPPED_DRIVER_NAME, display_path, resolve_model_path, resolve_track_path, track_files_in
 from neurocar.sim.track import Track, load_track
 
 
@@ -26,6 +26,27 @@ def explicit_keys(arguments: argparse.Namespace) -> Collection[str] | None:
         section, key, _value = parse_override(override)
         keys.append(f"{section}.{key}")
     return keys
+
+
+def model_path(name: str | Path, option: str = "--model") -> Path:
+    """The model file an option names: a path, or `driver` for the shipped general driver."""
+    path = resolve_model_path(name)
+    if not path.exists() and not path.is_symlink():
+        hint = (
+            ""
+            if str(name) == SHIPPED_DRIVER_NAME
+            else f" (the shipped general driver is {option} {SHIPPED_DRIVER_NAME})"
+        )
+        raise NeuroCarError(f"{option} {name}: model file not found{hint}")
+    return path
+
+
+def refuse_existing_output(out: str | None, force: bool) -> None:
+    """`--out FILE` never replaces an existing file unless `--force` was given."""
+    if out is not None and not force and (Path(out).exists() or Path(out).is_symlink()):
+        raise NeuroCarError(
+            f"--out {display_path(out)}: already exists; choose another file or add --force to replace it"
+        )
 
 
 def track_files(names: list[str]) -> list[Path]:

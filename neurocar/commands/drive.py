@@ -9,8 +9,8 @@ from __future__ import annotations
 import argparse
 import os
 
-from neurocar.commands.common import config_from_args, explicit_keys, load_one_track
-from neurocar.commands.windowed import check_window_options
+from neurocar.commands.common import config_from_args, explicit_keys, load_one_track, model_path
+from neurocar.commands.window_checks import check_window_options
 from neurocar.errors import NeuroCarError
 from neurocar.learn.model_file import config_for_model, load_model
 from neurocar.learn.recording import SessionWriter
@@ -26,7 +26,7 @@ def run(arguments: argparse.Namespace) -> int:
     config = config_from_args(arguments)
     model = None
     if arguments.model is not None:
-        model = load_model(arguments.model)
+        model = load_model(model_path(arguments.model))
         config = config_for_model(model, config, explicit_keys(arguments))
     track = load_one_track(arguments.track, config)
     writer = None

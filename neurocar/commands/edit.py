@@ -16,10 +16,10 @@ import os
 from pathlib import Path
 
 from neurocar.commands.common import config_from_args
-from neurocar.commands.windowed import check_window_options
+from neurocar.commands.window_checks import check_window_options
 from neurocar.config import load_yaml
 from neurocar.errors import NeuroCarError
-from neurocar.learn.model_file import check_writable
+from neurocar.files import check_writable
 from neurocar.paths import display_path, resolve_track_path
 from neurocar.sim.track import TrackError, track_from_data
 from neurocar.sim.track_document import TrackDocument, free_track_path

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from neurocar.commands.common import config_from_args, explicit_keys, load_tracks, require_at_least
+from neurocar.commands.common import config_from_args, explicit_keys, load_tracks, model_path, require_at_least
 from neurocar.learn.evaluation import evaluate_network_on_tracks
 from neurocar.learn.model_file import config_for_model, load_model
 
@@ -14,7 +14,7 @@ from neurocar.learn.model_file import config_for_model, load_model
 def run(arguments: argparse.Namespace) -> int:
     """Evaluate the model on each track and print a table (or JSON)."""
     require_at_least("--laps", arguments.laps, 1)
-    model = load_model(arguments.model)
+    model = load_model(model_path(arguments.model))
     config = config_for_model(model, config_from_args(arguments), explicit_keys(arguments))
     tracks = load_tracks(arguments.track, config)
     results = evaluate_network_on_tracks(model.network, config, tracks, arguments.laps)

@@ -5,14 +5,22 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from neurocar.commands.common import config_from_args, explicit_keys, load_tracks, require_at_least, track_texts
+from neurocar.commands.common import (
+    config_from_args,
+    explicit_keys,
+    load_tracks,
+    model_path,
+    refuse_existing_output,
+    require_at_least,
+    track_texts,
+)
 from neurocar.config import Config
 from neurocar.errors import NeuroCarError
 from neurocar.learn.checkpoint import load_checkpoint
 from neurocar.learn.model_file import check_model_destination, config_for_model, load_model
 from neurocar.learn.neuroevolution import Neuroevolution, RandomTracks, Reporter, run_evolution
 from neurocar.learn.reporters import ChartReporter, CheckpointReporter, ConsoleReporter, CsvLogReporter
-from neurocar.learn.run_directory import BEST_MODEL_FILE, LOG_FILE, new_run_directory
+from neurocar.learn.run_directory import BEST_MODEL_FILE, CHECKPOINT_FILE, LOG_FILE, RunLock, claim_run_directory
 from neurocar.paths import display_path
 from neurocar.sim.generator import MAX_DIFFICULTY, check_difficulty
 
@@ -49,11 +57,13 @@ def random_tracks_from(arguments: argparse.Namespace) -> RandomTracks:
     )
 
 
-def prepare(arguments: argparse.Namespace) -> tuple[Neuroevolution, list[str], Path, int]:
-    """Build (or restore) the run from the command line: the run, its track texts, its folder, total generations."""
+def prepare(arguments: argparse.Namespace) -> tuple[Neuroevolution, list[str], Path, int, RunLock]:
+    """Build (or restore) the run from the command line: the run, its track texts, its folder, total generations,
+    and the lock on the folder (the caller releases it when the run ends)."""
     _check_numbers(arguments)
     if arguments.out is not None:
         check_model_destination(arguments.out)
+    refuse_existing_output(arguments.out, arguments.force)
     if arguments.resume is not None:
         conflicting = [
             option
@@ -75,30 +85,42 @@ def prepare(arguments: argparse.Namespace) -> tuple[Neuroevolution, list[str], P
                 " (only --generations, --target-laps and --out can change)"
             )
         folder = Path(arguments.resume)
-        evolution, texts, saved_generations = load_checkpoint(folder)
+        # Locked before the checkpoint is read, so two resumes of one run never both continue it.
+        lock = RunLock(folder) if (folder / CHECKPOINT_FILE).is_file() else None
+        try:
+            evolution, texts, saved_generations = load_checkpoint(folder)
+        except BaseException:
+            if lock is not None:
+                lock.release()
+            raise
+        assert lock is not None  # load_checkpoint refuses a folder without a checkpoint
         if arguments.target_laps is not None:
             evolution.target_laps = arguments.target_laps
         generations = arguments.generations or saved_generations
-        return evolution, texts, folder, generations
+        return evolution, texts, folder, generations, lock
 
     config = config_with_population(config_from_args(arguments), arguments.population)
     seed = arguments.seed if arguments.seed is not None else 0
     init_model = None
     if getattr(arguments, "init", None):
-        init_model = load_model(arguments.init)
+        init_model = load_model(model_path(arguments.init, "--init"))
         config = config_for_model(init_model, config, explicit_keys(arguments))
     random_tracks = random_tracks_from(arguments)
     random_tracks.check(config.physics)  # now, not in the first generation
     tracks = load_tracks(arguments.track, config, default=not random_tracks.count)
     generations = arguments.generations or config.evolution.generations
-    folder = new_run_directory(arguments.run_dir, "evolve")
-    if init_model is not None:
-        evolution = Neuroevolution.from_model(
-            config, tracks, seed, arguments.target_laps, init_model.vector, random_tracks
-        )
-    else:
-        evolution = Neuroevolution(config, tracks, seed, arguments.target_laps, random_tracks)
-    return evolution, track_texts(tracks), folder, generations
+    folder, lock = claim_run_directory(arguments.run_dir, "evolve")
+    try:
+        if init_model is not None:
+            evolution = Neuroevolution.from_model(
+                config, tracks, seed, arguments.target_laps, init_model.vector, random_tracks
+            )
+        else:
+            evolution = Neuroevolution(config, tracks, seed, arguments.target_laps, random_tracks)
+    except BaseException:
+        lock.release()
+        raise
+    return evolution, track_texts(tracks), folder, generations, lock
 
 
 def reporters_for(
@@ -116,14 +138,15 @@ def reporters_for(
 
 def run(arguments: argparse.Namespace) -> int:
     """Run or resume an evolution and report where its files are."""
-    evolution, texts, folder, generations = prepare(arguments)
-    if evolution.generation >= generations:
-        raise NeuroCarError(
-            f"--resume {display_path(folder)}: the run already has {evolution.generation} generations; "
-            f"ask for more with --generations N (N > {evolution.generation})"
-        )
-    reporters = reporters_for(evolution, texts, folder, generations, arguments.out)
-    outcome = run_evolution(evolution, generations, reporters)
+    evolution, texts, folder, generations, lock = prepare(arguments)
+    with lock:
+        if evolution.generation >= generations:
+            raise NeuroCarError(
+                f"--resume {display_path(folder)}: the run already has {evolution.generation} generations; "
+                f"ask for more with --generations N (N > {evolution.generation})"
+            )
+        reporters = reporters_for(evolution, texts, folder, generations, arguments.out)
+        outcome = run_evolution(evolution, generations, reporters)
     if outcome == "interrupted":
         return EXIT_INTERRUPTED
     best = evolution.best_row

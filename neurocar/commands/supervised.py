@@ -12,12 +12,18 @@ import numpy as np
 import torch
 
 from neurocar.chart import write_line_chart
-from neurocar.commands.common import config_from_args, explicit_keys, require_at_least
+from neurocar.commands.common import (
+    config_from_args,
+    explicit_keys,
+    model_path,
+    refuse_existing_output,
+    require_at_least,
+)
 from neurocar.learn.model_file import check_model_destination, config_for_model, load_model, save_model
 from neurocar.learn.policy import build_network
 from neurocar.learn.recording import check_sensors, load_sessions
 from neurocar.learn.reporters import progress_bar
-from neurocar.learn.run_directory import BEST_MODEL_FILE, LOG_FILE, CsvLog, new_run_directory
+from neurocar.learn.run_directory import BEST_MODEL_FILE, LOG_FILE, CsvLog, claim_run_directory
 from neurocar.learn.supervised import (
     LOG_COLUMNS,
     EpochResult,
@@ -75,10 +81,11 @@ def run(arguments: argparse.Namespace) -> int:
     torch.set_num_threads(1)
     if arguments.out is not None:
         check_model_destination(arguments.out)
+    refuse_existing_output(arguments.out, arguments.force)
     config = config_from_args(arguments)
     init_model = None
     if arguments.init is not None:
-        init_model = load_model(arguments.init)
+        init_model = load_model(model_path(arguments.init, "--init"))
         config = config_for_model(init_model, config, explicit_keys(arguments))
     policy_name = f"the model {init_model.path}" if init_model is not None else "the policy (config sensors)"
     sessions = load_sessions(arguments.data)
@@ -93,73 +100,78 @@ def run(arguments: argparse.Namespace) -> int:
         network.load_state_dict(init_model.network.state_dict())
     else:
         initialize_network(network, generator)
-    folder = new_run_directory(arguments.run_dir, "supervised")
-    print(
-        f"training on {len(data.train)} frames, validating on {len(data.validation)} "
-        f"({len(sessions)} session(s), {data.frames_used} of {data.frames_total} frames by "
-        f"{' or '.join(data.frames_by_driver)}{', mirrored' if data.mirrored else ''}; seed {seed})",
-        flush=True,
-    )
-    reporter = EpochReporter(CsvLog(folder / LOG_FILE, LOG_COLUMNS), epochs)
-    outcome = train_supervised(network, data, config.supervised, epochs, generator, reporter)
-    seconds = outcome.seconds
-    reporter.close()
-    if not outcome.history:
-        print("interrupted before the first epoch finished; nothing saved", flush=True)
-        return EXIT_INTERRUPTED
-    best = outcome.best
-    training = {
-        "method": "supervised",
-        "seed": seed,
-        "data_sessions": data.sessions,
-        "validation_sessions": data.validation_sessions,
-        "tracks": sorted({session.meta["track"].get("path", session.track_name) for session in sessions}),
-        "track_names": sorted({session.track_name for session in sessions}),
-        "frames": {
-            "total": data.frames_total,
-            "used": data.frames_used,
-            "by_driver": data.frames_by_driver,
-            "train": len(data.train),
-            "validation": len(data.validation),
-        },
-        "mirrored": data.mirrored,
-        "epochs": len(outcome.history),
-        "best_epoch": outcome.best_epoch,
-        "init": init_model.path if init_model is not None else None,
-        "metrics": {key: value for key, value in best.log_row().items() if key != "epoch"},
-        "config": config.to_dict(),
-    }
-    save_model(folder / BEST_MODEL_FILE, network, config, training)
-    if arguments.out is not None:
-        save_model(arguments.out, network, config, training)
-    write_line_chart(
-        folder / LOSS_CHART_FILE,
-        {
-            "train": [result.train_loss for result in outcome.history],
-            **({"validation": [result.validation_loss for result in outcome.history]} if len(data.validation) else {}),
-        },
-        title="Cross-entropy loss per epoch",
-        x_label="epoch",
-        y_label="loss",
-        x_values=[result.epoch for result in outcome.history],
-    )
-    ending = "interrupted" if outcome.interrupted else ("stopped early" if outcome.stopped_early else "finished")
-    validation = (
-        f", validation loss {best.validation_loss:.3f} accuracy {best.validation_accuracy:.1%}"
-        if not math.isnan(best.validation_loss)
-        else ""
-    )
-    print(
-        f"{ending} after {len(outcome.history)} epochs in {seconds:.2f}s; best epoch {outcome.best_epoch}: "
-        f"train loss {best.train_loss:.3f} accuracy {best.train_accuracy:.1%}{validation}"
-    )
-    histogram = action_histogram(data.train.actions)
-    counts = ", ".join(f"{name} {count}" for name, count in zip(ACTION_NAMES, histogram, strict=True))
-    print(f"training actions: {counts}")
-    shown = data.validation if len(data.validation) else data.train
-    print(f"confusion matrix ({'validation' if len(data.validation) else 'training'} frames):")
-    for line in _format_matrix(confusion_matrix(network, shown)):
-        print("  " + line)
-    print(f"run folder {display_path(folder)}; model {display_path(folder / BEST_MODEL_FILE)}", end="")
-    print(f" and {display_path(Path(arguments.out))}" if arguments.out else "")
-    return EXIT_INTERRUPTED if outcome.interrupted else 0
+    folder, lock = claim_run_directory(arguments.run_dir, "supervised")
+    with lock:
+        print(
+            f"training on {len(data.train)} frames, validating on {len(data.validation)} "
+            f"({len(sessions)} session(s), {data.frames_used} of {data.frames_total} frames by "
+            f"{' or '.join(data.frames_by_driver)}{', mirrored' if data.mirrored else ''}; seed {seed})",
+            flush=True,
+        )
+        reporter = EpochReporter(CsvLog(folder / LOG_FILE, LOG_COLUMNS), epochs)
+        outcome = train_supervised(network, data, config.supervised, epochs, generator, reporter)
+        seconds = outcome.seconds
+        reporter.close()
+        if not outcome.history:
+            print("interrupted before the first epoch finished; nothing saved", flush=True)
+            return EXIT_INTERRUPTED
+        best = outcome.best
+        training = {
+            "method": "supervised",
+            "seed": seed,
+            "data_sessions": data.sessions,
+            "validation_sessions": data.validation_sessions,
+            "tracks": sorted({session.meta["track"].get("path", session.track_name) for session in sessions}),
+            "track_names": sorted({session.track_name for session in sessions}),
+            "frames": {
+                "total": data.frames_total,
+                "used": data.frames_used,
+                "by_driver": data.frames_by_driver,
+                "train": len(data.train),
+                "validation": len(data.validation),
+            },
+            "mirrored": data.mirrored,
+            "epochs": len(outcome.history),
+            "best_epoch": outcome.best_epoch,
+            "init": init_model.path if init_model is not None else None,
+            "metrics": {key: value for key, value in best.log_row().items() if key != "epoch"},
+            "config": config.to_dict(),
+        }
+        save_model(folder / BEST_MODEL_FILE, network, config, training)
+        if arguments.out is not None:
+            save_model(arguments.out, network, config, training)
+        write_line_chart(
+            folder / LOSS_CHART_FILE,
+            {
+                "train": [result.train_loss for result in outcome.history],
+                **(
+                    {"validation": [result.validation_loss for result in outcome.history]}
+                    if len(data.validation)
+                    else {}
+                ),
+            },
+            title="Cross-entropy loss per epoch",
+            x_label="epoch",
+            y_label="loss",
+            x_values=[result.epoch for result in outcome.history],
+        )
+        ending = "interrupted" if outcome.interrupted else ("stopped early" if outcome.stopped_early else "finished")
+        validation = (
+            f", validation loss {best.validation_loss:.3f} accuracy {best.validation_accuracy:.1%}"
+            if not math.isnan(best.validation_loss)
+            else ""
+        )
+        print(
+            f"{ending} after {len(outcome.history)} epochs in {seconds:.2f}s; best epoch {outcome.best_epoch}: "
+            f"train loss {best.train_loss:.3f} accuracy {best.train_accuracy:.1%}{validation}"
+        )
+        histogram = action_histogram(data.train.actions)
+        counts = ", ".join(f"{name} {count}" for name, count in zip(ACTION_NAMES, histogram, strict=True))
+        print(f"training actions: {counts}")
+        shown = data.validation if len(data.validation) else data.train
+        print(f"confusion matrix ({'validation' if len(data.validation) else 'training'} frames):")
+        for line in _format_matrix(confusion_matrix(network, shown)):
+            print("  " + line)
+        print(f"run folder {display_path(folder)}; model {display_path(folder / BEST_MODEL_FILE)}", end="")
+        print(f" and {display_path(Path(arguments.out))}" if arguments.out else "")
+        return EXIT_INTERRUPTED if outcome.interrupted else 0

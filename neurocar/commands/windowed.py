@@ -7,30 +7,26 @@ the one-line error before any window opens; only then is the view (pygame) impor
 from __future__ import annotations
 
 import argparse
-import math
 import os
 from collections.abc import Callable
 from pathlib import Path
 
-from neurocar.commands.common import config_from_args, explicit_keys, load_one_track, require_at_least, track_texts
+from neurocar.commands.common import (
+    config_from_args,
+    explicit_keys,
+    load_one_track,
+    model_path,
+    require_at_least,
+    track_texts,
+)
 from neurocar.commands.evolve import config_with_population, reporters_for
+from neurocar.commands.window_checks import check_window_options
 from neurocar.config import Config
 from neurocar.errors import NeuroCarError
-from neurocar.learn.model_file import check_writable, config_for_model, describe_differences, load_model
+from neurocar.learn.model_file import config_for_model, describe_differences, load_model
 from neurocar.learn.neuroevolution import Neuroevolution, Reporter
-from neurocar.learn.run_directory import new_run_directory
-from neurocar.paths import SHIPPED_DRIVER
-
-
-def check_window_options(arguments: argparse.Namespace) -> float:
-    """Check --frames, --screenshot and --speed; returns the speed multiplier (inf = max)."""
-    require_at_least("--frames", arguments.frames, 1)
-    if arguments.screenshot is not None:
-        if Path(arguments.screenshot).suffix.lower() != ".png":
-            raise NeuroCarError(f"--screenshot {arguments.screenshot}: give a file name ending in .png")
-        check_writable(arguments.screenshot)
-    speed = getattr(arguments, "speed", None) or "1"
-    return math.inf if speed == "max" else float(speed)
+from neurocar.learn.run_directory import RunLock, claim_run_directory
+from neurocar.paths import SHIPPED_DRIVER_NAME
 
 
 def _quiet_pygame() -> None:
@@ -47,26 +43,46 @@ def run_sim(arguments: argparse.Namespace) -> int:
     tracks = [load_one_track(arguments.track, config)]
     run_files = None
     if arguments.run_dir is not None:
-        first_folder = new_run_directory(arguments.run_dir, "sim")
-        run_files = _run_files(first_folder)
+        first_folder, lock = claim_run_directory(arguments.run_dir, "sim")
+        run_files = _run_files(first_folder, lock)
 
     _quiet_pygame()
     from neurocar.ui.sim_app import SimApp
 
-    app = SimApp(
-        config,
-        tracks[0],
-        arguments.seed,
-        run_files=run_files,
-        max_frames=arguments.frames,
-        screenshot=arguments.screenshot,
-        speed=speed,
-    )
-    return app.run()
+    try:
+        app = SimApp(
+            config,
+            tracks[0],
+            arguments.seed,
+            run_files=run_files,
+            max_frames=arguments.frames,
+            screenshot=arguments.screenshot,
+            speed=speed,
+        )
+        return app.run()
+    finally:
+        if arguments.run_dir is not None:
+            lock.release()
 
 
-def _run_files(first_folder: Path) -> Callable[[Neuroevolution, int], tuple[Path, list[Reporter]]]:
-    """The run-folder maker for the window: the first run uses --run-dir, restarts use DIR-2, DIR-3, ..."""
+class _ReleaseLock(Reporter):
+    """Releases a run folder's lock when its run ends (however it ends)."""
+
+    def __init__(self, lock: RunLock) -> None:
+        self.lock = lock
+
+    def on_run_end(self, evolution: Neuroevolution, outcome: str) -> None:
+        """The run wrote its last file: let another writer in."""
+        self.lock.release()
+
+
+def _run_files(
+    first_folder: Path, first_lock: RunLock | None = None
+) -> Callable[[Neuroevolution, int], tuple[Path, list[Reporter]]]:
+    """The run-folder maker for the window: the first run uses --run-dir, restarts use DIR-2, DIR-3, ...
+
+    Each folder is locked while its run writes it (the first with `first_lock`, if the caller already took it).
+    """
     from neurocar.learn.reporters import ConsoleReporter
 
     def make(evolution: Neuroevolution, run_number: int) -> tuple[Path, list[Reporter]]:
@@ -76,9 +92,12 @@ def _run_files(first_folder: Path) -> Callable[[Neuroevolution, int], tuple[Path
             attempt = run_number
             while (candidate := first_folder.with_name(f"{first_folder.name}-{attempt}")).exists():
                 attempt += 1
-            folder = new_run_directory(candidate, "sim")
+            folder, lock = claim_run_directory(candidate, "sim")
+        else:
+            lock = first_lock if first_lock is not None else RunLock(first_folder)
         reporters = reporters_for(evolution, track_texts(evolution.tracks), folder, 0, None)
-        return folder, [reporter for reporter in reporters if not isinstance(reporter, ConsoleReporter)]
+        files = [reporter for reporter in reporters if not isinstance(reporter, ConsoleReporter)]
+        return folder, [*files, _ReleaseLock(lock)]
 
     return make
 
@@ -106,7 +125,7 @@ def run_watch(arguments: argparse.Namespace) -> int:
     require_at_least("--laps", arguments.laps, 1)
     speed = check_window_options(arguments)
     base = config_from_args(arguments)
-    models = [load_model(path) for path in arguments.model or [SHIPPED_DRIVER]]
+    models = [load_model(model_path(name)) for name in arguments.model or [SHIPPED_DRIVER_NAME]]
     config = _shared_config(models, base, explicit_keys(arguments))
     tracks = [load_one_track(arguments.track, config)]
 
@@ -135,37 +154,53 @@ def _run_reinforcement_window(arguments: argparse.Namespace) -> int:
     track = load_one_track(arguments.track, config)
     run_files = None
     if arguments.run_dir is not None:
-        first_folder = new_run_directory(arguments.run_dir, "rl")
-        run_files = _reinforcement_run_files(first_folder)
+        first_folder, lock = claim_run_directory(arguments.run_dir, "rl")
+        run_files = _reinforcement_run_files(first_folder, lock)
 
     _quiet_pygame()
     from neurocar.ui.reinforcement_app import ReinforcementApp
 
-    app = ReinforcementApp(
-        config,
-        track,
-        arguments.seed,
-        run_files=run_files,
-        max_frames=arguments.frames,
-        screenshot=arguments.screenshot,
-        speed=speed,
-    )
-    return app.run()
+    try:
+        app = ReinforcementApp(
+            config,
+            track,
+            arguments.seed,
+            run_files=run_files,
+            max_frames=arguments.frames,
+            screenshot=arguments.screenshot,
+            speed=speed,
+        )
+        return app.run()
+    finally:
+        if arguments.run_dir is not None:
+            lock.release()
 
 
-def _reinforcement_run_files(first_folder: Path) -> Callable:
-    """The run-folder maker of the learning window: the first run uses --run-dir, restarts use DIR-2, DIR-3, ..."""
+def _reinforcement_run_files(first_folder: Path, first_lock: RunLock | None = None) -> Callable:
+    """The run-folder maker of the learning window: the first run uses --run-dir, restarts use DIR-2, DIR-3, ...
+    Each folder is locked while its run writes it."""
     from neurocar.commands.reinforcement import reporters_for
+    from neurocar.learn import reinforcement
     from neurocar.learn.reinforcement_reporters import ConsoleReporter
 
-    def make(learner, run_number: int):
+    class ReleaseLock(reinforcement.Reporter):
+        def __init__(self, lock: RunLock) -> None:
+            self.lock = lock
+
+        def on_run_end(self, learner: reinforcement.Reinforcement, outcome: str) -> None:
+            self.lock.release()
+
+    def make(learner: reinforcement.Reinforcement, run_number: int) -> tuple[Path, list[reinforcement.Reporter]]:
         folder = first_folder
         if run_number > 1:
             attempt = run_number
             while (candidate := first_folder.with_name(f"{first_folder.name}-{attempt}")).exists():
                 attempt += 1
-            folder = new_run_directory(candidate, "rl")
+            folder, lock = claim_run_directory(candidate, "rl")
+        else:
+            lock = first_lock if first_lock is not None else RunLock(first_folder)
         reporters = reporters_for(learner, folder, 0, None)
-        return folder, [reporter for reporter in reporters if not isinstance(reporter, ConsoleReporter)]
+        files = [reporter for reporter in reporters if not isinstance(reporter, ConsoleReporter)]
+        return folder, [*files, ReleaseLock(lock)]
 
     return make

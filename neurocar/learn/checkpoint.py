@@ -1,6 +1,7 @@
 """Evolution checkpoints: the whole run state in one file, written atomically, resumable bit for bit.
 
-The file is a plain dictionary (`torch.load(path, weights_only=True)` reads it): format and version, the config,
+The file is a plain dictionary (`torch.load(path, weights_only=True)` reads it): format and version, the NeuroCar
+release that wrote it (`neurocar_version`; older checkpoints lack it), the config,
 the seed, the target laps, the tracks (their file names and full YAML text, so a resumed run drives exactly the
 same tracks), the generated-tracks settings (generated tracks are rebuilt from the seed), and the
 `Neuroevolution.state_dict()`.
@@ -14,6 +15,7 @@ from typing import Any
 
 import torch
 
+from neurocar import __version__
 from neurocar.config import config_from_dict, load_yaml
 from neurocar.errors import NeuroCarError
 from neurocar.learn.model_file import atomic_torch_save
@@ -31,6 +33,7 @@ def save_checkpoint(folder: Path, evolution: Neuroevolution, track_texts: list[s
     payload = {
         "format": CHECKPOINT_FORMAT,
         "version": CHECKPOINT_VERSION,
+        "neurocar_version": __version__,
         "config": evolution.config.to_dict(),
         "config_source": evolution.config.source,
         "seed": evolution.seed,

@@ -6,6 +6,7 @@ A model file is a plain dictionary readable with `torch.load(path, weights_only=
 |-------------|---------------------------------------------------------------------------------------|
 | format      | "neurocar-model"                                                                      |
 | version     | 1                                                                                     |
+| neurocar_version | the NeuroCar release that wrote the file (older files may lack it)               |
 | state_dict  | the `nn.Sequential`'s weights                                                         |
 | contract    | input_size, hidden_sizes, activation, output_size, actions, sensors (angles_deg,      |
 |             | range_m), physics (the whole physics section)                                         |
@@ -20,7 +21,6 @@ from __future__ import annotations
 import dataclasses
 import io
 import math
-import os
 from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,9 +29,10 @@ from typing import Any
 import torch
 from torch import nn
 
+from neurocar import __version__
 from neurocar.config import Config, PhysicsConfig, SensorConfig
 from neurocar.errors import NeuroCarError
-from neurocar.files import atomic_write_bytes
+from neurocar.files import atomic_write_bytes, check_writable
 from neurocar.learn.policy import ACTION_COUNT, ACTIVATION_MODULES, build_network, network_vector
 from neurocar.paths import display_path
 from neurocar.sim.car import ACTION_NAMES
@@ -63,6 +64,7 @@ def model_payload(network: nn.Sequential, config: Config, training: dict[str, An
     return {
         "format": MODEL_FORMAT,
         "version": MODEL_VERSION,
+        "neurocar_version": __version__,
         "state_dict": {name: tensor.detach().clone() for name, tensor in network.state_dict().items()},
         "contract": {
             "input_size": len(config.sensors.angles_deg),
@@ -92,21 +94,6 @@ def atomic_torch_save(payload: Any, path: str | Path) -> None:
 def save_model(path: str | Path, network: nn.Sequential, config: Config, training: dict[str, Any]) -> None:
     """Save a model file atomically."""
     atomic_torch_save(model_payload(network, config, training), path)
-
-
-def check_writable(path: str | Path) -> None:
-    """Fail early, before any work, if a file cannot be created at `path` (its folder is missing or read-only)."""
-    target = Path(path)
-    if target.is_dir():
-        raise NeuroCarError(f"{display_path(target)}: is a folder; give a file name such as {target / 'model.pt'}")
-    # Missing folders are created when saving, so what matters is the nearest one that exists.
-    folder = target.parent if str(target.parent) else Path(".")
-    while not folder.exists() and folder.parent != folder:
-        folder = folder.parent
-    if not folder.is_dir():
-        raise NeuroCarError(f"{display_path(target)}: {display_path(folder)} is not a folder")
-    if not os.access(folder, os.W_OK):
-        raise NeuroCarError(f"{display_path(target)}: cannot write in {display_path(folder)} (permission denied)")
 
 
 def check_model_destination(path: str | Path) -> None:

@@ -30,6 +30,7 @@ skipped with a warning; any other problem is a `NeuroCarError` naming the sessio
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import math
 import os
@@ -72,6 +73,15 @@ class SessionWriter:
         self, directory: str | Path, track: Track, config: Config, driver: str, driver_name: str | None = None
     ) -> None:
         self.folder = create_session_folder(Path(directory))
+        self._stream: TextIO | None = None
+        try:
+            self._start(track, config, driver, driver_name)
+        except BaseException:
+            # A session that cannot start (a full disk, a read-only folder) leaves nothing behind.
+            self._remove_files()
+            raise
+
+    def _start(self, track: Track, config: Config, driver: str, driver_name: str | None) -> None:
         self.sensor_count = len(config.sensors.angles_deg)
         self.dt_s = config.physics.dt_s
         meta = {
@@ -92,9 +102,25 @@ class SessionWriter:
         self.rows: list[str] = []
         self.actions: list[int] = []
         self.header = ",".join(frame_columns(self.sensor_count)) + "\n"
-        self._stream: TextIO | None = self.path.open("x", encoding="utf-8", newline="")
-        self._stream.write(self.header)
-        self._sync()
+        try:
+            self._stream = self.path.open("x", encoding="utf-8", newline="")
+            self._stream.write(self.header)
+            self._sync()
+        except OSError as error:
+            raise NeuroCarError(
+                f"{display_path(self.path)}: cannot start the recording ({error.strerror or error})"
+            ) from None
+
+    def _remove_files(self) -> None:
+        if self._stream is not None:
+            with contextlib.suppress(OSError):
+                self._stream.close()
+            self._stream = None
+        for name in (FRAMES_FILE, META_FILE):
+            with contextlib.suppress(OSError):
+                (self.folder / name).unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            self.folder.rmdir()
 
     @property
     def frame_count(self) -> int:
@@ -374,8 +400,33 @@ def find_sessions(folders: Iterable[str | Path]) -> list[Path]:
 
 
 def load_sessions(folders: Iterable[str | Path], warnings: TextIO | None = None) -> list[Session]:
-    """Load every session under the given folders."""
-    return [load_session(folder, warnings) for folder in find_sessions(folders)]
+    """Load every session under the given folders.
+
+    A session folder named on its own must load. Inside a folder of sessions, an empty or damaged session is named
+    in one warning line and skipped, so it never blocks training on the good ones; a folder with no usable session
+    at all is an error.
+    """
+    warnings = warnings or sys.stderr
+    sessions: list[Session] = []
+    for given in folders:
+        folder = Path(given)
+        found = find_sessions([folder])
+        if found == [folder]:
+            sessions.append(load_session(folder, warnings))
+            continue
+        problems: list[str] = []
+        for session_folder in found:
+            try:
+                sessions.append(load_session(session_folder, warnings))
+            except NeuroCarError as error:
+                problems.append(str(error))
+                print(f"neurocar: warning: {error}; skipped", file=warnings)
+        if len(problems) == len(found):
+            raise NeuroCarError(
+                f"--data {display_path(folder)}: no usable recording session ({len(found)} skipped; the first: "
+                f"{problems[0]})"
+            )
+    return sessions
 
 
 def check_sensors(session: Session, sensors: SensorConfig, policy: str) -> None:

@@ -6,17 +6,30 @@
 | best.pt         | the best model so far (a model file)                                      |
 | checkpoint.pt   | everything needed to resume exactly, written atomically every generation  |
 | fitness.png     | the fitness chart (loss.png for supervised training)                      |
+| run.lock        | present while a process writes the run: its process id                    |
+
+A run folder has one writer at a time: `RunLock` holds an exclusive lock on `run.lock` (fcntl on POSIX, msvcrt on
+Windows) for as long as a run or a resume writes the folder, and removes the file when it ends. The operating
+system drops the lock when its process dies, so a killed run never blocks the folder.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import os
 import time
 from collections.abc import Iterable
 from pathlib import Path
+from types import TracebackType
 from typing import Any
+
+try:
+    import fcntl
+except ImportError:  # Windows
+    fcntl = None  # type: ignore[assignment]
+    import msvcrt
 
 from neurocar.errors import NeuroCarError
 from neurocar.files import atomic_write_text
@@ -26,8 +39,81 @@ RUNS_DIR = Path("runs")
 LOG_FILE = "log.csv"
 BEST_MODEL_FILE = "best.pt"
 CHECKPOINT_FILE = "checkpoint.pt"
+LOCK_FILE = "run.lock"
 # Runs that can be continued, and the command that continues them.
 RESUME_COMMANDS = {"evolve": "neurocar train evolve", "sim": "neurocar train evolve", "rl": "neurocar train rl"}
+
+
+def _try_lock(descriptor: int) -> bool:
+    """Take the exclusive lock of an open file without waiting; False if another process holds it."""
+    try:
+        if fcntl is not None:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        else:
+            msvcrt.locking(descriptor, msvcrt.LK_NBLCK, 1)
+    except OSError:
+        return False
+    return True
+
+
+class RunLock:
+    """The one-writer lock of a run folder; a second writer is refused with a one-line error."""
+
+    def __init__(self, folder: Path, require_empty: bool = False) -> None:
+        """Lock `folder` (which must exist); with `require_empty`, also refuse a folder that holds anything else."""
+        self.folder = folder
+        self.path = folder / LOCK_FILE
+        self._descriptor: int | None = None
+        while True:
+            try:
+                descriptor = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o666)
+            except OSError as error:
+                raise NeuroCarError(
+                    f"{display_path(folder)}: cannot lock the run folder ({error.strerror or error})"
+                ) from None
+            if not _try_lock(descriptor):
+                os.close(descriptor)
+                raise NeuroCarError(
+                    f"{display_path(folder)}: another neurocar run is writing this folder{self._holder()}; "
+                    "wait for it to finish or stop it, or choose another folder"
+                )
+            # The holder before us may have removed the file between our open and our lock: then start over.
+            try:
+                same = os.path.samestat(os.fstat(descriptor), os.stat(self.path))
+            except FileNotFoundError:
+                same = False
+            if same:
+                break
+            os.close(descriptor)
+        self._descriptor = descriptor
+        os.ftruncate(descriptor, 0)
+        os.write(descriptor, f"{os.getpid()}\n".encode())
+        if require_empty and any(child.name != LOCK_FILE for child in folder.iterdir()):
+            self.release()
+            raise NeuroCarError(f"--run-dir {display_path(folder)}: already holds files; choose a new folder")
+
+    def _holder(self) -> str:
+        """(process N)" from the lock file, if it can be read."""
+        with contextlib.suppress(OSError, ValueError):
+            return f" (process {int(self.path.read_text(encoding='ascii').split()[0])})"
+        return ""
+
+    def release(self) -> None:
+        """Remove the lock file and drop the lock (removing first, so no other process locks a stale file)."""
+        if self._descriptor is None:
+            return
+        with contextlib.suppress(OSError):
+            self.path.unlink()
+        os.close(self._descriptor)
+        self._descriptor = None
+
+    def __enter__(self) -> RunLock:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, traceback: TracebackType | None
+    ) -> None:
+        self.release()
 
 
 def new_run_directory(requested: str | Path | None, prefix: str) -> Path:
@@ -36,7 +122,7 @@ def new_run_directory(requested: str | Path | None, prefix: str) -> Path:
         folder = Path(requested)
         if folder.exists() and not folder.is_dir():
             raise NeuroCarError(f"--run-dir {display_path(folder)}: is a file, not a folder")
-        if folder.exists() and any(folder.iterdir()):
+        if folder.exists() and any(child.name != LOCK_FILE for child in folder.iterdir()):
             # Evolution and reinforcement-learning runs can be continued; other runs only started afresh elsewhere.
             hint = (
                 f"use `{RESUME_COMMANDS[prefix]} --resume {display_path(folder)}` to continue that run, or "
@@ -59,6 +145,22 @@ def new_run_directory(requested: str | Path | None, prefix: str) -> Path:
         except OSError as error:
             raise NeuroCarError(f"{display_path(folder)}: cannot create the run folder ({error.strerror})") from None
     raise NeuroCarError(f"{display_path(base)}: too many runs started this second")
+
+
+def claim_run_directory(requested: str | Path | None, prefix: str) -> tuple[Path, RunLock]:
+    """`new_run_directory`, locked for this process: a folder another run is writing is refused.
+
+    The caller releases the lock when the run ends (`RunLock.release`, or `with`).
+    """
+    if requested is not None and Path(requested).is_dir():
+        lock = RunLock(Path(requested))
+        try:
+            return new_run_directory(requested, prefix), lock
+        except BaseException:
+            lock.release()
+            raise
+    folder = new_run_directory(requested, prefix)
+    return folder, RunLock(folder, require_empty=True)
 
 
 def _make_folder(folder: Path) -> None:

@@ -237,7 +237,7 @@ def train_supervised(
     without improvement. Ctrl-C stops it too (`interrupted`), keeping the best weights so far.
     """
     loss_function = nn.CrossEntropyLoss(weight=class_weights(data.train.actions))
-    optimizer = torch.optim.Adam(network.parameters(), lr=settings.learning_rate, fused=True)
+    optimizer = torch.optim.Adam(network.parameters(), lr=settings.learning_rate)
     outcome = TrainingOutcome()
     best_loss = math.inf
     best_state = copy.deepcopy(network.state_dict())

@@ -12,8 +12,6 @@ Subclasses (`SimApp`, `WatchApp`) drive the simulation and say what the panel sh
 from __future__ import annotations
 
 import math
-import os
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -26,8 +24,8 @@ from neurocar.paths import display_path
 from neurocar.sim.track import Track
 from neurocar.sim.world import World
 from neurocar.ui import theme
-from neurocar.ui.assets import window_icon
 from neurocar.ui.camera import Camera
+from neurocar.ui.display import open_display, save_png
 from neurocar.ui.help_overlay import HelpOverlay
 from neurocar.ui.hud import Hud, Toasts
 from neurocar.ui.network_view import NetworkSnapshot, NetworkView
@@ -40,17 +38,6 @@ MAX_FRAME_SECONDS = 0.25  # a slow frame never asks for more than this much simu
 SELECT_RADIUS_PX = 18
 NETWORK_HEIGHT = 250
 MIN_VIEW_WIDTH = 200
-
-
-def open_display(config: Config) -> pygame.Surface:
-    """Open the resizable NeuroCar window at the configured size and return its surface."""
-    # Everything is drawn in software: SDL's native window surface (X11 shared memory) presents it ~20x
-    # faster than routing it through an OpenGL texture, which matters under Xvfb and software GL.
-    os.environ.setdefault("SDL_FRAMEBUFFER_ACCELERATION", "0")
-    pygame.display.init()
-    pygame.font.init()
-    pygame.display.set_icon(window_icon())
-    return pygame.display.set_mode((config.window.width, config.window.height), pygame.RESIZABLE)
 
 
 class WindowClosed(KeyboardInterrupt):
@@ -72,22 +59,6 @@ def parse_speed(text: str) -> float:
 def speed_label(multiplier: float) -> str:
     """'0.25x', '1x', '64x' or 'max'."""
     return "max" if math.isinf(multiplier) else f"{multiplier:g}x"
-
-
-def save_png(surface: pygame.Surface, path: str | Path) -> None:
-    """Write the surface as a PNG atomically (a temp file in the same folder, then a rename)."""
-    target = Path(path)
-    handle, temporary = tempfile.mkstemp(prefix=f".{target.stem}-", suffix=".png", dir=target.parent or ".")
-    os.close(handle)
-    try:
-        pygame.image.save(surface, temporary)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temporary, 0o666 & ~umask)  # mkstemp makes it private; a screenshot is an ordinary file
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 class WindowApp:

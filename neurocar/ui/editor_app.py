@@ -27,7 +27,7 @@ from neurocar.sim.track import Track, TrackError
 from neurocar.sim.track_document import TrackDocument, free_track_path, preview_lines
 from neurocar.sim.world import World
 from neurocar.ui import theme
-from neurocar.ui.app import open_display, save_png
+from neurocar.ui.display import open_display, save_png
 from neurocar.ui.editor_view import (
     PREVIEW_WALL,
     camera_key,

@@ -11,10 +11,13 @@ from neurocar.ui.theme import TextCache
 class HelpOverlay:
     """A centred panel listing (key, action) pairs; rendered once per window size."""
 
-    def __init__(self, texts: TextCache, title: str, keys: list[tuple[str, str]]) -> None:
+    def __init__(
+        self, texts: TextCache, title: str, keys: list[tuple[str, str]], hint: str = "press H or F1 to close"
+    ) -> None:
         self.texts = texts
         self.title = title
         self.keys = keys
+        self.hint = hint
         self._surface: pygame.Surface | None = None
 
     def draw(self, surface: pygame.Surface) -> None:
@@ -41,6 +44,6 @@ class HelpOverlay:
             overlay.blit(self.texts.render(key, 24, theme.ACCENT), (panel.left + 30, y))
             overlay.blit(self.texts.render(action, 24, theme.TEXT), (panel.left + 50 + key_width, y))
             y += 30
-        hint = self.texts.render("press H or F1 to close", 20, theme.TEXT_DIM)
+        hint = self.texts.render(self.hint, 20, theme.TEXT_DIM)
         overlay.blit(hint, (panel.centerx - hint.get_width() // 2, y + 6))
         return overlay

@@ -70,6 +70,7 @@ class NetworkView:
     def __init__(self, texts: TextCache, sensor_angles_deg: tuple[float, ...]) -> None:
         self.texts = texts
         self.input_labels = [sensor_label(angle) for angle in sensor_angles_deg]
+        self.output_labels = list(ACTION_NAMES)
 
     def _positions(self, rect: pygame.Rect, sizes: list[int]) -> list[list[tuple[int, int]]]:
         top = rect.top + 34
@@ -118,7 +119,7 @@ class NetworkView:
             surface.blit(value, (x - value.get_width(), centre[1] + 1))
         for row, centre in enumerate(columns[-1]):
             chosen = row == snapshot.chosen
-            label = ACTION_NAMES[row] if row < len(ACTION_NAMES) else f"output {row}"
+            label = self.output_labels[row] if row < len(self.output_labels) else f"output {row}"
             text = self.texts.render(label, 22 if chosen else 20, theme.ACCENT if chosen else theme.TEXT_DIM)
             x = centre[0] + radius + 8
             if chosen:

@@ -216,7 +216,8 @@ class SimApp(WindowApp, Reporter):
         try:
             save_model(path, evolution.best_network(), evolution.config, evolution.training_info())
             if self.run_folder is not None:
-                save_checkpoint(self.run_folder, evolution, [track.source_text for track in evolution.tracks])
+                # 0 total generations, like the window's checkpoint reporter: a resume then takes them from the config.
+                save_checkpoint(self.run_folder, evolution, [track.source_text for track in evolution.tracks], 0)
         except (NeuroCarError, OSError) as error:
             self.toasts.show(f"not saved: {error}")
             return None

@@ -41,6 +41,9 @@ MODEL_COLOURS = [
     (60, 230, 190),
 ]
 
+# The three actions on decision maps: steer left, straight, steer right.
+ACTION_COLOURS = [(150, 112, 240), (90, 190, 120), (232, 88, 120)]
+
 PANEL_WIDTH = 360
 MARGIN = 12
 

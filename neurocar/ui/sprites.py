@@ -1,6 +1,7 @@
 """Draw NeuroCar's images with pygame: the car sprite (`car.png`) and the window icon (`icon.png`).
 
-Run `python assets/make_assets.py` to regenerate them. The car points to the right (+x, heading 0) and is drawn in
+The shipped `assets/car.png` and `assets/icon.png` are these drawings; `python -m neurocar.ui.sprites assets`
+redraws them into a folder. The car points to the right (+x, heading 0) and is drawn in
 white and greys so the window can tint it with any colour by multiplication; the middle of the roof is pure white,
 so a tinted car shows exactly its colour there.
 """
@@ -8,14 +9,11 @@ so a tinted car shows exactly its colour there.
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
-
-os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
-os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 
 import pygame
 
-HERE = Path(__file__).resolve().parent
 CAR_SIZE = (90, 40)  # pixels, the 4.5 m x 2 m car at 20 px/m
 ICON_SIZE = 64
 
@@ -48,13 +46,16 @@ def draw_icon(car: pygame.Surface) -> pygame.Surface:
     return icon
 
 
-def main() -> None:
-    """Write car.png and icon.png next to this script."""
+def write_images(folder: Path) -> None:
+    """Write car.png and icon.png into `folder`."""
     car = draw_car()
-    pygame.image.save(car, str(HERE / "car.png"))
-    pygame.image.save(draw_icon(car), str(HERE / "icon.png"))
-    print(f"wrote {HERE / 'car.png'} and {HERE / 'icon.png'}")
+    pygame.image.save(car, str(folder / "car.png"))
+    pygame.image.save(draw_icon(car), str(folder / "icon.png"))
+    print(f"wrote {folder / 'car.png'} and {folder / 'icon.png'}")
 
 
 if __name__ == "__main__":
-    main()
+    if len(sys.argv) != 2 or not Path(sys.argv[1]).is_dir():
+        raise SystemExit("usage: python -m neurocar.ui.sprites FOLDER")
+    os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+    write_images(Path(sys.argv[1]))
