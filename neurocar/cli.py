@@ -98,7 +98,7 @@ def stop_signals_as_interrupts() -> Iterator[list[int]]:
 
 
 MAX_SEED = 2**63 - 1
-COMMANDS = ("sim", "watch", "drive", "tracks", "bench", "train", "evaluate", "edit", "lesson", "help")
+COMMANDS = ("sim", "watch", "drive", "race", "replay", "tracks", "bench", "train", "evaluate", "edit", "lesson", "help")
 SPEED_CHOICES = ("0.25", "0.5", "1", "2", "4", "8", "16", "32", "64", "max")
 
 
@@ -159,6 +159,13 @@ def _add_window_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_replay_out_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--replay-out", metavar="FILE", help="save a replay of the drive to FILE (play it with: neurocar replay FILE)"
+    )
+    parser.add_argument("--force", action="store_true", help="replace the --replay-out file if it exists")
+
+
 def build_parser() -> ArgumentParser:
     """The full command-line parser."""
     common = _common_options()
@@ -198,6 +205,7 @@ def build_parser() -> ArgumentParser:
     watch.add_argument("--track", metavar="FILE", help="track file or shipped track name (e.g. oval)")
     watch.add_argument("--laps", type=int, default=3, help="laps to drive (default 3)")
     _add_window_options(watch)
+    _add_replay_out_options(watch)
     watch.set_defaults(handler=_handler("windowed", "run_watch"))
 
     tracks = _add_command(
@@ -324,8 +332,51 @@ def build_parser() -> ArgumentParser:
     )
     driver.add_argument("--autopilot", action="store_true", help="the scripted driver drives (demonstrations)")
     drive.add_argument("--driver", metavar="NAME", help="who is driving, saved in the recording (default: person)")
+    drive.add_argument(
+        "--ghost", metavar="FILE", action="append", help="drive beside the winner of a saved replay (repeatable)"
+    )
     _add_window_options(drive)
+    _add_replay_out_options(drive)
     drive.set_defaults(handler=_handler("drive"))
+
+    race = _add_command(
+        commands,
+        "race",
+        parents=[common],
+        help="window: race trained models with the arrow keys",
+        description="You drive with the arrow keys against trained models (and saved ghosts) on one track, after "
+        "a 3-2-1 countdown; the finishing order with lap times is shown and printed at the end.",
+    )
+    race.add_argument(
+        "--model",
+        metavar="MODEL.pt",
+        action="append",
+        help="a model to race against, or 'driver' for the shipped one (repeatable; default: driver, unless --ghost)",
+    )
+    race.add_argument("--track", metavar="FILE", help="track file or shipped track name (e.g. oval)")
+    race.add_argument("--laps", type=int, help="laps to drive (default 3, or as many as the first --ghost drove)")
+    race.add_argument(
+        "--ghost", metavar="FILE", action="append", help="race the winner of a saved replay, a ghost (repeatable)"
+    )
+    race.add_argument("--autopilot", action="store_true", help="the scripted driver drives your car")
+    race.add_argument("--name", metavar="NAME", help="your name in the results (default: you)")
+    _add_window_options(race)
+    _add_replay_out_options(race)
+    race.set_defaults(handler=_handler("race"))
+
+    replay = _add_command(
+        commands,
+        "replay",
+        parents=[common],
+        help="window: play a saved replay back (re-simulated, checked)",
+        description="Play a replay saved with --replay-out: the drive is simulated again from its actions, on its "
+        "own track and physics, and the final state is checked against the saved one.",
+    )
+    replay.add_argument("file", metavar="FILE", help="the replay file")
+    replay.add_argument("--track", metavar="FILE", help="the track file to play on (must be the replay's own)")
+    replay.add_argument("--check", action="store_true", help="no window: replay to the end and check the result")
+    _add_window_options(replay)
+    replay.set_defaults(handler=_handler("replay"))
 
     evaluate = _add_command(commands, "evaluate", parents=[common], help="drive a model on tracks and report")
     evaluate.add_argument(
@@ -343,6 +394,7 @@ def build_parser() -> ArgumentParser:
         "--seed", type=seed, default=0, help="random seed (default 0; the drive itself is deterministic)"
     )
     evaluate.add_argument("--json", action="store_true", help="print the results as JSON")
+    _add_replay_out_options(evaluate)
     evaluate.set_defaults(handler=_handler("evaluate"))
 
     edit = _add_command(commands, "edit", parents=[common], help="window: draw or change a track, see problems live")

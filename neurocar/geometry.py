@@ -4,7 +4,13 @@ Everything is float64 and vectorised. `SegmentGrid` makes ray casting fast witho
 cut into square cells and the ray directions into angular bins, and for every (cell, bin) it keeps a conservative
 list of the segments any ray starting in that cell, pointing into that bin, could reach within range. A query then
 tests each ray against only its few candidates, as one flat batch of (ray, segment) pairs. The lists are supersets,
-so the nearest hit among the candidates is the nearest hit among all segments.
+so the nearest hit among the candidates is the nearest hit among all segments. Each list is ordered nearest first,
+with a lower bound of every candidate's distance from its cell, so a ray may stop at the first candidate that cannot
+beat its nearest hit so far.
+
+The simulation casts its rays and sweeps its cars in compiled code (`neurocar.sim.kernels`) against these grids;
+the array formulations here are the exact reference that code is tested against. Building a grid's candidate lists
+is compiled too (`neurocar.grid_kernels`).
 """
 
 from __future__ import annotations
@@ -20,7 +26,6 @@ JOINT_TOLERANCE = 1e-9
 _PARALLEL_EPSILON = 1e-12
 # The grid is built in square blocks of this many cells a side, each against only the walls near it.
 BUILD_BLOCK_CELLS = 16
-BUILD_PAIRS_PER_CHUNK = 2_000_000
 
 
 def cross(ax: np.ndarray, ay: np.ndarray, bx: np.ndarray, by: np.ndarray) -> np.ndarray:
@@ -179,44 +184,27 @@ class SegmentGrid:
         cell_centres = self.origin + (cells + 0.5) * cell
         half_diagonal = cell * math.sqrt(0.5)
 
-        keys_parts: list[np.ndarray] = []
-        walls_parts: list[np.ndarray] = []
         reach_m = self.max_distance + half_diagonal
+        block_cells, block_walls = [], []
         for members, nearby in self._blocks(cells, cell_centres, reach_m):
-            centre = cell_centres[members]
-            distance = point_segment_distances(centre[:, None, :], self.starts[nearby][None], self.ends[nearby][None])
-            cell_index, nearby_index = np.nonzero(distance <= reach_m)
-            if len(cell_index) == 0:
-                continue
-            wall_index = nearby[nearby_index]
-            nearest = distance[cell_index, nearby_index]
-            centre_of_pair = centre[cell_index]
-            angle_start = np.arctan2(*(self.starts[wall_index] - centre_of_pair)[:, ::-1].T)
-            angle_end = np.arctan2(*(self.ends[wall_index] - centre_of_pair)[:, ::-1].T)
-            turn = np.mod(angle_end - angle_start + math.pi, 2 * math.pi) - math.pi
-            low_angle = np.where(turn >= 0, angle_start, angle_end)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                widen = np.arcsin(np.clip(half_diagonal / np.maximum(nearest, 1e-12), 0.0, 1.0))
-            span = np.abs(turn) + 2 * widen
-            everywhere = (nearest <= half_diagonal) | (span >= 2 * math.pi - self.bin_width)
-            first_bin = np.floor(np.mod(low_angle - widen, 2 * math.pi) / self.bin_width).astype(np.int64)
-            last_bin = np.floor((np.mod(low_angle - widen, 2 * math.pi) + span) / self.bin_width).astype(np.int64)
-            first_bin = np.where(everywhere, 0, first_bin)
-            count = np.where(everywhere, self.direction_bins, last_bin - first_bin + 1)
-            count = np.minimum(count, self.direction_bins)
-            repeated_first = np.repeat(first_bin, count)
-            step = np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count)
-            bins = np.mod(repeated_first + step, self.direction_bins)
-            compact = np.repeat(members[cell_index], count)
-            keys_parts.append(compact * self.direction_bins + bins)
-            walls_parts.append(np.repeat(wall_index, count))
-        keys = np.concatenate(keys_parts) if keys_parts else np.zeros(0, dtype=np.int64)
-        walls = np.concatenate(walls_parts) if walls_parts else np.zeros(0, dtype=np.int64)
-        order = np.argsort(keys, kind="stable")
-        self.candidate_walls = walls[order].astype(np.int64)
-        table_size = len(cells) * self.direction_bins
-        self.offsets = np.zeros(table_size + 1, dtype=np.int64)
-        np.cumsum(np.bincount(keys, minlength=table_size), out=self.offsets[1:])
+            block_cells.append(members)
+            block_walls.append(nearby)
+        from neurocar import grid_kernels  # compiled on first use: only commands that simulate pay for it
+
+        self.offsets, self.candidate_walls, self.candidate_lower_bounds = grid_kernels.candidate_lists(
+            np.ascontiguousarray(cell_centres),
+            _offsets_of(block_cells),
+            _concatenated(block_cells),
+            _offsets_of(block_walls),
+            _concatenated(block_walls),
+            np.ascontiguousarray(self.starts),
+            np.ascontiguousarray(self.ends),
+            reach_m,
+            half_diagonal,
+            self.bin_width,
+            self.direction_bins,
+            len(cells) * self.direction_bins,
+        )
 
     def _blocks(
         self, cells: np.ndarray, cell_centres: np.ndarray, reach_m: float
@@ -232,11 +220,7 @@ class SegmentGrid:
         for block in np.split(order, boundaries):
             low = cell_centres[block].min(axis=0) - reach_m
             high = cell_centres[block].max(axis=0) + reach_m
-            nearby = np.flatnonzero(np.all((wall_high >= low) & (wall_low <= high), axis=1))
-            # Bound the distance table of a block crowded with walls.
-            chunk = max(1, BUILD_PAIRS_PER_CHUNK // max(1, len(nearby)))
-            for first in range(0, len(block), chunk):
-                yield block[first : first + chunk], nearby
+            yield block, np.flatnonzero(np.all((wall_high >= low) & (wall_low <= high), axis=1))
 
     @property
     def mean_candidates(self) -> float:
@@ -336,6 +320,18 @@ class SegmentGrid:
             pairs_point = np.concatenate([pairs_point, np.repeat(outside, len(all_walls))])
             pairs_wall = np.concatenate([pairs_wall, np.tile(all_walls, len(outside))])
         return pairs_point, pairs_wall
+
+
+def _offsets_of(parts: list[np.ndarray]) -> np.ndarray:
+    """Start of each part in their concatenation, and the total at the end."""
+    offsets = np.zeros(len(parts) + 1, dtype=np.int64)
+    np.cumsum([len(part) for part in parts], out=offsets[1:])
+    return offsets
+
+
+def _concatenated(parts: list[np.ndarray]) -> np.ndarray:
+    """The parts end to end as one int64 array (empty if there are none)."""
+    return np.concatenate(parts).astype(np.int64) if parts else np.zeros(0, dtype=np.int64)
 
 
 def _densify(points: np.ndarray, spacing: float) -> np.ndarray:

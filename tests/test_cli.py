@@ -237,7 +237,10 @@ def test_bad_settings(arguments, message, run_cli):
         (["train", "rl", "--resume", "nowhere"], "--resume nowhere: folder not found"),
         (["train", "rl", "--resume", "."], "--resume .: not a training run (no checkpoint.pt inside)"),
         (["train", "evolve", "--resume", "."], "--resume .: not a training run (no checkpoint.pt inside)"),
-        (["bench", "--seconds", "-1"], "--seconds -1.0: must be at least 0"),
+        (["bench", "--seconds", "-1"], "--seconds -1.0: must be a positive, finite number of seconds"),
+        (["bench", "--seconds", "nan"], "--seconds nan: must be a positive, finite number of seconds"),
+        (["bench", "--seconds", "inf"], "--seconds inf: must be a positive, finite number of seconds"),
+        (["bench", "--seconds", "0"], "--seconds 0.0: must be a positive, finite number of seconds"),
     ],
 )
 def test_bad_command_line_input(arguments, message, run_cli):
@@ -341,10 +344,18 @@ def test_bench_json(run_cli):
     result = run_cli("bench", "--json", "--seconds", "0.02", "--track", "oval")
     assert result.code == 0, result.err
     report = json.loads(result.out)
-    assert set(report["car_steps_per_s"]) == {"100", "1000", "10000"}
-    assert all(value > 0 for value in report["car_steps_per_s"].values())
+    assert set(report["cars"]) == {"1", "60", "1000", "10000"}
+    for count in ("1", "60", "1000"):
+        for kind in ("world", "with_policy"):
+            figures = report["cars"][count][kind]
+            assert figures["car_steps_per_s"] > 0 and figures["step_us"] > 0, (count, kind)
+    assert report["five_tracks"]["world"]["car_steps_per_s"] > 0
     assert report["peak_memory_mib"] > 0
-    assert report["generation"]["car_steps"] > 0
+    assert report["generation"]["first"]["car_steps"] > 0
+    assert report["evaluate"]["tracks"] == len(list(TRACKS_DIR.glob("*.yaml")))
+    assert report["evaluate"]["lapped"] == report["evaluate"]["tracks"]
+    for name in ("first_run", "cached"):
+        assert report["start"][name]["first_step_s"] > 0 and report["start"][name]["import_s"] > 0
 
 
 def test_a_closed_pipe_ends_quietly():

@@ -15,7 +15,11 @@ import neurocar
 
 PACKAGE = Path(neurocar.__file__).parent
 # Third-party packages each layer may use (the standard library is always allowed).
-ALLOWED_EXTERNAL = {0: {"numpy", "yaml"}, 1: {"numpy", "yaml"}, 2: {"numpy", "yaml", "torch"}}
+ALLOWED_EXTERNAL = {
+    0: {"numpy", "yaml", "numba"},
+    1: {"numpy", "yaml", "numba"},
+    2: {"numpy", "yaml", "numba", "torch"},
+}
 ALLOWED_EXTERNAL[3] = ALLOWED_EXTERNAL[2] | {"pygame"}
 HEADLESS_COMMANDS = ("common", "tracks", "bench", "evolve", "evaluate", "supervised", "reinforcement")
 # The Gymnasium environments sit beside the simulation they wrap and draw with the view, only when rendering.
@@ -28,7 +32,8 @@ def layer_of(module: str) -> int:
     if len(parts) == 1:
         return 0  # the package itself
     top = parts[1]
-    if top in ("geometry", "config", "paths", "errors", "chart", "png", "bitmap_font", "files", "lesson_text"):
+    layer_zero = ("geometry", "grid_kernels", "config", "paths", "errors", "chart", "png", "bitmap_font", "files")
+    if top in (*layer_zero, "lesson_text"):
         return 0
     return {"sim": 1, "learn": 2, "ui": 3, "envs": 3, "cli": 4, "commands": 4, "__main__": 4}[top]
 
@@ -137,3 +142,21 @@ def test_headless_training_never_loads_pygame(tmp_path):
     assert output.strip().splitlines()[-1] == "0 False True False"
     assert (tmp_path / "rl" / "best.pt").exists()
     assert (tmp_path / "run" / "best.pt").exists()
+
+
+def test_commands_that_never_simulate_do_not_load_the_compiler(tmp_path):
+    output = run_fresh(
+        """
+        import contextlib, io, sys
+        from neurocar.cli import main
+        with contextlib.redirect_stdout(io.StringIO()):
+            code = main(["tracks"])
+            try:
+                main(["--help"])
+            except SystemExit:
+                pass
+        print(code, "numba" in sys.modules)
+        """,
+        tmp_path,
+    )
+    assert output.strip() == "0 False"

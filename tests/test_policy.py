@@ -62,3 +62,35 @@ def test_set_parameters_rejects_the_wrong_shape():
     policy = PopulationPolicy(build_network(3, (6,), "sigmoid"))
     with pytest.raises(ValueError, match=r"\(P, 45\)"):
         policy.set_parameters(torch.zeros(4, 44))
+
+
+@pytest.mark.parametrize(("hidden_sizes", "activation"), [((6,), "sigmoid"), ((8, 4), "tanh"), ((5,), "relu")])
+def test_compiled_actions_are_the_torch_networks_actions(hidden_sizes, activation):
+    """The driving loops' compiled forward picks what the nn.Sequential picks, for thousands of networks and
+    readings, including readings of exactly 0 and 1 (a wall touching, nothing in range)."""
+    generator = torch.Generator().manual_seed(7)
+    network = build_network(3, hidden_sizes, activation)
+    population = 3000
+    parameters = torch.randn(population, parameter_count(network), generator=generator) * 2.0
+    observations = torch.rand(population, 3, generator=generator, dtype=torch.float64)
+    observations[::7, 1] = 1.0
+    observations[::11, 0] = 0.0
+    policy = PopulationPolicy(network)
+    policy.set_parameters(parameters)
+    actions = policy.actions(observations.numpy())
+    logits = policy.logits(observations)
+    assert np.array_equal(actions, logits.argmax(dim=1).numpy())
+    assert len(set(actions.tolist())) == 3  # every action is chosen somewhere
+    reference = build_network(3, hidden_sizes, activation)
+    for row in range(0, population, 300):
+        nn.utils.vector_to_parameters(parameters[row], reference.parameters())
+        with torch.no_grad():
+            expected = int(reference(observations[row : row + 1].to(torch.float32)).argmax())
+        assert actions[row] == expected, row
+
+
+def test_compiled_actions_refuse_observations_of_the_wrong_shape():
+    policy = PopulationPolicy(build_network(3, (6,), "sigmoid"))
+    policy.set_parameters(torch.zeros(4, 45))
+    with pytest.raises(ValueError, match=r"expected observations of shape \(4, 3\)"):
+        policy.actions(np.zeros((4, 5)))

@@ -1,8 +1,19 @@
-"""`neurocar bench`: how fast the headless simulation runs, in car-steps per second, and how much memory it needs.
+"""`neurocar bench`: how fast the headless simulation runs where people run it, and what starting it costs.
 
-One car-step = one car sensed, its policy evaluated, moved, collision-checked and its progress updated. Cars that
-crash are put back at random places on the track so the whole population drives in every measured step; that
-respawning is benchmark scaffolding, so its time is left out of the figures.
+One car-step = one car moved, collision-checked, its progress updated and its sensors cast (and, in the "with the
+policy" figures, its network evaluated). Every figure is given as car-steps per second and as time per world step
+(one `World.step` call, every car at once). Cars that crash or stall are put back at random places on the track so
+the whole population drives in every measured step; that respawning is benchmark scaffolding, so its time is left
+out of the figures.
+
+| figure               | what is measured                                                              |
+|----------------------|-------------------------------------------------------------------------------|
+| cars N               | N cars on the default track, random actions (world only) and with the policy |
+| 5-track batch        | the default population on each of five generated tracks, in one world         |
+| generation           | one whole generation of the default evolution, and the one in which a car laps |
+| evaluate             | the shipped driver on every shipped track at once, one lap, as `evaluate` does |
+| start                | import of the simulation, and its first compile on a fresh install            |
+| memory               | peak resident memory, measured after stepping 10,000 cars                     |
 """
 
 from __future__ import annotations
@@ -10,22 +21,106 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import math
+import os
 import resource
+import subprocess
 import sys
+import tempfile
 import time
 
 import numpy as np
 import torch
 
-from neurocar.commands.common import config_from_args, load_one_track, require_at_least
+from neurocar.commands.common import config_from_args, load_one_track, load_tracks
+from neurocar.config import Config
+from neurocar.errors import NeuroCarError
+from neurocar.learn.evaluation import evaluate_in_world, evaluation_world
 from neurocar.learn.genetic import initial_population
+from neurocar.learn.model_file import config_for_model, load_model
 from neurocar.learn.neuroevolution import Neuroevolution
 from neurocar.learn.policy import PopulationPolicy, build_network
+from neurocar.paths import SHIPPED_DRIVER, TRACKS_DIR
 from neurocar.sim.generator import MAX_DIFFICULTY, generate_track
+from neurocar.sim.track import Track
 from neurocar.sim.world import World
 
-POPULATIONS = (100, 1000, 10000)
+CAR_COUNTS = (1, 60, 1000)
+MEMORY_CARS = 10_000
 LAP_SEARCH_GENERATIONS = 100
+ACTION_TABLE_ROWS = 512
+
+# Run in a fresh interpreter: the import of the simulation, then the first world built, reset and stepped (the
+# kernels compiled or loaded from the cache). Prints both times, and the CPU time the process used, as JSON.
+_START_PROBE = """
+import json, time
+started = time.perf_counter()
+cpu_started = time.process_time()
+import numpy as np
+from neurocar.config import load_config
+from neurocar.paths import TRACKS_DIR
+from neurocar.sim.track import load_track
+from neurocar.sim.world import World
+imported = time.perf_counter()
+config = load_config()
+physics = config.physics
+limits = physics.min_turn_radius_m, physics.collision_radius_m, physics.car_width_m
+track = load_track(TRACKS_DIR / "oval.yaml", *limits)
+loaded = time.perf_counter()
+world = World(track, physics, config.sensors, config.episode, 1)
+world.reset(0)
+world.step(np.ones(1, dtype=np.int64))
+stepped = time.perf_counter()
+cpu = time.process_time() - cpu_started
+print(json.dumps({"import_s": imported - started, "first_step_s": stepped - loaded, "cpu_s": cpu}))
+"""
+# Run in a fresh interpreter, so that nothing else measured adds to its peak: 10,000 cars with random actions
+# (the simulation alone, no torch loaded), then with the policy. Prints the peaks [MiB] as JSON.
+_MEMORY_PROBE = """
+import json, resource, sys
+import numpy as np
+from neurocar.config import load_config
+from neurocar.paths import TRACKS_DIR
+from neurocar.sim.track import load_track
+from neurocar.sim.world import World
+
+
+def peak():
+    # The kernel's high-water mark of this process image (getrusage's maximum survives the exec that started it).
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
+    value = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return value / 1024.0 if sys.platform != "darwin" else value / 1048576.0
+
+
+config = load_config()
+physics = config.physics
+limits = physics.min_turn_radius_m, physics.collision_radius_m, physics.car_width_m
+track = load_track(TRACKS_DIR / "classic.yaml", *limits)
+count = int(sys.argv[1])
+rng = np.random.default_rng(0)
+world = World(track, physics, config.sensors, config.episode, count)
+world.reset(0)
+world.place(np.arange(count), rng.random(count) * track.length_m)
+for _ in range(50):
+    world.step(rng.integers(0, 3, count))
+simulation = peak()
+import torch
+from neurocar.commands.bench import population_policy
+torch_loaded = peak()
+policy = population_policy(config, count, torch.Generator().manual_seed(0))
+world.reset(0)
+world.place(np.arange(count), rng.random(count) * track.length_m)
+for _ in range(50):
+    world.step(policy.actions(world.observations))
+result = {"world_only_mib": simulation, "torch_loaded_mib": torch_loaded, "with_policy_mib": peak()}
+print(json.dumps(result))
+"""
 
 
 def peak_memory_mib() -> float:
@@ -35,114 +130,238 @@ def peak_memory_mib() -> float:
 
 
 def measure(world: World, policy: PopulationPolicy | None, seconds: float, rng: np.random.Generator) -> dict:
-    """Step the world for about `seconds`, respawning crashed cars; returns car-steps/s and the time split."""
-    observations = world.reset()
-    count = world.population
-    world.place(np.arange(count), rng.random(count) * world.track.length_m)
+    """Step the world for about `seconds`, respawning stopped cars; car-steps/s, time per step, policy share."""
+    world.reset()
+    count = world.car_count
+    world.place(np.arange(count), rng.random(count) * world.track_length_m)
     observations = world.observations
+    actions_table = rng.integers(0, 3, (ACTION_TABLE_ROWS, count))
     steps = 0
     car_steps = 0
+    stepping = 0.0
     policy_seconds = 0.0
-    respawn_seconds = 0.0
-    started = time.perf_counter()
+    clock = time.perf_counter
+    finish = clock() + seconds
     while True:
-        policy_started = time.perf_counter()
-        actions = rng.integers(0, 3, count) if policy is None else policy.actions(observations)
-        step_started = time.perf_counter()
-        policy_seconds += step_started - policy_started
-        car_steps += int(world.state.driving.sum())
+        started = clock()
+        actions = actions_table[steps % ACTION_TABLE_ROWS] if policy is None else policy.actions(observations)
+        decided = clock()
+        car_steps += world.driving_count
         observations = world.step(actions)
+        ended = clock()
+        policy_seconds += decided - started
+        stepping += ended - started
         steps += 1
-        respawn_started = time.perf_counter()
-        stopped = np.nonzero(~world.state.driving)[0]
-        if len(stopped):
-            world.place(stopped, rng.random(len(stopped)) * world.track.length_m)
-        respawn_seconds += time.perf_counter() - respawn_started
-        elapsed = time.perf_counter() - started
-        if elapsed >= seconds and steps >= 20:
+        if world.driving_count < count:
+            stopped = np.flatnonzero(~world.state.driving)
+            world.place(stopped, rng.random(len(stopped)) * world.track_length_m[stopped])
+            observations = world.observations
+        if steps >= 20 and ended >= finish:
             break
-    measured = elapsed - respawn_seconds
     return {
-        "car_steps_per_s": car_steps / measured,
+        "car_steps_per_s": round(car_steps / stepping),
+        "step_us": round(1e6 * stepping / steps, 2),
         "steps": steps,
-        "policy_share": policy_seconds / measured,
+        "policy_share": round(policy_seconds / stepping, 3),
     }
 
 
-def run(arguments: argparse.Namespace) -> int:
-    """Measure and print the benchmark."""
-    require_at_least("--seconds", arguments.seconds, 0)
-    config = config_from_args(arguments)
-    track = load_one_track(arguments.track, config)
-    rng = np.random.default_rng(arguments.seed)
-    generator = torch.Generator().manual_seed(arguments.seed)
+def population_policy(config: Config, count: int, generator: torch.Generator) -> PopulationPolicy:
+    """A population policy of `count` random networks of the configured shape."""
     network = build_network(len(config.sensors.angles_deg), config.policy.hidden_sizes, config.policy.activation)
-    # Measured steps never time out; crashed and stalled cars are respawned instead.
-    episode = dataclasses.replace(config.episode, max_seconds=1e12)
-    results: dict = {"track": track.name, "car_steps_per_s": {}, "random_actions_car_steps_per_s": {}}
-    if not arguments.json:
-        print(f"track {track.name} ({track.length_m:.0f} m, {len(track.wall_starts)} wall segments)")
-    build_started = time.perf_counter()
-    World(track, config.physics, config.sensors, config.episode, 1)
-    results["world_build_s"] = time.perf_counter() - build_started
-    # What --random-tracks adds to every generation, per track: generating it and building its world.
-    generated_started = time.perf_counter()
-    for difficulty in range(1, MAX_DIFFICULTY + 1):
-        generated, _text = generate_track(arguments.seed, difficulty, config.physics)
-        World(generated, config.physics, config.sensors, config.episode, 1)
-    results["generated_track_s"] = (time.perf_counter() - generated_started) / MAX_DIFFICULTY
-    for population in POPULATIONS:
-        world = World(track, config.physics, config.sensors, episode, population)
-        policy = PopulationPolicy(network)
-        policy.set_parameters(initial_population(population, policy.parameter_count, 1.0, generator))
-        full = measure(world, policy, arguments.seconds, rng)
-        simulation = measure(world, None, arguments.seconds / 2, rng)
-        results["car_steps_per_s"][str(population)] = round(full["car_steps_per_s"])
-        results["random_actions_car_steps_per_s"][str(population)] = round(simulation["car_steps_per_s"])
-        results[f"policy_share_{population}"] = round(full["policy_share"], 3)
-        if not arguments.json:
-            print(
-                f"population {population:>6,}: {full['car_steps_per_s']:>12,.0f} car-steps/s with the policy "
-                f"({100 * full['policy_share']:.0f}% in the policy), "
-                f"{simulation['car_steps_per_s']:>12,.0f} with random actions"
-            )
-        del world
-    results["peak_memory_mib"] = round(peak_memory_mib(), 1)
+    policy = PopulationPolicy(network)
+    policy.set_parameters(initial_population(count, policy.parameter_count, 1.0, generator))
+    return policy
 
-    evolution = Neuroevolution(config, [track], arguments.seed)
-    generation_started = time.perf_counter()
+
+def cars_figures(world: World, config: Config, seconds: float, rng: np.random.Generator, generator) -> dict:
+    """World-only and whole-loop figures for one world."""
+    simulation = measure(world, None, seconds, rng)
+    whole = measure(world, population_policy(config, world.car_count, generator), seconds, rng)
+    return {"world": simulation, "with_policy": whole}
+
+
+def probe(code: str, *arguments: str, environment: dict | None = None) -> dict:
+    """Run `code` in a fresh interpreter and return the JSON it prints."""
+    result = subprocess.run(
+        [sys.executable, "-c", code, *arguments], capture_output=True, text=True, env=environment, timeout=600
+    )
+    if result.returncode != 0:
+        last = (result.stderr.strip().splitlines() or ["no output"])[-1]
+        raise NeuroCarError(f"bench: a measurement in a fresh interpreter failed: {last}")
+    return json.loads(result.stdout)
+
+
+def start_figures() -> dict:
+    """Import time and first-step time in fresh interpreters: with an empty compile cache (a fresh install) and
+    again with the cache it left (every later run)."""
+    figures = {}
+    with tempfile.TemporaryDirectory(prefix="neurocar-bench-cache-") as cache:
+        environment = dict(os.environ, NUMBA_CACHE_DIR=cache)
+        for name in ("first_run", "cached"):
+            started = time.perf_counter()
+            figures[name] = {
+                key: round(value, 3) for key, value in probe(_START_PROBE, environment=environment).items()
+            }
+            figures[name]["process_s"] = round(time.perf_counter() - started, 3)
+    return figures
+
+
+def evaluate_figures(config: Config) -> dict:
+    """The shipped driver on every shipped track at once, one lap each, as `neurocar evaluate` drives them."""
+    model = load_model(SHIPPED_DRIVER)
+    model_config = config_for_model(model, config, ())
+    tracks = load_tracks([str(TRACKS_DIR)], model_config)
+    started = time.perf_counter()
+    world = evaluation_world(model_config, tracks, laps=1)
+    built = time.perf_counter()
+    results = evaluate_in_world(model.network, world, laps=1)
+    seconds = time.perf_counter() - built
+    dt = model_config.physics.dt_s
+    steps = round(max(result.time_s for result in results) / dt)
+    car_steps = round(sum(result.time_s for result in results) / dt)
+    return {
+        "tracks": len(tracks),
+        "lapped": sum(result.laps_completed >= 1 for result in results),
+        "world_build_s": round(built - started, 3),
+        "seconds": round(seconds, 3),
+        "steps": steps,
+        "car_steps": car_steps,
+        "car_steps_per_s": round(car_steps / seconds),
+        "step_us": round(1e6 * seconds / max(1, steps), 2),
+    }
+
+
+def generation_figures(config: Config, track: Track, seed: int) -> dict:
+    """One first generation of the default evolution, then the generation in which the best car first laps."""
+    evolution = Neuroevolution(config, [track], seed)
+    started = time.perf_counter()
     result = evolution.advance([])
-    results["generation"] = {
+    first = {
         "population": config.evolution.population,
-        "seconds": round(time.perf_counter() - generation_started, 4),
+        "seconds": round(time.perf_counter() - started, 4),
         "car_steps": result.car_steps,
         "car_steps_per_s": round(result.car_steps_per_second),
     }
     # A late generation is the expensive kind: keep evolving until the best car laps, and time that generation.
+    evolution.target_laps = 1
     while result.best_laps < 1 and evolution.generation < LAP_SEARCH_GENERATIONS:
-        evolution.target_laps = 1
         result = evolution.advance([])
-    results["lap_generation"] = {
+    lap = {
         "generation": result.generation,
         "best_laps": result.best_laps,
         "seconds": round(result.seconds, 4),
         "car_steps": result.car_steps,
         "car_steps_per_s": round(result.car_steps_per_second),
     }
+    return {"first": first, "lap": lap}
+
+
+def check_seconds(value: float) -> None:
+    """Reject a measuring time that is not a positive, finite number of seconds."""
+    if not (math.isfinite(value) and value > 0):
+        raise NeuroCarError(f"--seconds {value}: must be a positive, finite number of seconds")
+
+
+def run(arguments: argparse.Namespace) -> int:
+    """Measure and print the benchmark."""
+    check_seconds(arguments.seconds)
+    config = config_from_args(arguments)
+    track = load_one_track(arguments.track, config)
+    seconds = arguments.seconds
+    rng = np.random.default_rng(arguments.seed)
+    generator = torch.Generator().manual_seed(arguments.seed)
+    say = (lambda text: None) if arguments.json else print
+    # Measured steps never time out; crashed and stalled cars are respawned instead.
+    episode = dataclasses.replace(config.episode, max_seconds=1e12)
+    results: dict = {"track": track.name, "track_length_m": round(track.length_m, 1), "cars": {}}
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    results["cpus"], results["load_average"] = os.cpu_count(), round(load, 2)
+    say(
+        f"track {track.name} ({track.length_m:.0f} m, {len(track.wall_starts)} wall segments); "
+        f"{os.cpu_count()} CPUs, load average {load:.1f} (wall-clock figures: other work on the machine lowers them)"
+    )
+
+    results["start"] = start_figures()
+    first, cached = results["start"]["first_run"], results["start"]["cached"]
+    say(
+        f"start: import {cached['import_s']:.2f} s; first step {first['first_step_s']:.2f} s on a fresh install "
+        f"(compiling; the whole process {first['process_s']:.2f} s, {first['cpu_s']:.2f} s of CPU), "
+        f"{cached['first_step_s']:.2f} s after (from the compile cache; process {cached['process_s']:.2f} s, "
+        f"{cached['cpu_s']:.2f} s of CPU)"
+    )
+
+    World(track, config.physics, config.sensors, config.episode, 1)  # loads the compiled grid build once
+    build_started = time.perf_counter()
+    World(track, config.physics, config.sensors, config.episode, 1)
+    results["world_build_s"] = round(time.perf_counter() - build_started, 4)
+    # What --random-tracks adds to every generation, per track: generating it and building its world.
+    generated_started = time.perf_counter()
+    generated = []
+    for difficulty in range(1, MAX_DIFFICULTY + 1):
+        generated.append(generate_track(arguments.seed + difficulty, difficulty, config.physics)[0])
+        World(generated[-1], config.physics, config.sensors, config.episode, 1)
+    results["generated_track_s"] = round((time.perf_counter() - generated_started) / MAX_DIFFICULTY, 4)
+
+    say(f"{'':24}{'world only':>28}    {'with the policy':>34}")
+    for count in CAR_COUNTS:
+        world = World(track, config.physics, config.sensors, episode, count)
+        figures = cars_figures(world, config, seconds, rng, generator)
+        results["cars"][str(count)] = figures
+        say(line(f"{count:,} car(s)", figures))
+
+    population = config.evolution.population
+    batch = World(generated, config.physics, config.sensors, episode, population)
+    results["five_tracks"] = cars_figures(batch, config, seconds, rng, generator)
+    say(line(f"5 tracks x {population}", results["five_tracks"]))
+
+    memory_world = World(track, config.physics, config.sensors, episode, MEMORY_CARS)
+    results["cars"][str(MEMORY_CARS)] = {"world": measure(memory_world, None, seconds / 2, rng)}
+    del memory_world
+    memory = {key: round(value, 1) for key, value in probe(_MEMORY_PROBE, str(MEMORY_CARS)).items()}
+    results["memory_10000_cars"] = memory
+    results["peak_memory_mib"] = memory["with_policy_mib"]
+    results["bench_peak_memory_mib"] = round(peak_memory_mib(), 1)
+    ten_thousand = results["cars"][str(MEMORY_CARS)]["world"]
+    say(
+        f"{MEMORY_CARS:,} cars: {ten_thousand['car_steps_per_s']:>12,} car-steps/s, "
+        f"{ten_thousand['step_us']:,.0f} us/step (world only); peak memory of a fresh process stepping them: "
+        f"{memory['world_only_mib']:.0f} MiB (simulation alone), {memory['with_policy_mib']:.0f} MiB with the policy "
+        f"(of which importing torch: {memory['torch_loaded_mib'] - memory['world_only_mib']:.0f} MiB)"
+    )
+
+    results["generation"] = generation_figures(config, track, arguments.seed)
+    generation = results["generation"]["first"]
+    say(
+        f"one generation ({generation['population']} cars, first generation): {generation['seconds']:.3f} s, "
+        f"{generation['car_steps']:,} car-steps, {generation['car_steps_per_s']:,} car-steps/s"
+    )
+    lap = results["generation"]["lap"]
+    say(
+        f"generation {lap['generation']}, in which the best car laps: {lap['seconds']:.3f} s, "
+        f"{lap['car_steps']:,} car-steps, {lap['car_steps_per_s']:,} car-steps/s"
+    )
+
+    results["evaluate"] = evaluate_figures(config)
+    evaluation = results["evaluate"]
+    say(
+        f"evaluate the shipped driver on all {evaluation['tracks']} shipped tracks at once (1 lap, "
+        f"{evaluation['lapped']} lapped): grids {evaluation['world_build_s']:.2f} s, then driving "
+        f"{evaluation['seconds']:.2f} s, {evaluation['steps']:,} steps, "
+        f"{evaluation['car_steps_per_s']:,} car-steps/s, {evaluation['step_us']:.1f} us/step"
+    )
+    say(f"world build (grids for the track): {results['world_build_s']:.3f} s")
+    say(f"generated track (generate and build, mean of difficulties 1-5): {results['generated_track_s']:.3f} s")
     if arguments.json:
         print(json.dumps(results, indent=2))
-    else:
-        generation = results["generation"]
-        print(
-            f"one generation ({generation['population']} cars, first generation): {generation['seconds']:.3f} s, "
-            f"{generation['car_steps']:,} car-steps, {generation['car_steps_per_s']:,} car-steps/s"
-        )
-        lap = results["lap_generation"]
-        print(
-            f"generation {lap['generation']}, in which the best car laps: {lap['seconds']:.3f} s, "
-            f"{lap['car_steps']:,} car-steps, {lap['car_steps_per_s']:,} car-steps/s"
-        )
-        print(f"world build (grids for the track): {results['world_build_s']:.3f} s")
-        print(f"generated track (generate and build, mean of difficulties 1-5): {results['generated_track_s']:.3f} s")
-        print(f"peak memory: {results['peak_memory_mib']:.0f} MiB")
     return 0
+
+
+def line(label: str, figures: dict) -> str:
+    """One row of the cars table: world only, then with the policy."""
+    world, whole = figures["world"], figures["with_policy"]
+    return (
+        f"{label:<24}{world['car_steps_per_s']:>12,} car-steps/s {world['step_us']:>9,.1f} us/step    "
+        f"{whole['car_steps_per_s']:>12,} car-steps/s {whole['step_us']:>9,.1f} us/step "
+        f"({100 * whole['policy_share']:.0f}% policy)"
+    )

@@ -8,17 +8,21 @@ from __future__ import annotations
 
 import argparse
 import os
+from pathlib import Path
 
-from neurocar.commands.common import config_from_args, explicit_keys, load_one_track, model_path
+from neurocar.commands.common import config_from_args, explicit_keys, model_path
+from neurocar.commands.replay_files import check_replay_out, load_ghosts, save_replay_out, track_for
 from neurocar.commands.window_checks import check_window_options
 from neurocar.errors import NeuroCarError
 from neurocar.learn.model_file import config_for_model, load_model
 from neurocar.learn.recording import SessionWriter
+from neurocar.sim.replay import ReplayRecorder
 
 
 def run(arguments: argparse.Namespace) -> int:
     """Drive (and record) until Esc; prints a summary."""
     speed = check_window_options(arguments)
+    check_replay_out(arguments)
     if arguments.driver is not None and (arguments.autopilot or arguments.model):
         raise NeuroCarError("--driver names the person driving; drop it with --autopilot or --model")
     if arguments.driver is not None and not arguments.driver.strip():
@@ -28,7 +32,8 @@ def run(arguments: argparse.Namespace) -> int:
     if arguments.model is not None:
         model = load_model(model_path(arguments.model))
         config = config_for_model(model, config, explicit_keys(arguments))
-    track = load_one_track(arguments.track, config)
+    track = track_for(arguments, config)
+    ghosts = load_ghosts(arguments.ghost, track, config)
     writer = None
     if arguments.record is not None:
         driver = "autopilot" if arguments.autopilot else ("model" if model is not None else "person")
@@ -47,9 +52,20 @@ def run(arguments: argparse.Namespace) -> int:
             max_frames=arguments.frames,
             screenshot=arguments.screenshot,
             speed=speed,
+            ghosts=ghosts,
         )
+        recorder = None
+        if arguments.replay_out is not None:
+            driver = "autopilot" if arguments.autopilot else ("model" if model is not None else "person")
+            label = Path(model.path).name if model is not None else (arguments.driver or driver)
+            world = app.world
+            recorder = ReplayRecorder("drive", track, world.physics, world.sensors, world.episode, [label], [driver])
+            app.recorder = recorder
     except BaseException:
         if writer is not None:
             writer.close()
         raise
-    return app.run()
+    try:
+        return app.run()
+    finally:
+        save_replay_out(arguments, recorder, app.world)

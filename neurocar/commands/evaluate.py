@@ -5,21 +5,36 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
+from pathlib import Path
 
 from neurocar.commands.common import config_from_args, explicit_keys, load_tracks, model_path, require_at_least
+from neurocar.commands.replay_files import check_replay_out
+from neurocar.errors import NeuroCarError
 from neurocar.learn.evaluation import evaluate_network_on_tracks
+from neurocar.learn.evaluation_replay import evaluation_replay
 from neurocar.learn.model_file import config_for_model, load_model
+from neurocar.paths import display_path
+from neurocar.sim.replay import save_replay
 
 
 def run(arguments: argparse.Namespace) -> int:
     """Evaluate the model on each track and print a table (or JSON)."""
     require_at_least("--laps", arguments.laps, 1)
+    check_replay_out(arguments)
     model = load_model(model_path(arguments.model))
     config = config_for_model(model, config_from_args(arguments), explicit_keys(arguments))
     tracks = load_tracks(arguments.track, config)
+    if arguments.replay_out is not None and len(tracks) != 1:
+        raise NeuroCarError(f"--replay-out saves the drive on one track; {len(tracks)} tracks were given")
     results = evaluate_network_on_tracks(model.network, config, tracks, arguments.laps)
     lapped = sum(result.laps_completed >= result.laps_target for result in results)
     mean_progress = sum(result.progress_percent for result in results) / len(results)
+    if arguments.replay_out is not None:
+        replay = evaluation_replay(model.network, Path(model.path).name, config, tracks[0], arguments.laps)
+        written = save_replay(arguments.replay_out, replay, arguments.force)
+        # With --json, stdout holds only the JSON; say where the replay went on stderr.
+        print(f"replay saved to {display_path(written)}", file=sys.stderr if arguments.json else sys.stdout)
     if arguments.json:
         summary = {"lapped": lapped, "total": len(results), "mean_progress_percent": round(mean_progress, 2)}
         print(

@@ -20,6 +20,7 @@ from neurocar.commands.common import (
     track_texts,
 )
 from neurocar.commands.evolve import config_with_population, reporters_for
+from neurocar.commands.replay_files import check_replay_out, save_replay_out
 from neurocar.commands.window_checks import check_window_options
 from neurocar.config import Config
 from neurocar.errors import NeuroCarError
@@ -27,6 +28,7 @@ from neurocar.learn.model_file import config_for_model, describe_differences, lo
 from neurocar.learn.neuroevolution import Neuroevolution, Reporter
 from neurocar.learn.run_directory import RunLock, claim_run_directory
 from neurocar.paths import SHIPPED_DRIVER_NAME
+from neurocar.sim.replay import ReplayRecorder
 
 
 def _quiet_pygame() -> None:
@@ -102,7 +104,7 @@ def _run_files(
     return make
 
 
-def _shared_config(models: list, base: Config, keys) -> Config:
+def shared_config(models: list, base: Config, keys) -> Config:
     """The config every model runs with; models trained with other sensors or physics cannot race together."""
     configs = [config_for_model(model, base, keys) for model in models]
     first = configs[0]
@@ -124,9 +126,10 @@ def run_watch(arguments: argparse.Namespace) -> int:
     """Race trained models, one car each, in the window."""
     require_at_least("--laps", arguments.laps, 1)
     speed = check_window_options(arguments)
+    check_replay_out(arguments)
     base = config_from_args(arguments)
     models = [load_model(model_path(name)) for name in arguments.model or [SHIPPED_DRIVER_NAME]]
-    config = _shared_config(models, base, explicit_keys(arguments))
+    config = shared_config(models, base, explicit_keys(arguments))
     tracks = [load_one_track(arguments.track, config)]
 
     _quiet_pygame()
@@ -141,7 +144,18 @@ def run_watch(arguments: argparse.Namespace) -> int:
         screenshot=arguments.screenshot,
         speed=speed,
     )
-    return app.run()
+    if arguments.replay_out is None:
+        return app.run()
+    labels = [driver.name for driver in app.drivers]
+    world = app.world
+    drivers = ["model"] * len(labels)
+    app.recorder = ReplayRecorder(
+        "watch", tracks[0], config.physics, config.sensors, world.episode, labels, drivers, laps=arguments.laps
+    )
+    try:
+        return app.run()
+    finally:
+        save_replay_out(arguments, app.recorder, world)
 
 
 def _run_reinforcement_window(arguments: argparse.Namespace) -> int:

@@ -78,8 +78,7 @@ def evaluate_network_on_tracks(
 
 
 def evaluation_world(config: Config, tracks: Sequence[Track], laps: int) -> World:
-    """The world evaluations drive in: one car per track, each with the time `laps` laps need, stopping there.
-    Building it costs more than a drive, so a learner that evaluates often builds it once."""
+    """The world an evaluation drives: one car per track, each with the time its track needs for `laps` laps."""
     return World(
         list(tracks),
         config.physics,
@@ -92,7 +91,7 @@ def evaluation_world(config: Config, tracks: Sequence[Track], laps: int) -> Worl
 
 
 def evaluate_in_world(network: nn.Sequential, world: World, laps: int) -> list[EvaluationResult]:
-    """The evaluation drive of `evaluate_network_on_tracks` in a world built by `evaluation_world`."""
+    """Drive `network` in an `evaluation_world` (from its start) and report each track."""
     policy = PopulationPolicy(network)
     policy.set_parameters(network_vector(network).reshape(1, -1).to(torch.float32).repeat(world.car_count, 1))
     observations = world.reset()

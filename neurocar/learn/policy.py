@@ -13,7 +13,9 @@ the three outputs are logits for the actions and the action is their argmax:
 A population is a (P, n_parameters) tensor whose rows use the layout of `parameters_to_vector(network
 .parameters())`. `PopulationPolicy` walks the same `nn.Sequential` and applies each Linear layer with every
 individual's own slice of its row (a batched matrix product), and every other layer (the activations) as the module
-itself, so the batched forward cannot drift from the network.
+itself, so the batched forward cannot drift from the network. `actions`, the call the driving loops make every step,
+runs the same computation compiled (`neurocar.learn.policy_kernel`), from the same rows, because a torch call costs
+more than a whole world step at a few cars.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ import torch
 from torch import nn
 
 ACTIVATION_MODULES: dict[str, type[nn.Module]] = {"sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "relu": nn.ReLU}
+# The compiled forward's code for each activation module (see `neurocar.learn.policy_kernel`).
+ACTIVATION_CODES = {"Sigmoid": 0, "Tanh": 1, "ReLU": 2}
 ACTION_COUNT = 3
 
 
@@ -71,12 +75,35 @@ class PopulationPolicy:
                 self._plan.append((module, 0, 0, 0, 0))
         self._parameters: torch.Tensor | None = None
         self._layers: list[tuple[nn.Module, torch.Tensor | None, torch.Tensor | None]] = []
+        self._rows = np.zeros((0, self.parameter_count), dtype=np.float32)
+        linear = [module for module in network if isinstance(module, nn.Linear)]
+        between = {type(module).__name__ for module in network if not isinstance(module, nn.Linear)}
+        # The compiled forward covers Linear layers with one kind of activation between them; anything else runs
+        # in torch.
+        self._compiled_activation = None
+        if len(between) <= 1 and all(
+            isinstance(module, nn.Linear) == (index % 2 == 0) for index, module in enumerate(network)
+        ):
+            name = next(iter(between), "Sigmoid")
+            self._compiled_activation = ACTIVATION_CODES.get(name)
+        table = []
+        offset = 0
+        for module in linear:
+            weights = module.in_features * module.out_features
+            table.append([module.in_features, module.out_features, offset, offset + weights])
+            offset += weights + module.out_features
+        self._layer_table = np.array(table, dtype=np.int64).reshape(-1, 4)
+        width = max([module.in_features for module in linear] + [module.out_features for module in linear])
+        self._values = np.zeros(width, dtype=np.float32)
+        self._scratch = np.zeros(width, dtype=np.float32)
+        self._kernel = None
 
     def set_parameters(self, parameters: torch.Tensor) -> None:
         """Use these (P, n_parameters) vectors for the following forwards (sliced once, reused every step)."""
         if parameters.ndim != 2 or parameters.shape[1] != self.parameter_count:
             raise ValueError(f"expected parameters of shape (P, {self.parameter_count}), got {tuple(parameters.shape)}")
         self._parameters = parameters.to(torch.float32)
+        self._rows = np.ascontiguousarray(self._parameters.detach().numpy())
         self._layers = []
         for module, weight_start, weight_end, outputs, inputs in self._plan:
             if isinstance(module, nn.Linear):
@@ -112,5 +139,27 @@ class PopulationPolicy:
 
     def actions(self, observations: np.ndarray) -> np.ndarray:
         """Actions (P,) as the argmax of each network's logits for numpy observations (P, R)."""
-        logits = self.logits(torch.from_numpy(np.ascontiguousarray(observations)))
-        return logits.argmax(dim=1).numpy()
+        if self._compiled_activation is None:
+            logits = self.logits(torch.from_numpy(np.ascontiguousarray(observations)))
+            return logits.argmax(dim=1).numpy()
+        if self._parameters is None:
+            raise ValueError("set_parameters must be called before the first forward")
+        observations = np.asarray(observations, dtype=np.float64)
+        expected = (len(self._rows), int(self._layer_table[0, 0]))
+        if observations.shape != expected:
+            raise ValueError(f"expected observations of shape {expected}, got {observations.shape}")
+        if self._kernel is None:
+            from neurocar.learn.policy_kernel import population_actions  # compiled on first use
+
+            self._kernel = population_actions
+        actions = np.empty(len(self._rows), dtype=np.int64)
+        self._kernel(
+            observations,
+            self._rows,
+            self._layer_table,
+            self._compiled_activation,
+            actions,
+            self._values,
+            self._scratch,
+        )
+        return actions

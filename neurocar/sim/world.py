@@ -29,17 +29,21 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from neurocar.config import EpisodeConfig, PhysicsConfig, SensorConfig
-from neurocar.geometry import SegmentGrid, point_segment_distances, swept_disc_time_of_impact
-from neurocar.sim.car import advance
-from neurocar.sim.sensors import SENSOR_REGION_SLACK_M, observe, sensor_grid
+from neurocar.geometry import SegmentGrid
+from neurocar.sim import packed
+from neurocar.sim.packed import TrackParts, pack_tracks
+from neurocar.sim.sensors import SENSOR_REGION_SLACK_M, sensor_grid
 from neurocar.sim.track import Track
 
-# A crashed car is left this fraction of a step short of the contact point, so it never starts inside a wall.
-_CONTACT_BACKOFF = 1e-6
+if TYPE_CHECKING:
+    from types import ModuleType
+
+_ACTION_DTYPE = np.dtype(np.int64)
 
 
 @dataclass
@@ -90,16 +94,23 @@ class TrackGeometry:
             track.width_m / 2 + SENSOR_REGION_SLACK_M,
             direction_bins=1,
         )
-        edges = np.roll(track.centerline, -1, axis=0) - track.centerline
-        self.segment_x = np.ascontiguousarray(track.centerline[:, 0])
-        self.segment_y = np.ascontiguousarray(track.centerline[:, 1])
-        self.edge_x = np.ascontiguousarray(edges[:, 0])
-        self.edge_y = np.ascontiguousarray(edges[:, 1])
-        self.segment_length = np.diff(track.arc_m)
-        self.inverse_length_squared = 1.0 / np.maximum(self.segment_length, 1e-12) ** 2
+        segment_length = np.diff(track.arc_m)
         # A car moves at most `max_move_m` per step: searching this many segments either way cannot lose it.
-        self.search_segments = math.ceil(self.max_move_m / max(1e-9, float(np.min(self.segment_length)))) + 2
-        self.window = np.arange(-self.search_segments, self.search_segments + 1)
+        self.search_segments = math.ceil(self.max_move_m / max(1e-9, float(np.min(segment_length)))) + 2
+
+    def parts(self, max_seconds: float) -> TrackParts:
+        """This track's share of the packed arrays, with its time limit [s]."""
+        track = self.track
+        return TrackParts(
+            track.wall_starts,
+            track.wall_ends,
+            track.centerline,
+            track.arc_m,
+            self.search_segments,
+            self.sensor_grid,
+            self.collision_grid,
+            max_seconds,
+        )
 
     def segment_at(self, progress_m: np.ndarray) -> np.ndarray:
         """Index of the centre-line segment at each net progress (any lap)."""
@@ -148,41 +159,85 @@ class World:
         self.population = population
         self.target_laps = target_laps
         self.car_count = len(self.tracks) * population
-        self.track_index = np.repeat(np.arange(len(self.tracks), dtype=np.int64), population)
-        self.track_length_m = np.array([track.length_m for track in self.tracks])[self.track_index]
         self.max_seconds_per_track = _per_track(max_seconds, episode.max_seconds, len(self.tracks), "max_seconds")
-        self.max_seconds = self.max_seconds_per_track[self.track_index]
         self.geometries = [TrackGeometry(track, physics, sensors) for track in self.tracks]
         self.grid = self.geometries[0].sensor_grid
         self.collision_grid = self.geometries[0].collision_grid
+        self.packed = pack_tracks(
+            [geometry.parts(limit) for geometry, limit in zip(self.geometries, self.max_seconds_per_track, strict=True)]
+        )
+        self._track_arguments = (
+            self.packed.walls,
+            self.packed.centre,
+            self.packed.grid_lookup,
+            self.packed.grid_offsets,
+            self.packed.grid_candidates,
+            self.packed.grid_bounds,
+            self.packed.grid_integers,
+            self.packed.grid_floats,
+            self.packed.track_integers,
+            self.packed.track_floats,
+        )
+        self._ray_angles = np.asarray(sensors.angles_rad, dtype=np.float64)
+        self._parameters = np.zeros(6)
+        self._parameters[packed.PARAMETER_DT] = physics.dt_s
+        self._parameters[packed.PARAMETER_SPEED] = physics.cruise_speed_mps
+        self._parameters[packed.PARAMETER_TURN_RATE] = physics.turn_rate_rad_per_s
+        self._parameters[packed.PARAMETER_RADIUS] = physics.collision_radius_m
+        self._parameters[packed.PARAMETER_STALL] = episode.stall_seconds
+        self._parameters[packed.PARAMETER_RANGE] = sensors.range_m
+        self._lap_records = np.zeros((self.car_count, 4))
+        self._kernels: ModuleType | None = None
+        self._step_kernel = None
+        self._dt_s = physics.dt_s
+        self._actions_shape = (self.car_count,)
+        self._target_laps = target_laps or 0
         self.time_s = 0.0
         self.steps = 0
+        self.driving_count = self.car_count
         self.state = self._initial_state()
+        self.track_index = self.state_integers[:, packed.CAR_TRACK].copy()
+        self.track_length_m = self.packed.track_floats[self.track_index, packed.TRACK_LENGTH]
+        self.max_seconds = self.max_seconds_per_track[self.track_index]
         self.observations = np.ones((self.car_count, len(sensors.angles_deg)))
 
-    def _cars_of(self, track_number: int) -> slice:
-        """The contiguous range of car indices on one track."""
-        return slice(track_number * self.population, (track_number + 1) * self.population)
+    def _compiled(self) -> ModuleType:
+        """The compiled kernels, loaded (and, the very first time, compiled) when first needed."""
+        if self._kernels is None:
+            from neurocar.sim import kernels
+
+            self._kernels = kernels
+        return self._kernels
 
     def _initial_state(self) -> CarState:
         count = self.car_count
-        starts = np.array([track.start_position for track in self.tracks])
-        headings = np.array([track.start_heading for track in self.tracks])
+        track_index = np.repeat(np.arange(len(self.tracks), dtype=np.int64), self.population)
+        # Three row-per-car blocks, so the compiled step takes a few arrays; the state's arrays are their columns.
+        self.state_floats = np.zeros((count, packed.CAR_FLOAT_COLUMNS))
+        self.state_integers = np.zeros((count, packed.CAR_INTEGER_COLUMNS), dtype=np.int64)
+        self.state_flags = np.zeros((count, packed.CAR_FLAG_COLUMNS), dtype=bool)
+        floats, integers, flags = self.state_floats, self.state_integers, self.state_flags
+        floats[:, packed.CAR_X : packed.CAR_Y + 1] = np.array([track.start_position for track in self.tracks])[
+            track_index
+        ]
+        floats[:, packed.CAR_HEADING] = np.array([track.start_heading for track in self.tracks])[track_index]
+        integers[:, packed.CAR_TRACK] = track_index
+        flags[:, packed.CAR_DRIVING] = True
         return CarState(
-            positions=starts[self.track_index].copy(),
-            headings=headings[self.track_index].copy(),
-            driving=np.ones(count, dtype=bool),
-            crashed=np.zeros(count, dtype=bool),
-            stalled=np.zeros(count, dtype=bool),
-            finished=np.zeros(count, dtype=bool),
-            progress_m=np.zeros(count),
-            best_progress_m=np.zeros(count),
-            laps=np.zeros(count, dtype=np.int64),
-            time_s=np.zeros(count),
-            segment=np.zeros(count, dtype=np.int64),
-            episode_start_s=np.zeros(count),
-            last_improvement_s=np.zeros(count),
-            lap_start_s=np.zeros(count),
+            positions=floats[:, packed.CAR_X : packed.CAR_Y + 1],
+            headings=floats[:, packed.CAR_HEADING],
+            driving=flags[:, packed.CAR_DRIVING],
+            crashed=flags[:, packed.CAR_CRASHED],
+            stalled=flags[:, packed.CAR_STALLED],
+            finished=flags[:, packed.CAR_FINISHED],
+            progress_m=floats[:, packed.CAR_PROGRESS],
+            best_progress_m=floats[:, packed.CAR_BEST_PROGRESS],
+            laps=integers[:, packed.CAR_LAPS],
+            time_s=floats[:, packed.CAR_TIME],
+            segment=integers[:, packed.CAR_SEGMENT],
+            episode_start_s=floats[:, packed.CAR_EPISODE_START],
+            last_improvement_s=floats[:, packed.CAR_LAST_IMPROVEMENT],
+            lap_start_s=floats[:, packed.CAR_LAP_START],
         )
 
     def reset(self, seed: int | None = None) -> np.ndarray:
@@ -194,22 +249,29 @@ class World:
         del seed
         self.time_s = 0.0
         self.steps = 0
+        self.driving_count = self.car_count
         self.state = self._initial_state()
-        self.observations = self._observe(np.arange(self.car_count))
+        self._observe(np.arange(self.car_count))
         return self.observations
 
-    def _observe(self, cars: np.ndarray) -> np.ndarray:
-        """Sensor readings (len(cars), R) of some cars, each against its own track."""
-        state = self.state
-        result = np.empty((len(cars), len(self.sensors.angles_deg)))
-        tracks = self.track_index[cars]
-        for number, geometry in enumerate(self.geometries):
-            rows = np.nonzero(tracks == number)[0]
-            if len(rows):
-                chosen = cars[rows]
-                grid = geometry.sensor_grid
-                result[rows] = observe(grid, state.positions[chosen], state.headings[chosen], self.sensors)
-        return result
+    def _observe(self, cars: np.ndarray) -> None:
+        """Fill the observation rows of some cars, each against its own track."""
+        self._compiled().observe_cars(
+            np.ascontiguousarray(cars, dtype=np.int64),
+            self.state_floats,
+            self.state_integers,
+            self.observations,
+            self.packed.walls,
+            self.packed.grid_lookup,
+            self.packed.grid_offsets,
+            self.packed.grid_candidates,
+            self.packed.grid_bounds,
+            self.packed.grid_integers,
+            self.packed.grid_floats,
+            self.packed.track_integers,
+            self._ray_angles,
+            self.sensors.range_m,
+        )
 
     def _put_on_centre_line(self, cars: np.ndarray, progress: np.ndarray) -> None:
         """Pose and segment of some cars at a net progress along their own tracks."""
@@ -239,7 +301,8 @@ class World:
         laps = np.floor(progress / self.track_length_m[cars]).astype(np.int64)
         state.laps[cars] = np.maximum(state.laps[cars], laps)
         state.last_improvement_s[cars] = self.time_s
-        self.observations[cars] = self._observe(cars)
+        self.driving_count = int(state.driving.sum())
+        self._observe(cars)
 
     def reset_cars(self, cars: np.ndarray, progress_m: np.ndarray | float = 0.0) -> np.ndarray:
         """Start a fresh episode for some cars, on the centre line at `progress_m` along their own tracks: no laps
@@ -263,12 +326,14 @@ class World:
         if state.lap_events:
             restarted = set(cars.tolist())
             state.lap_events = [event for event in state.lap_events if event.car not in restarted]
-        self.observations[cars] = self._observe(cars)
+        self.driving_count = int(state.driving.sum())
+        self._observe(cars)
         return self.observations
 
     def stop(self, cars: np.ndarray) -> None:
         """Stop some cars where they are, keeping their progress and laps (for example: their race is over)."""
         self.state.driving[np.asarray(cars)] = False
+        self.driving_count = int(self.state.driving.sum())
 
     @property
     def done(self) -> bool:
@@ -277,134 +342,46 @@ class World:
 
     def step(self, actions: np.ndarray) -> np.ndarray:
         """Advance every driving car by one `dt` with its action (N,); returns observations (N, R)."""
-        state = self.state
-        active = np.nonzero(state.driving)[0]
-        dt = self.physics.dt_s
         self.steps += 1
-        self.time_s = self.steps * dt
-        if len(active) == 0:
-            return self.observations
-        actions = np.asarray(actions)
-        if actions.shape != (self.car_count,) or actions.dtype.kind not in "iu":
-            raise ValueError(f"expected {self.car_count} integer actions, got shape {actions.shape} ({actions.dtype})")
-        actions = actions[active]
-        if actions.min() < 0 or actions.max() > 2:
+        self.time_s = self.steps * self._dt_s
+        # The common case (an int64 array of the right shape) is checked in a few attribute reads: at one car the
+        # whole step costs a few microseconds.
+        if (
+            type(actions) is not np.ndarray
+            or actions.dtype is not _ACTION_DTYPE
+            or actions.shape != self._actions_shape
+        ):
+            actions = self._checked_actions(actions)
+        kernel = self._step_kernel if self._step_kernel is not None else self._compiled().step_cars
+        self._step_kernel = kernel
+        driving, laps = kernel(
+            self.state_floats,
+            self.state_integers,
+            self.state_flags,
+            actions,
+            self.observations,
+            self._lap_records,
+            *self._track_arguments,
+            self._ray_angles,
+            self._parameters,
+            self.time_s,
+            self._target_laps,
+        )
+        if driving < 0:
             raise ValueError("actions must be 0 (left), 1 (straight) or 2 (right)")
-        old_positions = state.positions[active]
-        old_headings = state.headings[active]
-        new_positions, new_headings = advance(old_positions, old_headings, actions, self.physics)
-
-        impact = self._time_of_impact(active, old_positions, new_positions - old_positions)
-        hit = impact <= 1.0
-        if hit.any():
-            fraction = np.maximum(impact[hit] - _CONTACT_BACKOFF, 0.0)
-            new_positions[hit] = old_positions[hit] + fraction[:, None] * (new_positions[hit] - old_positions[hit])
-            turn = np.mod(new_headings[hit] - old_headings[hit] + np.pi, 2 * np.pi) - np.pi
-            new_headings[hit] = old_headings[hit] + fraction * turn
-        state.positions[active] = new_positions
-        state.headings[active] = new_headings
-        own_time = self.time_s - state.episode_start_s[active]
-        state.time_s[active] = own_time
-
-        self._update_progress(active, new_positions, old_progress=state.progress_m[active].copy())
-
-        crashed_now = active[hit]
-        state.crashed[crashed_now] = True
-        improved = state.progress_m[active] > state.best_progress_m[active] + 1e-9
-        state.best_progress_m[active] = np.maximum(state.best_progress_m[active], state.progress_m[active])
-        state.last_improvement_s[active[improved]] = self.time_s
-        stalled = (self.time_s - state.last_improvement_s[active]) >= self.episode.stall_seconds - 1e-9
-        state.stalled[active[stalled & ~hit]] = True
-        still = ~hit & ~stalled
-        if self.target_laps is not None:
-            finished = still & (state.laps[active] >= self.target_laps)
-            state.finished[active[finished]] = True
-            still &= ~finished
-        still &= own_time < self.max_seconds[active] - 1e-9
-        state.driving[active] = still
-
-        self.observations[active] = self._observe(active)
+        self.driving_count = driving
+        if laps:
+            events = self.state.lap_events
+            for car, lap, time_s, lap_time_s in self._lap_records[:laps].tolist():
+                events.append(LapEvent(int(car), int(lap), time_s, lap_time_s))
         return self.observations
 
-    def _time_of_impact(self, active: np.ndarray, positions: np.ndarray, motions: np.ndarray) -> np.ndarray:
-        """First fraction of each car's move at which it touches a wall of its track, `inf` if it does not."""
-        result = np.full(len(active), np.inf)
-        tracks = self.track_index[active]
-        for number, geometry in enumerate(self.geometries):
-            rows = np.nonzero(tracks == number)[0]
-            if len(rows):
-                result[rows] = self._time_of_impact_on(geometry, positions[rows], motions[rows])
-        return result
-
-    def _time_of_impact_on(self, geometry: TrackGeometry, positions: np.ndarray, motions: np.ndarray) -> np.ndarray:
-        """Swept-disc time of impact of cars against one track's walls."""
-        radius = self.physics.collision_radius_m
-        car, wall = geometry.collision_grid.candidates_near(positions)
-        result = np.full(len(positions), np.inf)
-        if len(car) == 0:
-            return result
-        track = geometry.track
-        starts, ends = track.wall_starts[wall], track.wall_ends[wall]
-        # Cheap filter first: only walls within reach of the middle of the move can be touched during it.
-        middle = positions[car] + 0.5 * motions[car]
-        reach = radius + 0.5 * np.hypot(motions[car, 0], motions[car, 1]) + 1e-9
-        close = point_segment_distances(middle, starts, ends) <= reach
-        if not close.any():
-            return result
-        car, starts, ends = car[close], starts[close], ends[close]
-        impact = swept_disc_time_of_impact(positions[car], motions[car], radius, starts, ends)
-        np.minimum.at(result, car, impact)
-        return result
-
-    def _update_progress(self, active: np.ndarray, positions: np.ndarray, old_progress: np.ndarray) -> None:
-        """Project cars onto nearby centre-line segments of their tracks and accumulate net arc length, counting
-        laps."""
-        state = self.state
-        tracks = self.track_index[active]
-        progress = np.empty(len(active))
-        for number, geometry in enumerate(self.geometries):
-            rows = np.nonzero(tracks == number)[0]
-            if len(rows) == 0:
-                continue
-            cars = active[rows]
-            candidates = state.segment[cars, None] + geometry.window[None, :]
-            candidates %= len(geometry.track.centerline)
-            offset_x = positions[rows, 0, None] - geometry.segment_x.take(candidates)
-            offset_y = positions[rows, 1, None] - geometry.segment_y.take(candidates)
-            edge_x = geometry.edge_x.take(candidates)
-            edge_y = geometry.edge_y.take(candidates)
-            fraction = (offset_x * edge_x + offset_y * edge_y) * geometry.inverse_length_squared.take(candidates)
-            np.clip(fraction, 0.0, 1.0, out=fraction)
-            offset_x -= fraction * edge_x
-            offset_y -= fraction * edge_y
-            best = np.argmin(offset_x * offset_x + offset_y * offset_y, axis=1)
-            picks = np.arange(len(rows))
-            segment = candidates[picks, best]
-            arc = geometry.track.arc_m[segment] + fraction[picks, best] * geometry.segment_length[segment]
-            length = geometry.track.length_m
-            previous_arc = np.mod(old_progress[rows], length)
-            delta = np.mod(arc - previous_arc + length / 2, length) - length / 2
-            progress[rows] = old_progress[rows] + delta
-            state.segment[cars] = segment
-        state.progress_m[active] = progress
-
-        next_lap = (state.laps[active] + 1) * self.track_length_m[active]
-        completed = progress >= next_lap
-        if completed.any():
-            for index in np.nonzero(completed)[0]:  # rare: at most a few cars per step cross the line
-                car = int(active[index])
-                self._record_lap(car, float(next_lap[index]), float(old_progress[index]), float(progress[index]))
-
-    def _record_lap(self, car: int, threshold_m: float, old_progress_m: float, progress_m: float) -> None:
-        """A car crossed its next lap line in this step: the crossing time is interpolated within the step."""
-        state = self.state
-        moved = progress_m - old_progress_m
-        crossing = self.time_s - self.physics.dt_s * (1.0 - (threshold_m - old_progress_m) / moved)
-        lap = int(state.laps[car]) + 1
-        own_crossing = crossing - float(state.episode_start_s[car])
-        state.lap_events.append(LapEvent(car, lap, own_crossing, crossing - float(state.lap_start_s[car])))
-        state.laps[car] = lap
-        state.lap_start_s[car] = crossing
+    def _checked_actions(self, actions: np.ndarray) -> np.ndarray:
+        """Actions of any integer type as an int64 array (N,), or a ValueError that says what was wrong."""
+        actions = np.asarray(actions)
+        if actions.shape != self._actions_shape or actions.dtype.kind not in "iu":
+            raise ValueError(f"expected {self.car_count} integer actions, got shape {actions.shape} ({actions.dtype})")
+        return np.ascontiguousarray(actions, dtype=np.int64)
 
     def lap_times(self, car: int) -> list[float]:
         """Lap times [s] of one car, in order."""

@@ -142,6 +142,10 @@ class WindowApp:
     def on_key(self, key: int) -> None:
         """A key the common handler does not know (R, N, S, ...)."""
 
+    def draw_under_cars(self, screen: pygame.Surface) -> list[pygame.Rect]:
+        """Whatever goes on the track below the cars (ghost cars); returns the rectangles drawn on."""
+        return []
+
     def idle(self) -> bool:
         """True when there is nothing left to simulate (frames are then paced even at max speed)."""
         return False
@@ -347,6 +351,7 @@ class WindowApp:
             positions, headings = self.drawn_poses(world)
             focus = self.focus_car(world)
             dirty += self.draw_rays(screen, world, positions, headings, focus)
+            dirty += self.draw_under_cars(screen)
             for cars, colour, alpha in self.car_colours(world):
                 dirty += draw_cars(screen, self.sprites, self.camera, positions[cars], headings[cars], colour, alpha)
         corner = self.texts.render(f"{self.track.name}   ·   H: help", 22, theme.TEXT_DIM)

@@ -27,34 +27,24 @@ from neurocar.learn.policy import PopulationPolicy, network_vector
 from neurocar.learn.recording import SessionWriter
 from neurocar.paths import display_path
 from neurocar.sim.autopilot import Autopilot
-from neurocar.sim.car import ACTION_NAMES, STEER_LEFT, STEER_RIGHT, STRAIGHT
+from neurocar.sim.car import ACTION_NAMES, STRAIGHT
+from neurocar.sim.replay import ReplayPlayer, ReplayRecorder
 from neurocar.sim.track import Track
 from neurocar.sim.world import World
 from neurocar.ui import theme
 from neurocar.ui.app import NETWORK_HEIGHT, WindowApp, WindowClosed, speed_label
+from neurocar.ui.ghosts import GhostCars
 from neurocar.ui.network_view import NetworkSnapshot, layer_values
+from neurocar.ui.steering import STEERING_KEYS, SteeringKeys, action_to_keys, keys_to_action
 from neurocar.ui.track_view import ray_colour
+
+__all__ = ["STEERING_KEYS", "DriveApp", "action_to_keys", "keys_to_action", "last_checkpoint_progress"]
 
 TAKEOVER_SECONDS = 1.0  # with --model: the person keeps control this long after the last steering key
 REMOVE_SECONDS = 3.0  # Backspace removes this much of the latest driving from the recording
-STEERING_KEYS = {pygame.K_LEFT: STEER_LEFT, pygame.K_RIGHT: STEER_RIGHT}
 MAX_SPEED_SLICE_SECONDS = 1.0 / 8  # at max speed, step this long between two frames
 # A person drives for as long as they like: the world never stops the car for time or for circling.
 ENDLESS_S = 1e12
-
-
-def keys_to_action(left: bool, right: bool) -> int:
-    """The action for the steering keys held: one arrow steers that way, none or both go straight."""
-    if left and not right:
-        return STEER_LEFT
-    if right and not left:
-        return STEER_RIGHT
-    return STRAIGHT
-
-
-def action_to_keys(action: int) -> tuple[bool, bool]:
-    """The keys (left, right) a driver holds to choose an action (how the autopilot 'presses' keys)."""
-    return action == STEER_LEFT, action == STEER_RIGHT
 
 
 def last_checkpoint_progress(track: Track, progress_m: float) -> float:
@@ -82,6 +72,8 @@ class DriveApp(WindowApp):
         max_frames: int | None = None,
         screenshot: str | Path | None = None,
         speed: float = 1.0,
+        recorder: ReplayRecorder | None = None,
+        ghosts: list[ReplayPlayer] | None = None,
     ) -> None:
         self.fast = autopilot and max_frames is not None
         self.step_limit = max_frames if self.fast else None
@@ -98,7 +90,9 @@ class DriveApp(WindowApp):
         episode = dataclasses.replace(config.episode, max_seconds=ENDLESS_S, stall_seconds=ENDLESS_S)
         self.world = World(track, config.physics, config.sensors, episode, population=1)
         self.world.reset()
-        self.held = {STEER_LEFT: False, STEER_RIGHT: False}
+        self.steering = SteeringKeys()
+        self.recorder = recorder
+        self.ghosts = GhostCars(ghosts or [])
         self.person_until_s = -math.inf
         self.current_driver = self.default_driver
         self.last_action = STRAIGHT
@@ -107,6 +101,11 @@ class DriveApp(WindowApp):
         self.removed_frames = 0
         self.selected = 0
         self.reset_poses(self.world)
+
+    @property
+    def held(self) -> dict[int, bool]:
+        """The steering keys held (action -> held)."""
+        return self.steering.held
 
     @property
     def default_driver(self) -> str:
@@ -172,14 +171,14 @@ class DriveApp(WindowApp):
         if self.autopilot is not None:
             planned = int(self.autopilot.actions(state.positions, state.headings, state.progress_m)[0])
             return keys_to_action(*action_to_keys(planned)), "autopilot"
-        pressing = self.held[STEER_LEFT] or self.held[STEER_RIGHT]
+        pressing = self.steering.pressing
         if self.policy is not None:
             if pressing:
                 # Counted from the end of this step, the last one the key was held for.
                 self.person_until_s = world.time_s + self.config.physics.dt_s + TAKEOVER_SECONDS
             if world.time_s >= self.person_until_s - 1e-9:
                 return int(self.policy.actions(world.observations)[0]), "model"
-        return keys_to_action(self.held[STEER_LEFT], self.held[STEER_RIGHT]), "person"
+        return self.steering.action, "person"
 
     def step(self) -> None:
         """One physics step with the chosen action, recorded if recording."""
@@ -190,6 +189,9 @@ class DriveApp(WindowApp):
         progress, lap = float(state.progress_m[0]), int(state.laps[0])
         action, driver = self.choose()
         world.step(np.array([action]))
+        if self.recorder is not None:
+            self.recorder.step(np.array([action]))
+        self.ghosts.step()
         self.record_pose(world)
         self.last_action, self.current_driver = action, driver
         self.driven_steps += 1
@@ -202,12 +204,9 @@ class DriveApp(WindowApp):
     def handle_events(self) -> None:
         """Steering keys are held (down until up); every other event goes to the common handling."""
         for event in pygame.event.get():
-            if event.type in (pygame.KEYDOWN, pygame.KEYUP) and event.key in STEERING_KEYS:
-                self.held[STEERING_KEYS[event.key]] = event.type == pygame.KEYDOWN
-            elif event.type == pygame.WINDOWFOCUSLOST:
-                # The key-up may never arrive while another window has the focus.
-                self.held = {STEER_LEFT: False, STEER_RIGHT: False}
-            elif event.type == pygame.QUIT:
+            if self.steering.handle(event):
+                continue
+            if event.type == pygame.QUIT:
                 self.close()
             elif event.type == pygame.VIDEORESIZE:
                 self.screen = pygame.display.get_surface()
@@ -220,6 +219,8 @@ class DriveApp(WindowApp):
         if key == pygame.K_r:
             progress = last_checkpoint_progress(self.track, float(self.world.state.progress_m[0]))
             self.world.place(np.array([0]), np.array([progress]))
+            if self.recorder is not None:
+                self.recorder.place(0, progress)
             self.reset_poses(self.world)
             self.budget = 0.0
             where = "the start" if progress % self.track.length_m < 1e-6 else f"the checkpoint at {progress:.0f} m"
@@ -237,6 +238,11 @@ class DriveApp(WindowApp):
     def current_world(self) -> World:
         """The one car's world."""
         return self.world
+
+    def draw_under_cars(self, screen: pygame.Surface) -> list[pygame.Rect]:
+        """The ghost cars, if any."""
+        fraction = None if self.max_speed else min(1.0, max(0.0, self.budget))
+        return self.ghosts.draw(screen, self.sprites, self.camera, fraction)
 
     def car_colours(self, world: World) -> list[tuple[np.ndarray, tuple[int, int, int], int]]:
         """The car, dimmed when crashed."""
@@ -260,6 +266,7 @@ class DriveApp(WindowApp):
             ("Driver", self.current_driver),
             ("Laps", f"{int(state.laps[0])}" + (f"  (last {times[-1]:.2f} s)" if times else "")),
             ("Driven", f"{self.driven_steps * self.config.physics.dt_s:5.1f} s"),
+            *([("Ahead of ghost", self.ghosts.gap_label(float(state.progress_m[0])))] if len(self.ghosts) else []),
             ("Speed", "paused" if self.paused else ("fast" if self.fast else speed_label(self.multiplier))),
             ("FPS", "-" if self.fast else self.fps_label()),
         ]

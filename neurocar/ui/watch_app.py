@@ -19,7 +19,9 @@ import torch
 from neurocar.config import Config
 from neurocar.learn.evaluation import TIME_ALLOWANCE, TIME_MARGIN_S
 from neurocar.learn.model_file import Model
+from neurocar.learn.model_pilots import ModelPilots
 from neurocar.learn.policy import PopulationPolicy, network_vector
+from neurocar.sim.replay import ReplayRecorder
 from neurocar.sim.track import Track
 from neurocar.sim.world import World
 from neurocar.ui import theme
@@ -79,6 +81,8 @@ class WatchApp(WindowApp):
         self.world = World(track, config.physics, config.sensors, episode, population=len(models))
         self.finished = np.zeros(len(models), dtype=bool)
         self.selected = 0 if len(models) == 1 else None
+        self.pilots = ModelPilots(models)
+        self.recorder: ReplayRecorder | None = None  # set to save a replay of the latest race
         self.restart()
 
     def help_keys(self) -> list[tuple[str, str]]:
@@ -88,6 +92,8 @@ class WatchApp(WindowApp):
 
     def restart(self) -> None:
         """Every car back on the start line."""
+        if self.recorder is not None:
+            self.recorder.restart(self.world)
         self.world.reset()
         self.finished[:] = False
         self.reset_poses(self.world)
@@ -122,16 +128,17 @@ class WatchApp(WindowApp):
     def step(self) -> None:
         """One simulation step: every model picks its car's action; finished cars are parked."""
         world = self.world
-        observations = world.observations
-        actions = np.ones(world.population, dtype=np.int64)
-        for car, driver in enumerate(self.drivers):  # one network per model: a handful of cars at most
-            actions[car] = driver.policy.actions(observations[car : car + 1])[0]
+        actions = self.pilots.actions(world.observations)
         world.step(actions)
+        if self.recorder is not None:
+            self.recorder.step(actions)
         newly_finished = world.state.driving & (world.state.laps >= self.laps)
         if newly_finished.any():
             # The race is over for these cars: they stop where they crossed the line.
             world.stop(np.nonzero(newly_finished)[0])
             self.finished |= newly_finished
+            if self.recorder is not None:
+                self.recorder.stop(np.nonzero(newly_finished)[0])
         self.record_pose(world)
 
     def sprite_colours(self) -> list[tuple[tuple[int, int, int], int]]:

@@ -1,0 +1,58 @@
+"""What the windowed commands share about replays: `--replay-out` (checked first, saved at the end, also on
+Ctrl-C, a stop signal and a closed window) and `--ghost` (loaded and checked against the track and physics)."""
+
+from __future__ import annotations
+
+import argparse
+
+from neurocar.commands.common import load_one_track
+from neurocar.config import Config
+from neurocar.paths import display_path
+from neurocar.sim.replay import (
+    ReplayPlayer,
+    ReplayRecorder,
+    check_replay_destination,
+    check_same_physics,
+    check_same_track,
+    load_replay,
+    replay_track,
+    save_replay,
+)
+from neurocar.sim.track import Track
+from neurocar.sim.world import World
+
+
+def check_replay_out(arguments: argparse.Namespace) -> None:
+    """Fail before any driving if `--replay-out` cannot be written (or exists without `--force`)."""
+    if arguments.replay_out is not None:
+        check_replay_destination(arguments.replay_out, arguments.force)
+
+
+def save_replay_out(arguments: argparse.Namespace, recorder: ReplayRecorder | None, world: World) -> None:
+    """Write the recorded drive to `--replay-out` and say where (or that nothing was driven)."""
+    if recorder is None or arguments.replay_out is None:
+        return
+    replay = recorder.latest(world)
+    if replay is None:
+        print("nothing was driven; no replay saved")
+        return
+    written = save_replay(arguments.replay_out, replay, arguments.force)
+    print(f"replay saved to {display_path(written)} ({replay.steps} steps, {replay.duration_s:.1f} s)")
+
+
+def track_for(arguments: argparse.Namespace, config: Config) -> Track:
+    """The track to drive: `--track`, else the track of the first `--ghost`, else the config's default."""
+    if arguments.track is None and arguments.ghost:
+        return replay_track(load_replay(arguments.ghost[0]), None, config.physics)
+    return load_one_track(arguments.track, config)
+
+
+def load_ghosts(paths: list[str] | None, track: Track, config: Config) -> list[ReplayPlayer]:
+    """The `--ghost` replays, each checked to have been driven on this track with these physics."""
+    players = []
+    for path in paths or []:
+        replay = load_replay(path)
+        check_same_track(replay, track, "the track of this race")
+        check_same_physics(replay, config.physics, config.sensors, "this race")
+        players.append(ReplayPlayer(replay, track))
+    return players

@@ -1,0 +1,512 @@
+"""The compiled simulation step: every car on every track moved, collision-checked, projected and sensed in one call.
+
+One loop over the cars does, per car, what the array formulation does per batch: advance along the exact arc,
+find the first time the swept disc touches a wall (candidates from the track's collision grid), back off the
+contact point, project onto the nearby centre-line segments for progress and laps, apply the stopping rules and
+cast the sensor rays (candidates from the track's sensor grid). All arithmetic is float64 and follows the same
+formulas as `neurocar.geometry`, so results agree with it to rounding. The tracks arrive packed (see
+`neurocar.sim.packed`); the car state arrives as the world's three blocks.
+
+The functions are compiled by numba the first time they are called, and the machine code is cached on disk
+(next to this file, or in numba's user cache folder when that is read-only, or in `NUMBA_CACHE_DIR`), so later
+runs load it instead of compiling. Only `neurocar.sim.world` imports this module, and only when a world first
+steps or senses, so commands that never simulate do not load numba.
+"""
+
+from __future__ import annotations
+
+import math
+
+from numba import njit
+
+from neurocar.sim.packed import (
+    CAR_BEST_PROGRESS,
+    CAR_CRASHED,
+    CAR_DRIVING,
+    CAR_EPISODE_START,
+    CAR_FINISHED,
+    CAR_HEADING,
+    CAR_LAP_START,
+    CAR_LAPS,
+    CAR_LAST_IMPROVEMENT,
+    CAR_PROGRESS,
+    CAR_SEGMENT,
+    CAR_STALLED,
+    CAR_TIME,
+    CAR_TRACK,
+    CAR_X,
+    CAR_Y,
+    GRID_BIN_WIDTH,
+    GRID_BINS,
+    GRID_CANDIDATES_START,
+    GRID_CELL_SIZE,
+    GRID_COLUMNS,
+    GRID_LOOKUP_START,
+    GRID_OFFSETS_START,
+    GRID_ORIGIN_X,
+    GRID_ORIGIN_Y,
+    GRID_ROWS,
+    PARAMETER_DT,
+    PARAMETER_RADIUS,
+    PARAMETER_RANGE,
+    PARAMETER_SPEED,
+    PARAMETER_STALL,
+    PARAMETER_TURN_RATE,
+    TRACK_CENTRE_COUNT,
+    TRACK_CENTRE_START,
+    TRACK_COLLISION_GRID,
+    TRACK_LENGTH,
+    TRACK_MAX_SECONDS,
+    TRACK_SEARCH,
+    TRACK_SENSOR_GRID,
+    TRACK_WALL_COUNT,
+    TRACK_WALL_START,
+)
+
+# The same constants as the array code (`neurocar.geometry`, `neurocar.sim.world`).
+JOINT_TOLERANCE = 1e-9
+PARALLEL_EPSILON = 1e-12
+CONTACT_BACKOFF = 1e-6
+TWO_PI = 2.0 * math.pi
+BAD_ACTION = -1
+
+
+@njit(cache=True)
+def wrap_angle(angle: float) -> float:
+    """An angle in [-pi, pi) [rad], as `np.mod(angle + pi, 2 pi) - pi` (a float `%` is numpy's `mod`)."""
+    return (angle + math.pi) % TWO_PI - math.pi
+
+
+@njit(cache=True)
+def grid_cell(grid_lookup, grid_integers, grid_floats, grid: int, x: float, y: float) -> int:
+    """Covered-cell index of a point in one grid, -1 outside its covered region (as `SegmentGrid.cells`)."""
+    columns = grid_integers[grid, GRID_COLUMNS]
+    rows = grid_integers[grid, GRID_ROWS]
+    inverse_cell = 1.0 / grid_floats[grid, GRID_CELL_SIZE]
+    scaled_x = (x - grid_floats[grid, GRID_ORIGIN_X]) * inverse_cell + 1.0
+    scaled_y = (y - grid_floats[grid, GRID_ORIGIN_Y]) * inverse_cell + 1.0
+    column = int(min(max(scaled_x, 0.0), columns + 1.0))
+    row = int(min(max(scaled_y, 0.0), rows + 1.0))
+    column = min(column, columns + 1)
+    row = min(row, rows + 1)
+    return grid_lookup[grid_integers[grid, GRID_LOOKUP_START] + column * (rows + 2) + row]
+
+
+@njit(cache=True)
+def point_segment_distance(px: float, py: float, ax: float, ay: float, ex: float, ey: float) -> float:
+    """Distance from a point to the segment from (ax, ay) along (ex, ey) (as `point_segment_distances`)."""
+    offset_x = px - ax
+    offset_y = py - ay
+    length_squared = ex * ex + ey * ey
+    fraction = (offset_x * ex + offset_y * ey) / (length_squared if length_squared > 0 else 1.0)
+    fraction = min(max(fraction, 0.0), 1.0)
+    return math.hypot(offset_x - fraction * ex, offset_y - fraction * ey)
+
+
+@njit(cache=True)
+def swept_disc_impact(
+    cx: float, cy: float, mx: float, my: float, radius: float, ax: float, ay: float, ex: float, ey: float
+) -> float:
+    """First fraction in [0, 1] of a straight move at which a disc touches a segment, `inf` if it never does
+    (as `swept_disc_time_of_impact`)."""
+    if point_segment_distance(cx, cy, ax, ay, ex, ey) <= radius:
+        return 0.0
+    length = math.hypot(ex, ey)
+    safe_length = length if length > 0 else 1.0
+    tangent_x = ex / safe_length
+    tangent_y = ey / safe_length
+    normal_x = -tangent_y
+    normal_y = tangent_x
+    relative_x = cx - ax
+    relative_y = cy - ay
+    side_distance = relative_x * normal_x + relative_y * normal_y
+    normal_speed = mx * normal_x + my * normal_y
+    best = math.inf
+    side = 1.0 if side_distance >= 0 else -1.0
+    if side * normal_speed < 0:
+        fraction = (side * radius - side_distance) / normal_speed
+        along = (relative_x + fraction * mx) * tangent_x + (relative_y + fraction * my) * tangent_y
+        if 0 <= fraction <= 1 and 0 <= along <= length:
+            best = fraction
+    motion_squared = mx * mx + my * my
+    if motion_squared > 0:
+        for corner in range(2):
+            offset_x = relative_x - (ex if corner else 0.0)
+            offset_y = relative_y - (ey if corner else 0.0)
+            half_b = offset_x * mx + offset_y * my
+            c = offset_x * offset_x + offset_y * offset_y - radius * radius
+            discriminant = half_b * half_b - motion_squared * c
+            if discriminant >= 0:
+                root = (-half_b - math.sqrt(discriminant)) / motion_squared
+                if 0 <= root <= 1:
+                    best = min(best, root)
+    return best
+
+
+@njit(cache=True)
+def time_of_impact(
+    walls,
+    grid_lookup,
+    grid_offsets,
+    grid_candidates,
+    grid_bounds,
+    grid_integers,
+    grid_floats,
+    track_integers,
+    track,
+    x,
+    y,
+    mx,
+    my,
+    radius,
+) -> float:
+    """First fraction of a car's move at which it touches a wall of its track, `inf` if it does not."""
+    grid = track_integers[track, TRACK_COLLISION_GRID]
+    cell = grid_cell(grid_lookup, grid_integers, grid_floats, grid, x, y)
+    if cell >= 0:
+        offsets_start = grid_integers[grid, GRID_OFFSETS_START]
+        first = grid_offsets[offsets_start + cell]
+        last = grid_offsets[offsets_start + cell + 1]
+        candidates_start = grid_integers[grid, GRID_CANDIDATES_START]
+    else:  # outside the covered region: every wall of the track
+        first = 0
+        last = track_integers[track, TRACK_WALL_COUNT]
+        candidates_start = -1
+    wall_start = track_integers[track, TRACK_WALL_START]
+    middle_x = x + 0.5 * mx
+    middle_y = y + 0.5 * my
+    reach = radius + 0.5 * math.hypot(mx, my) + 1e-9
+    best = math.inf
+    for position in range(first, last):
+        wall = grid_candidates[candidates_start + position] if candidates_start >= 0 else wall_start + position
+        ax = walls[wall, 0]
+        ay = walls[wall, 1]
+        ex = walls[wall, 2]
+        ey = walls[wall, 3]
+        # Cheap filter first: only walls within reach of the middle of the move can be touched during it.
+        if point_segment_distance(middle_x, middle_y, ax, ay, ex, ey) <= reach:
+            best = min(best, swept_disc_impact(x, y, mx, my, radius, ax, ay, ex, ey))
+    return best
+
+
+@njit(cache=True)
+def cast_ray(
+    walls,
+    grid_lookup,
+    grid_offsets,
+    grid_candidates,
+    grid_bounds,
+    grid_integers,
+    grid_floats,
+    track_integers,
+    track,
+    x,
+    y,
+    angle,
+) -> float:
+    """Distance along a ray to the nearest wall of a track, `inf` if none is within the grid's range (as
+    `SegmentGrid.cast`; from outside the covered region, every wall as `cast_rays_brute_force`)."""
+    ray_x = math.cos(angle)
+    ray_y = math.sin(angle)
+    grid = track_integers[track, TRACK_SENSOR_GRID]
+    cell = grid_cell(grid_lookup, grid_integers, grid_floats, grid, x, y)
+    best = math.inf
+    if cell < 0:
+        wall_start = track_integers[track, TRACK_WALL_START]
+        for wall in range(wall_start, wall_start + track_integers[track, TRACK_WALL_COUNT]):
+            ex = walls[wall, 2]
+            ey = walls[wall, 3]
+            offset_x = walls[wall, 0] - x
+            offset_y = walls[wall, 1] - y
+            denominator = ray_x * ey - ray_y * ex
+            if abs(denominator) < PARALLEL_EPSILON:
+                continue
+            along_ray = (offset_x * ey - offset_y * ex) / denominator
+            along_segment = (offset_x * ray_y - offset_y * ray_x) / denominator
+            if along_ray >= 0.0 and -JOINT_TOLERANCE <= along_segment <= 1.0 + JOINT_TOLERANCE:
+                best = min(best, along_ray)
+        return best
+    bins = grid_integers[grid, GRID_BINS]
+    direction_bin = min(int((angle % TWO_PI) * (1.0 / grid_floats[grid, GRID_BIN_WIDTH])), bins - 1)
+    key = grid_integers[grid, GRID_OFFSETS_START] + cell * bins + direction_bin
+    candidates_start = grid_integers[grid, GRID_CANDIDATES_START]
+    for position in range(grid_offsets[key], grid_offsets[key + 1]):
+        if grid_bounds[candidates_start + position] > best:
+            break  # candidates come nearest first: none of the rest can be hit closer
+        wall = grid_candidates[candidates_start + position]
+        ex = walls[wall, 2]
+        ey = walls[wall, 3]
+        offset_x = walls[wall, 0] - x
+        offset_y = walls[wall, 1] - y
+        denominator = ray_x * ey - ray_y * ex
+        along_ray = offset_x * ey - offset_y * ex
+        along_segment = offset_x * ray_y - offset_y * ray_x
+        if denominator < 0:
+            denominator = -denominator
+            along_ray = -along_ray
+            along_segment = -along_segment
+        tolerance = JOINT_TOLERANCE * denominator
+        if (
+            denominator >= PARALLEL_EPSILON
+            and along_ray >= 0.0
+            and along_segment >= -tolerance
+            and along_segment <= denominator + tolerance
+        ):
+            best = min(best, along_ray / denominator)
+    return best
+
+
+@njit(cache=True)
+def sense_car(
+    car,
+    car_floats,
+    car_integers,
+    observations,
+    walls,
+    grid_lookup,
+    grid_offsets,
+    grid_candidates,
+    grid_bounds,
+    grid_integers,
+    grid_floats,
+    track_integers,
+    ray_angles,
+    range_m,
+) -> None:
+    """One car's sensor readings: distance / range along each ray, clipped to [0, 1]."""
+    track = car_integers[car, CAR_TRACK]
+    x = car_floats[car, CAR_X]
+    y = car_floats[car, CAR_Y]
+    heading = car_floats[car, CAR_HEADING]
+    inverse_range = 1.0 / range_m
+    for ray in range(len(ray_angles)):
+        distance = cast_ray(
+            walls,
+            grid_lookup,
+            grid_offsets,
+            grid_candidates,
+            grid_bounds,
+            grid_integers,
+            grid_floats,
+            track_integers,
+            track,
+            x,
+            y,
+            heading + ray_angles[ray],
+        )
+        observations[car, ray] = min(distance * inverse_range, 1.0)
+
+
+@njit(cache=True)
+def observe_cars(
+    cars,
+    car_floats,
+    car_integers,
+    observations,
+    walls,
+    grid_lookup,
+    grid_offsets,
+    grid_candidates,
+    grid_bounds,
+    grid_integers,
+    grid_floats,
+    track_integers,
+    ray_angles,
+    range_m,
+) -> None:
+    """Fill the observation rows of some cars (after they were placed)."""
+    for index in range(len(cars)):
+        sense_car(
+            cars[index],
+            car_floats,
+            car_integers,
+            observations,
+            walls,
+            grid_lookup,
+            grid_offsets,
+            grid_candidates,
+            grid_bounds,
+            grid_integers,
+            grid_floats,
+            track_integers,
+            ray_angles,
+            range_m,
+        )
+
+
+@njit(cache=True)
+def update_progress(car, car_floats, car_integers, centre, track_integers, track_floats, x, y) -> float:
+    """Project a car onto the centre-line segments near its last one; returns its new net progress [m] and
+    updates its segment."""
+    track = car_integers[car, CAR_TRACK]
+    centre_start = track_integers[track, TRACK_CENTRE_START]
+    count = track_integers[track, TRACK_CENTRE_COUNT]
+    search = track_integers[track, TRACK_SEARCH]
+    segment = car_integers[car, CAR_SEGMENT]
+    best_distance = math.inf
+    best_segment = 0
+    best_fraction = 0.0
+    for step in range(-search, search + 1):
+        candidate = (segment + step) % count
+        row = centre_start + candidate
+        edge_x = centre[row, 2]
+        edge_y = centre[row, 3]
+        offset_x = x - centre[row, 0]
+        offset_y = y - centre[row, 1]
+        fraction = (offset_x * edge_x + offset_y * edge_y) * centre[row, 5]
+        fraction = min(max(fraction, 0.0), 1.0)
+        offset_x -= fraction * edge_x
+        offset_y -= fraction * edge_y
+        distance = offset_x * offset_x + offset_y * offset_y
+        if distance < best_distance:  # the first of equals, as argmin
+            best_distance = distance
+            best_segment = candidate
+            best_fraction = fraction
+    row = centre_start + best_segment
+    arc = centre[row, 6] + best_fraction * centre[row, 4]
+    length = track_floats[track, TRACK_LENGTH]
+    old_progress = car_floats[car, CAR_PROGRESS]
+    previous_arc = old_progress % length
+    delta = (arc - previous_arc + length / 2) % length - length / 2
+    car_integers[car, CAR_SEGMENT] = best_segment
+    return old_progress + delta
+
+
+@njit(cache=True)
+def step_cars(
+    car_floats,
+    car_integers,
+    car_flags,
+    actions,
+    observations,
+    lap_records,
+    walls,
+    centre,
+    grid_lookup,
+    grid_offsets,
+    grid_candidates,
+    grid_bounds,
+    grid_integers,
+    grid_floats,
+    track_integers,
+    track_floats,
+    ray_angles,
+    parameters,
+    time_s,
+    target_laps,
+):
+    """Advance every driving car by one step of `dt` to world time `time_s`; returns (cars still driving, laps
+    completed), or (`BAD_ACTION`, 0) without changing anything if a driving car's action is not 0, 1 or 2.
+
+    Each completed lap is written to a row of `lap_records`: car, lap, the car's own time at the line and the lap
+    time [s]. `target_laps` <= 0 means no target.
+    """
+    count = car_flags.shape[0]
+    for car in range(count):
+        if car_flags[car, CAR_DRIVING] and (actions[car] < 0 or actions[car] > 2):
+            return BAD_ACTION, 0
+    dt = parameters[PARAMETER_DT]
+    speed = parameters[PARAMETER_SPEED]
+    turn_rate_rad = parameters[PARAMETER_TURN_RATE]
+    radius = parameters[PARAMETER_RADIUS]
+    stall_seconds = parameters[PARAMETER_STALL]
+    driving_count = 0
+    laps_recorded = 0
+    for car in range(count):
+        if not car_flags[car, CAR_DRIVING]:
+            continue
+        track = car_integers[car, CAR_TRACK]
+        x = car_floats[car, CAR_X]
+        y = car_floats[car, CAR_Y]
+        heading = car_floats[car, CAR_HEADING]
+        # The exact arc of a kinematic car at constant speed and turn rate (as `neurocar.sim.car.advance`).
+        turn_rate = (1.0 - actions[car]) * turn_rate_rad
+        turned = heading + turn_rate * dt
+        if turn_rate != 0.0:
+            move_x = speed / turn_rate * (math.sin(turned) - math.sin(heading))
+            move_y = -speed / turn_rate * (math.cos(turned) - math.cos(heading))
+        else:
+            move_x = speed * dt * math.cos(heading)
+            move_y = speed * dt * math.sin(heading)
+        new_x = x + move_x
+        new_y = y + move_y
+        new_heading = wrap_angle(turned)
+
+        impact = time_of_impact(
+            walls,
+            grid_lookup,
+            grid_offsets,
+            grid_candidates,
+            grid_bounds,
+            grid_integers,
+            grid_floats,
+            track_integers,
+            track,
+            x,
+            y,
+            new_x - x,
+            new_y - y,
+            radius,
+        )
+        hit = impact <= 1.0
+        if hit:
+            fraction = max(impact - CONTACT_BACKOFF, 0.0)
+            new_x = x + fraction * (new_x - x)
+            new_y = y + fraction * (new_y - y)
+            new_heading = heading + fraction * wrap_angle(new_heading - heading)
+        car_floats[car, CAR_X] = new_x
+        car_floats[car, CAR_Y] = new_y
+        car_floats[car, CAR_HEADING] = new_heading
+        own_time = time_s - car_floats[car, CAR_EPISODE_START]
+        car_floats[car, CAR_TIME] = own_time
+
+        old_progress = car_floats[car, CAR_PROGRESS]
+        progress = update_progress(car, car_floats, car_integers, centre, track_integers, track_floats, new_x, new_y)
+        car_floats[car, CAR_PROGRESS] = progress
+        next_lap = (car_integers[car, CAR_LAPS] + 1) * track_floats[track, TRACK_LENGTH]
+        if progress >= next_lap:
+            # The crossing time is interpolated within the step.
+            crossing = time_s - dt * (1.0 - (next_lap - old_progress) / (progress - old_progress))
+            lap = car_integers[car, CAR_LAPS] + 1
+            lap_records[laps_recorded, 0] = car
+            lap_records[laps_recorded, 1] = lap
+            lap_records[laps_recorded, 2] = crossing - car_floats[car, CAR_EPISODE_START]
+            lap_records[laps_recorded, 3] = crossing - car_floats[car, CAR_LAP_START]
+            laps_recorded += 1
+            car_integers[car, CAR_LAPS] = lap
+            car_floats[car, CAR_LAP_START] = crossing
+
+        if hit:
+            car_flags[car, CAR_CRASHED] = True
+        if progress > car_floats[car, CAR_BEST_PROGRESS] + 1e-9:
+            car_floats[car, CAR_LAST_IMPROVEMENT] = time_s
+        car_floats[car, CAR_BEST_PROGRESS] = max(car_floats[car, CAR_BEST_PROGRESS], progress)
+        stalled = (time_s - car_floats[car, CAR_LAST_IMPROVEMENT]) >= stall_seconds - 1e-9
+        if stalled and not hit:
+            car_flags[car, CAR_STALLED] = True
+        still = not hit and not stalled
+        if still and target_laps > 0 and car_integers[car, CAR_LAPS] >= target_laps:
+            car_flags[car, CAR_FINISHED] = True
+            still = False
+        if own_time >= track_floats[track, TRACK_MAX_SECONDS] - 1e-9:
+            still = False
+        car_flags[car, CAR_DRIVING] = still
+        driving_count += still
+
+        sense_car(
+            car,
+            car_floats,
+            car_integers,
+            observations,
+            walls,
+            grid_lookup,
+            grid_offsets,
+            grid_candidates,
+            grid_bounds,
+            grid_integers,
+            grid_floats,
+            track_integers,
+            ray_angles,
+            parameters[PARAMETER_RANGE],
+        )
+    return driving_count, laps_recorded
