@@ -34,7 +34,7 @@ from neurocar.learn.policy import build_network, load_vector, network_vector
 from neurocar.learn.supervised import initialize_network
 from neurocar.sim.episodes import Episodes
 from neurocar.sim.track import Track
-from neurocar.sim.world import CarState, LapEvent, World
+from neurocar.sim.world import LapEvent, World
 
 LOG_COLUMNS = [
     "update",
@@ -383,10 +383,15 @@ class Reinforcement:
         world = saved["world"]
         self.world.time_s = float(world["time_s"])
         self.world.steps = int(world["steps"])
-        arrays = {name: tensor.numpy().copy() for name, tensor in world["cars"].items()}
-        events = [LapEvent(int(car), int(lap), float(at), float(took)) for car, lap, at, took in world["lap_events"]]
-        self.world.state = CarState(**arrays, lap_events=events)
-        self.world.observations = world["observations"].numpy().copy()
+        state = self.world.state
+        for name, tensor in world["cars"].items():
+            # Written in place: the state's arrays are views of the blocks the compiled step reads.
+            getattr(state, name)[...] = tensor.numpy()
+        state.lap_events = [
+            LapEvent(int(car), int(lap), float(at), float(took)) for car, lap, at, took in world["lap_events"]
+        ]
+        self.world.driving_count = int(state.driving.sum())
+        self.world.observations[...] = world["observations"].numpy()
         self.observations = self.world.observations.copy()
         for name in ("start_progress_m", "start_laps", "fitness"):
             setattr(self.episodes, name, saved["episodes"][name].numpy().copy())
