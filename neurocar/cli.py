@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator, Sequence
 
 from neurocar import __version__
 from neurocar.errors import NeuroCarError
+from neurocar.schema import excerpt, printable, shorten
 
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
@@ -39,7 +40,7 @@ class ArgumentParser(argparse.ArgumentParser):
 
     def error(self, message: str) -> None:  # type: ignore[override]
         """Turn argparse's usage error into a `NeuroCarError`."""
-        raise NeuroCarError(f"{message} (see '{self.prog} --help')")
+        raise NeuroCarError(f"{shorten(message, 300)} (see '{self.prog} --help')")
 
     def _check_value(self, action: argparse.Action, value: object) -> None:
         """Reject a value outside the choices, suggesting the closest one."""
@@ -124,9 +125,9 @@ def seed(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"invalid seed {text!r}: expected a whole number") from None
+        raise argparse.ArgumentTypeError(f"invalid seed {excerpt(text)}: expected a whole number") from None
     if not 0 <= value <= MAX_SEED:
-        raise argparse.ArgumentTypeError(f"invalid seed {text}: must be from 0 to {MAX_SEED}")
+        raise argparse.ArgumentTypeError(f"invalid seed {excerpt(value)}: must be from 0 to {MAX_SEED}")
     return value
 
 
@@ -542,7 +543,7 @@ def _run(argv: Sequence[str] | None) -> int:
                 setattr(arguments, name, None)
         return int(arguments.handler(arguments))
     except NeuroCarError as error:
-        print(f"neurocar: error: {error}", file=sys.stderr)
+        print(f"neurocar: error: {printable(str(error))}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except Terminated as stop:
         print(f"neurocar: stopped by {signal.Signals(stop.signal_number).name}", file=sys.stderr)
@@ -558,5 +559,5 @@ def _run(argv: Sequence[str] | None) -> int:
     except OSError as error:
         # The disk is full, a folder vanished, a file is locked: still one line, never a traceback.
         where = f"{error.filename}: " if error.filename else ""
-        print(f"neurocar: error: {where}{error.strerror or error}", file=sys.stderr)
+        print(f"neurocar: error: {printable(f'{where}{error.strerror or error}')}", file=sys.stderr)
         return EXIT_BAD_INPUT

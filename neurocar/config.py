@@ -1,17 +1,17 @@
-"""The configuration: YAML loaded strictly into frozen dataclasses, with `section.key=value` overrides.
+"""The configuration: one declaration per section, loaded strictly into frozen dataclasses, with `--set` overrides.
 
-Every section and key is declared here with its type. An unknown key, a missing key or section, or a value of the
-wrong type is a `NeuroCarError` naming the file and the key. Angles are degrees in YAML (`angles_deg`) and are
-converted to radians by the code that uses them. Every NeuroCar YAML file is read with `load_yaml`, which also
-takes `1e9`-style numbers as floats (YAML 1.2), as people write them.
+Every key is declared once, below, with its type, bounds and unit (`neurocar.schema`). An unknown key, a missing
+key or section, a value of the wrong type or out of bounds is a `NeuroCarError` naming the file (or the `--set`
+option) and the key. Bounds are what the program survives: a window a display can show, a population and a network
+that fit in memory, fitness that stays finite. Angles are degrees in YAML (`angles_deg`) and are converted to
+radians by the code that uses them. Every NeuroCar YAML file is read by `neurocar.schema`.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import math
-import re
-import typing
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,25 +21,68 @@ import yaml
 
 from neurocar.errors import NeuroCarError
 from neurocar.paths import DEFAULT_CONFIG, display_path
+from neurocar.schema import (
+    Boolean,
+    Choice,
+    ListOf,
+    Number,
+    Text,
+    Whole,
+    build,
+    dataclass_rules,
+    declare,
+    excerpt,
+    load_yaml,
+    parse_yaml,
+    printable,
+    read_yaml_file,
+    suggestion,
+)
+
+__all__ = ["load_yaml", "parse_yaml"]  # re-exported: older callers read YAML through this module
+
+ACTIVATIONS = ("sigmoid", "tanh", "relu")
+# Bounds that keep the simulation meaningful: a step so long the car jumps or spins through a wall, or sizes that
+# would make one run last for hours or the sensors' grid huge.
+MIN_DT_S = 0.001
+MAX_DT_S = 0.5
+MAX_TURN_PER_STEP_DEG = 15.0
+MAX_MOVE_PER_STEP_M = 5.0
+MAX_SENSOR_RANGE_M = 1000.0
+MAX_SENSORS = 64
+MAX_EPISODE_SECONDS = 3600.0
+# Sizes that fit in memory: the population's weights are one (P, parameters) float32 tensor, copied a few times
+# per generation, so their product is bounded too (80 MB a copy).
+MAX_POPULATION = 100_000
+MAX_HIDDEN_SIZE = 256
+MAX_HIDDEN_LAYERS = 4
+MAX_POPULATION_WEIGHTS = 20_000_000
+# |weight| * the largest term (laps and metres of a longest episode) stays far below the float range.
+MAX_FITNESS_WEIGHT = 1e6
+MAX_LEARNING_RATE = 1.0
+# What a display can show (8K) and a frame rate a screen can pace.
+MIN_WINDOW = (320, 240)
+MAX_WINDOW = (7680, 4320)
+MAX_FPS = 240
 
 
 @dataclass(frozen=True)
 class TrackConfig:
     """Which track commands use when none is given."""
 
-    default: str
+    default: str = declare(Text(max_length=4096, required=True), "a file in tracks/, a shipped name or a path")
 
 
 @dataclass(frozen=True)
 class PhysicsConfig:
     """Car physics. Kinematic model at constant cruise speed; `dt_s` is the fixed step [s]."""
 
-    dt_s: float
-    cruise_speed_mps: float
-    turn_rate_deg_per_s: float
-    car_length_m: float
-    car_width_m: float
-    collision_radius_m: float
+    dt_s: float = declare(Number(MIN_DT_S, MAX_DT_S, "s"), "the fixed simulation step")
+    cruise_speed_mps: float = declare(Number(0.1, 100.0, "m/s"), "every car drives at this speed")
+    turn_rate_deg_per_s: float = declare(Number(1.0, 3600.0, "deg/s"), "steering turns this fast")
+    car_length_m: float = declare(Number(0.1, 20.0, "m"), "length of the drawn car")
+    car_width_m: float = declare(Number(0.1, 20.0, "m"), "width of the car's body")
+    collision_radius_m: float = declare(Number(0.1, 10.0, "m"), "the car collides as a disc of this radius")
 
     @property
     def turn_rate_rad_per_s(self) -> float:
@@ -56,8 +99,10 @@ class PhysicsConfig:
 class SensorConfig:
     """Ray-cast distance sensors: directions relative to the heading [deg, + = left] and range [m]."""
 
-    angles_deg: tuple[float, ...]
-    range_m: float
+    angles_deg: tuple[float, ...] = declare(
+        ListOf(Number(-180.0, 180.0, "deg"), min_items=1, max_items=MAX_SENSORS), "ray directions, + = left"
+    )
+    range_m: float = declare(Number(0.1, MAX_SENSOR_RANGE_M, "m"), "readings are distance / range")
 
     @property
     def angles_rad(self) -> tuple[float, ...]:
@@ -69,82 +114,89 @@ class SensorConfig:
 class EpisodeConfig:
     """How long one drive lasts [s], and when a car that stopped making progress is stopped [s]."""
 
-    max_seconds: float
-    stall_seconds: float
+    max_seconds: float = declare(Number(MIN_DT_S, MAX_EPISODE_SECONDS, "s"), "a drive ends after this long")
+    stall_seconds: float = declare(Number(MIN_DT_S, MAX_EPISODE_SECONDS, "s"), "no new progress for this long stops")
+
+
+_WEIGHT = Number(-MAX_FITNESS_WEIGHT, MAX_FITNESS_WEIGHT)
 
 
 @dataclass(frozen=True)
 class FitnessConfig:
     """Weights of the named fitness terms: fitness = sum(weight * term)."""
 
-    progress: float
-    lap: float
-    crash: float
-    time: float
+    progress: float = declare(_WEIGHT, "per metre of net progress")
+    lap: float = declare(_WEIGHT, "per completed lap")
+    crash: float = declare(_WEIGHT, "once, if the car hit a wall")
+    time: float = declare(_WEIGHT, "per second driven")
 
 
 @dataclass(frozen=True)
 class PolicyConfig:
     """Hidden layer sizes and activation of the policy network."""
 
-    hidden_sizes: tuple[int, ...]
-    activation: str
+    hidden_sizes: tuple[int, ...] = declare(
+        ListOf(Whole(1, MAX_HIDDEN_SIZE), max_items=MAX_HIDDEN_LAYERS), "neurons per hidden layer"
+    )
+    activation: str = declare(Choice(ACTIVATIONS), "the hidden layers' activation")
 
 
 @dataclass(frozen=True)
 class EvolutionConfig:
     """Genetic algorithm hyperparameters."""
 
-    population: int
-    generations: int
-    elite: int
-    tournament_size: int
-    crossover_rate: float
-    mutation_rate: float
-    mutation_sigma: float
-    init_sigma: float
-    stagnation_generations: int
+    population: int = declare(Whole(2, MAX_POPULATION), "cars per generation")
+    generations: int = declare(Whole(1, 1_000_000), "generations of a run")
+    elite: int = declare(Whole(1, MAX_POPULATION), "the best, copied unchanged (fewer than the population)")
+    tournament_size: int = declare(Whole(1, MAX_POPULATION), "cars per parent tournament (at most the population)")
+    crossover_rate: float = declare(Number(0.0, 1.0), "chance a child mixes two parents")
+    mutation_rate: float = declare(Number(0.0, 1.0), "chance each weight is mutated")
+    mutation_sigma: float = declare(Number(0.0, 100.0), "standard deviation of a mutation")
+    init_sigma: float = declare(Number(1e-6, 100.0), "standard deviation of the first weights")
+    stagnation_generations: int = declare(Whole(1, 1_000_000), "generations without a new best before mutations grow")
 
 
 @dataclass(frozen=True)
 class SupervisedConfig:
     """Behaviour-cloning hyperparameters."""
 
-    epochs: int
-    batch_size: int
-    learning_rate: float
-    validation_fraction: float
-    patience: int
+    epochs: int = declare(Whole(1, 1_000_000), "most epochs")
+    batch_size: int = declare(Whole(1, 10_000_000), "frames per Adam step")
+    learning_rate: float = declare(Number(1e-9, MAX_LEARNING_RATE), "Adam's step size")
+    validation_fraction: float = declare(Number(0.0, 0.95), "share of frames held out")
+    patience: int = declare(Whole(1, 1_000_000), "epochs without a better validation loss before stopping")
 
 
 @dataclass(frozen=True)
 class ReinforcementConfig:
     """Reinforcement-learning (PPO) hyperparameters: `cars` drive at once, `rollout_steps` each per update."""
 
-    cars: int
-    rollout_steps: int
-    updates: int
-    learning_rate: float
-    discount: float
-    gae_lambda: float
-    clip_range: float
-    epochs: int
-    minibatches: int
-    entropy_coefficient: float
-    value_coefficient: float
-    max_gradient_norm: float
-    critic_hidden_sizes: tuple[int, ...]
-    reward_scale: float
-    random_start: bool
+    cars: int = declare(Whole(1, 100_000), "cars driving at once")
+    rollout_steps: int = declare(Whole(1, 100_000), "steps each car drives per update")
+    updates: int = declare(Whole(1, 1_000_000), "most updates of a run")
+    learning_rate: float = declare(Number(1e-9, MAX_LEARNING_RATE), "Adam's step size")
+    discount: float = declare(Number(0.0, 1.0), "gamma: how much later reward counts")
+    gae_lambda: float = declare(Number(0.0, 1.0), "generalised advantage estimation's lambda")
+    clip_range: float = declare(Number(1e-6, 10.0), "how far one update may move the policy")
+    epochs: int = declare(Whole(1, 1_000), "passes over each rollout")
+    minibatches: int = declare(Whole(1, 100_000), "minibatches per pass")
+    entropy_coefficient: float = declare(Number(0.0, 100.0), "weight of the entropy bonus")
+    value_coefficient: float = declare(Number(0.0, 100.0), "weight of the critic's loss")
+    max_gradient_norm: float = declare(Number(1e-9, 1e9), "gradients are clipped to this norm")
+    critic_hidden_sizes: tuple[int, ...] = declare(
+        ListOf(Whole(1, MAX_HIDDEN_SIZE), max_items=MAX_HIDDEN_LAYERS), "the critic's neurons per hidden layer"
+    )
+    reward_scale: float = declare(Number(1e-9, 1e9), "rewards are multiplied by this for learning")
+    random_start: bool = declare(Boolean(), "episodes start at random places along the track")
 
 
 @dataclass(frozen=True)
 class WindowConfig:
     """Window size [pixels] and frame rate [frames/s]."""
 
-    width: int
-    height: int
-    fps: int
+    width: int = declare(Whole(MIN_WINDOW[0], MAX_WINDOW[0], "pixels"), "window width")
+    height: int = declare(Whole(MIN_WINDOW[1], MAX_WINDOW[1], "pixels"), "window height")
+    fps: int = declare(Whole(1, MAX_FPS, "frames/s"), "frames per second")
 
 
 @dataclass(frozen=True)
@@ -174,56 +226,17 @@ class Config:
         return dataclasses.replace(self, **{section: dataclasses.replace(getattr(self, section), **changes)})
 
 
-ACTIVATIONS = ("sigmoid", "tanh", "relu")
-# Bounds that keep the simulation meaningful: a step so long the car jumps or spins through a wall, or sizes that
-# would make one run last for hours or the sensors' grid huge.
-MIN_DT_S = 0.001
-MAX_DT_S = 0.5
-MAX_TURN_PER_STEP_DEG = 15.0
-MAX_MOVE_PER_STEP_M = 5.0
-MAX_SENSOR_RANGE_M = 1000.0
-MAX_EPISODE_SECONDS = 3600.0
-
-_FLOAT_TAG = "tag:yaml.org,2002:float"
-# YAML 1.2 floats: PyYAML's YAML 1.1 rules read `1e9` and `1e-3` (no point, or no exponent sign) as text.
-# `.inf` and `.nan` stay floats, so the validators can reject them as non-finite with a clear message.
-_FLOAT_PATTERN = re.compile(
-    r"""^(?:[-+]?(?:[0-9][0-9_]*\.[0-9_]*|\.[0-9][0-9_]*)(?:[eE][-+]?[0-9]+)?
-    |[-+]?[0-9][0-9_]*[eE][-+]?[0-9]+
-    |[-+]?\.(?:inf|Inf|INF)
-    |\.(?:nan|NaN|NAN))$""",
-    re.VERBOSE,
-)
-
-
-class _Loader(yaml.SafeLoader):
-    """PyYAML's safe loader with YAML 1.2 float resolution."""
-
-
-_Loader.yaml_implicit_resolvers = {
-    first: [(tag, pattern) for tag, pattern in resolvers if tag != _FLOAT_TAG]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-_Loader.add_implicit_resolver(_FLOAT_TAG, _FLOAT_PATTERN, list("-+0123456789."))
-
-
-def parse_yaml(text: str, file_name: str, hint: str = "") -> Any:
-    """Parse a file's YAML text; a syntax error is a `NeuroCarError` naming the file and the line (then `hint`)."""
-    try:
-        return load_yaml(text)
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark is not None else ""
-        raise NeuroCarError(f"{file_name}: not valid YAML{where}{hint}") from None
-
-
-def load_yaml(text: str) -> Any:
-    """Parse YAML text safely, reading `1e9`, `1E-3`, `+1.5e+2` and `.5` as floats; raises `yaml.YAMLError`."""
-    return yaml.load(text, Loader=_Loader)
-
-
-_SECTION_TYPES: dict[str, type] = {
-    name: hint for name, hint in typing.get_type_hints(Config).items() if name != "source"
+SECTIONS: dict[str, type] = {
+    "track": TrackConfig,
+    "physics": PhysicsConfig,
+    "sensors": SensorConfig,
+    "episode": EpisodeConfig,
+    "fitness": FitnessConfig,
+    "policy": PolicyConfig,
+    "evolution": EvolutionConfig,
+    "supervised": SupervisedConfig,
+    "reinforcement": ReinforcementConfig,
+    "window": WindowConfig,
 }
 
 
@@ -235,54 +248,10 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _convert(value: Any, expected: Any, where: str) -> Any:
-    """Check one YAML value against a declared type and return it converted (lists become tuples)."""
-    origin = typing.get_origin(expected)
-    if origin is tuple:
-        (item_type, _ellipsis) = typing.get_args(expected)
-        if not isinstance(value, list):
-            raise NeuroCarError(f"{where}: expected a list, got {value!r}")
-        return tuple(_convert(item, item_type, f"{where}[{index}]") for index, item in enumerate(value))
-    if expected is bool:
-        if not isinstance(value, bool):
-            raise NeuroCarError(f"{where}: expected true or false, got {value!r}")
-        return value
-    if expected is int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise NeuroCarError(f"{where}: expected a whole number, got {value!r}")
-        return value
-    if expected is float:
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise NeuroCarError(f"{where}: expected a number, got {value!r}")
-        if not math.isfinite(value):
-            raise NeuroCarError(f"{where}: expected a finite number, got {value!r}")
-        return float(value)
-    if expected is str:
-        if not isinstance(value, str):
-            raise NeuroCarError(f"{where}: expected text, got {value!r}")
-        return value
-    raise TypeError(f"unsupported config type {expected!r}")  # a bug in this module, not bad input
-
-
-def _build_section(section: str, values: Any, file_name: str, overridden: dict[str, str]) -> Any:
-    section_type = _SECTION_TYPES[section]
-    if not isinstance(values, dict):
-        raise NeuroCarError(f"{file_name}: section '{section}' must be a mapping of keys to values")
-    hints = typing.get_type_hints(section_type)
-    declared = [field.name for field in dataclasses.fields(section_type)]
-    for key in values:
-        if key not in declared:
-            raise NeuroCarError(
-                f"{file_name}: unknown key '{section}.{key}' (known keys in '{section}': {', '.join(declared)})"
-            )
-    missing = [key for key in declared if key not in values]
-    if missing:
-        raise NeuroCarError(f"{file_name}: missing key '{section}.{missing[0]}'")
-    converted = {
-        key: _convert(values[key], hints[key], f"{_origin(f'{section}.{key}', file_name, overridden)}: {section}.{key}")
-        for key in declared
-    }
-    return section_type(**converted)
+def parameter_count(input_size: int, hidden_sizes: Iterable[int], output_size: int = 3) -> int:
+    """Weights and biases of the policy network with these layer sizes."""
+    sizes = [input_size, *hidden_sizes, output_size]
+    return sum((inputs + 1) * outputs for inputs, outputs in itertools.pairwise(sizes))
 
 
 def parse_override(text: str) -> tuple[str, str, Any]:
@@ -290,12 +259,34 @@ def parse_override(text: str) -> tuple[str, str, Any]:
     name, separator, raw_value = text.partition("=")
     section, dot, key = name.strip().partition(".")
     if not separator or not dot or not section or not key:
-        raise NeuroCarError(f"--set {text!r}: expected section.key=value, for example physics.dt_s=0.05")
+        raise NeuroCarError(f"--set {excerpt(text)}: expected section.key=value, for example physics.dt_s=0.05")
     try:
         value = load_yaml(raw_value) if raw_value.strip() else ""
     except yaml.YAMLError:
         value = raw_value
     return section, key, value
+
+
+def _set_name(override: str) -> str:
+    """An override as errors quote it: one line, at most a short excerpt."""
+    shown = printable(override)
+    return shown if len(shown) <= 80 else shown[:77] + "..."
+
+
+def check_override_key(override: str, section: str, key: str) -> None:
+    """Fail, with a 'did you mean', if `section.key` is not a config key."""
+    if section not in SECTIONS:
+        hint = suggestion(section, SECTIONS) or f" (sections: {', '.join(SECTIONS)})"
+        raise NeuroCarError(f"--set {_set_name(override)}: unknown section '{printable(section)[:60]}'{hint}")
+    keys = dataclass_rules(SECTIONS[section])
+    if key not in keys:
+        hint = suggestion(key, keys).replace("'", f"'{section}.", 1)
+        elsewhere = [f"{name}.{key}" for name, kind in SECTIONS.items() if key in dataclass_rules(kind)]
+        hint = hint or (f"; did you mean '{elsewhere[0]}'?" if elsewhere else "")
+        hint = hint or f" (known keys in '{section}': {', '.join(keys)})"
+        raise NeuroCarError(
+            f"--set {_set_name(override)}: unknown key '{printable(section)}.{printable(key)[:60]}'{hint}"
+        )
 
 
 def config_from_dict(data: Any, file_name: str, overrides: Iterable[str] = ()) -> Config:
@@ -306,52 +297,39 @@ def config_from_dict(data: Any, file_name: str, overrides: Iterable[str] = ()) -
     overridden: dict[str, str] = {}  # section.key -> the --set that chose its value, to blame the right place
     for override in overrides:
         section, key, value = parse_override(override)
-        if section not in _SECTION_TYPES:
-            raise NeuroCarError(
-                f"--set {override}: unknown section '{section}' (sections: {', '.join(_SECTION_TYPES)})"
-            )
+        check_override_key(override, section, key)
         target = merged.setdefault(section, {})
         if not isinstance(target, dict):
             raise NeuroCarError(f"{file_name}: section '{section}' must be a mapping of keys to values")
-        if key not in {field.name for field in dataclasses.fields(_SECTION_TYPES[section])}:
-            raise NeuroCarError(f"--set {override}: unknown key '{section}.{key}'")
         target[key] = value
-        overridden[f"{section}.{key}"] = override
+        overridden[f"{section}.{key}"] = _set_name(override)
     for section in merged:
-        if section not in _SECTION_TYPES:
-            raise NeuroCarError(f"{file_name}: unknown section '{section}' (sections: {', '.join(_SECTION_TYPES)})")
-    for section in _SECTION_TYPES:
+        if not isinstance(section, str) or section not in SECTIONS:
+            shown = printable(str(section))[:60]
+            hint = suggestion(shown, SECTIONS) or f" (sections: {', '.join(SECTIONS)})"
+            raise NeuroCarError(f"{file_name}: unknown section '{shown}'{hint}")
+    for section in SECTIONS:
         if section not in merged:
             raise NeuroCarError(f"{file_name}: missing section '{section}'")
-    sections = {section: _build_section(section, merged[section], file_name, overridden) for section in _SECTION_TYPES}
+
+    def origin(key: str) -> str:
+        return f"--set {overridden[key]}" if key in overridden else file_name
+
+    sections = {}
+    for section, section_type in SECTIONS.items():
+        if not isinstance(merged[section], dict):
+            raise NeuroCarError(f"{file_name}: section '{section}' must be a mapping of keys to values")
+        sections[section] = build(section_type, merged[section], section, origin)
     config = Config(**sections, source=file_name)
     validate_config(config, overridden)
     return config
 
 
-def _origin(key: str, file_name: str, overridden: dict[str, str]) -> str:
-    """Where a key's value came from: its `--set` option if it was overridden, else the file."""
-    return f"--set {overridden[key]}" if key in overridden else file_name
-
-
-def validate_config(config: Config, overridden: dict[str, str] | None = None) -> None:
-    """Reject values that parse but make no sense (a negative speed, an empty sensor list, ...).
-
-    `overridden` maps `section.key` to the `--set` option that chose it, so the error names that option.
-    """
-    name = config.source
-    physics = config.physics
+def check_physics(physics: PhysicsConfig) -> list[tuple[bool, str]]:
+    """The checks across physics keys: how far a car may turn and move in one step."""
     turn_per_step_deg = physics.turn_rate_deg_per_s * physics.dt_s
     move_per_step_m = physics.cruise_speed_mps * physics.dt_s
-    checks: list[tuple[bool, str]] = [
-        (physics.dt_s > 0, "physics.dt_s must be greater than 0"),
-        (physics.dt_s >= MIN_DT_S, f"physics.dt_s must be at least {MIN_DT_S:g} s, got {physics.dt_s:g}"),
-        (physics.dt_s <= MAX_DT_S, f"physics.dt_s must be at most {MAX_DT_S:g} s, got {physics.dt_s:g}"),
-        (config.physics.cruise_speed_mps > 0, "physics.cruise_speed_mps must be greater than 0"),
-        (config.physics.turn_rate_deg_per_s > 0, "physics.turn_rate_deg_per_s must be greater than 0"),
-        (config.physics.car_length_m > 0, "physics.car_length_m must be greater than 0"),
-        (config.physics.car_width_m > 0, "physics.car_width_m must be greater than 0"),
-        (config.physics.collision_radius_m > 0, "physics.collision_radius_m must be greater than 0"),
+    return [
         (
             turn_per_step_deg <= MAX_TURN_PER_STEP_DEG,
             f"physics.turn_rate_deg_per_s * physics.dt_s must be at most {MAX_TURN_PER_STEP_DEG:g} degrees per step, "
@@ -362,93 +340,50 @@ def validate_config(config: Config, overridden: dict[str, str] | None = None) ->
             f"physics.cruise_speed_mps * physics.dt_s must be at most {MAX_MOVE_PER_STEP_M:g} m per step, "
             f"got {move_per_step_m:g}; lower physics.dt_s or physics.cruise_speed_mps",
         ),
-        (len(config.sensors.angles_deg) >= 1, "sensors.angles_deg needs at least one angle"),
+    ]
+
+
+def validate_config(config: Config, overridden: dict[str, str] | None = None) -> None:
+    """Check what no single key's bounds can: how keys relate (elite below the population, a step's turn, ...).
+
+    `overridden` maps `section.key` to the `--set` option that chose it, so the error names that option.
+    """
+    name = config.source
+    evolution = config.evolution
+    weights = evolution.population * parameter_count(len(config.sensors.angles_deg), config.policy.hidden_sizes)
+    checks: list[tuple[bool, str]] = [
+        *check_physics(config.physics),
         (
-            all(-180 <= a <= 180 for a in config.sensors.angles_deg),
-            "sensors.angles_deg must be in [-180, 180]",
-        ),
-        (config.sensors.range_m > 0, "sensors.range_m must be greater than 0"),
-        (
-            config.sensors.range_m <= MAX_SENSOR_RANGE_M,
-            f"sensors.range_m must be at most {MAX_SENSOR_RANGE_M:g} m, got {config.sensors.range_m:g}",
-        ),
-        (config.episode.max_seconds > 0, "episode.max_seconds must be greater than 0"),
-        (
-            config.episode.max_seconds <= MAX_EPISODE_SECONDS,
-            f"episode.max_seconds must be at most {MAX_EPISODE_SECONDS:g} s, got {config.episode.max_seconds:g}",
-        ),
-        (config.episode.stall_seconds > 0, "episode.stall_seconds must be greater than 0"),
-        (
-            config.episode.stall_seconds >= physics.dt_s,
-            f"episode.stall_seconds must be at least one step (physics.dt_s {physics.dt_s:g} s), "
+            config.episode.stall_seconds >= config.physics.dt_s,
+            f"episode.stall_seconds must be at least one step (physics.dt_s {config.physics.dt_s:g} s), "
             f"got {config.episode.stall_seconds:g}",
         ),
-        (all(size >= 1 for size in config.policy.hidden_sizes), "policy.hidden_sizes must all be at least 1"),
+        (evolution.elite < evolution.population, "evolution.elite must be smaller than evolution.population"),
         (
-            config.policy.activation in ACTIVATIONS,
-            f"policy.activation must be one of {', '.join(ACTIVATIONS)}, got '{config.policy.activation}'",
+            evolution.tournament_size <= evolution.population,
+            f"evolution.tournament_size must be at most evolution.population ({evolution.population}), "
+            f"got {evolution.tournament_size}",
         ),
-        (config.evolution.population >= 2, "evolution.population must be at least 2"),
-        (config.evolution.generations >= 1, "evolution.generations must be at least 1"),
-        (config.evolution.elite >= 1, "evolution.elite must be at least 1"),
         (
-            config.evolution.elite < config.evolution.population,
-            "evolution.elite must be smaller than evolution.population",
+            weights <= MAX_POPULATION_WEIGHTS,
+            f"evolution.population * the policy's {weights // evolution.population:,} weights must be at most "
+            f"{MAX_POPULATION_WEIGHTS:,}, got {weights:,}; lower evolution.population or policy.hidden_sizes",
         ),
-        (config.evolution.tournament_size >= 1, "evolution.tournament_size must be at least 1"),
-        (0 <= config.evolution.crossover_rate <= 1, "evolution.crossover_rate must be in [0, 1]"),
-        (0 <= config.evolution.mutation_rate <= 1, "evolution.mutation_rate must be in [0, 1]"),
-        (config.evolution.mutation_sigma >= 0, "evolution.mutation_sigma must be at least 0"),
-        (config.evolution.init_sigma > 0, "evolution.init_sigma must be greater than 0"),
-        (config.evolution.stagnation_generations >= 1, "evolution.stagnation_generations must be at least 1"),
-        (config.supervised.epochs >= 1, "supervised.epochs must be at least 1"),
-        (config.supervised.batch_size >= 1, "supervised.batch_size must be at least 1"),
-        (config.supervised.learning_rate > 0, "supervised.learning_rate must be greater than 0"),
-        (0 <= config.supervised.validation_fraction < 1, "supervised.validation_fraction must be in [0, 1)"),
-        (config.supervised.patience >= 1, "supervised.patience must be at least 1"),
-        *_reinforcement_checks(config.reinforcement),
-        (config.window.width >= 320 and config.window.height >= 240, "window size must be at least 320x240"),
-        (config.window.fps >= 1, "window.fps must be at least 1"),
+        (
+            config.reinforcement.minibatches <= config.reinforcement.cars * config.reinforcement.rollout_steps,
+            "reinforcement.minibatches must be at most reinforcement.cars * reinforcement.rollout_steps",
+        ),
     ]
     for passed, message in checks:
         if not passed:
             blamed = [key for key in overridden or {} if key in message]
-            raise NeuroCarError(f"{_origin(blamed[0], name, overridden) if blamed else name}: {message}")
-
-
-def _reinforcement_checks(settings: ReinforcementConfig) -> list[tuple[bool, str]]:
-    return [
-        (settings.cars >= 1, "reinforcement.cars must be at least 1"),
-        (settings.rollout_steps >= 1, "reinforcement.rollout_steps must be at least 1"),
-        (settings.updates >= 1, "reinforcement.updates must be at least 1"),
-        (settings.learning_rate > 0, "reinforcement.learning_rate must be greater than 0"),
-        (0 <= settings.discount <= 1, "reinforcement.discount must be in [0, 1]"),
-        (0 <= settings.gae_lambda <= 1, "reinforcement.gae_lambda must be in [0, 1]"),
-        (settings.clip_range > 0, "reinforcement.clip_range must be greater than 0"),
-        (settings.epochs >= 1, "reinforcement.epochs must be at least 1"),
-        (
-            1 <= settings.minibatches <= settings.cars * settings.rollout_steps,
-            "reinforcement.minibatches must be from 1 to reinforcement.cars * reinforcement.rollout_steps",
-        ),
-        (settings.entropy_coefficient >= 0, "reinforcement.entropy_coefficient must be at least 0"),
-        (settings.value_coefficient >= 0, "reinforcement.value_coefficient must be at least 0"),
-        (settings.max_gradient_norm > 0, "reinforcement.max_gradient_norm must be greater than 0"),
-        (
-            all(size >= 1 for size in settings.critic_hidden_sizes),
-            "reinforcement.critic_hidden_sizes must all be at least 1",
-        ),
-        (settings.reward_scale > 0, "reinforcement.reward_scale must be greater than 0"),
-    ]
+            where = f"--set {(overridden or {})[blamed[0]]}" if blamed else name
+            raise NeuroCarError(f"{where}: {message}")
 
 
 def load_config(path: str | Path | None = None, overrides: Iterable[str] = ()) -> Config:
     """Load a config file (default: configs/default.yaml) strictly, then apply `section.key=value` overrides."""
     config_path = Path(path) if path is not None else DEFAULT_CONFIG
     file_name = display_path(config_path)
-    try:
-        text = config_path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise NeuroCarError(f"{file_name}: config file not found") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise NeuroCarError(f"{file_name}: cannot read config file ({error})") from None
-    return config_from_dict(parse_yaml(text, file_name), file_name, overrides)
+    data, _text = read_yaml_file(config_path, file_name, "config file", 1024 * 1024, missing="config file not found")
+    return config_from_dict(data, file_name, overrides)

@@ -17,6 +17,7 @@ Names that work from any folder (a path that exists always wins, because the use
 from __future__ import annotations
 
 import importlib.resources
+import os
 from pathlib import Path
 
 SHIPPED_TRACKS_NAME = "shipped"
@@ -84,7 +85,10 @@ def track_files_in(folder: Path) -> list[Path]:
 
 def display_path(path: str | Path) -> str:
     """A name for a file that works from the working directory: relative to it when inside it, else absolute."""
-    resolved = Path(path).resolve()
+    try:
+        resolved = Path(path).resolve()
+    except (OSError, RuntimeError):  # a symlink loop: name the path as given, made absolute
+        resolved = Path(os.path.abspath(path))
     try:
         return str(resolved.relative_to(Path.cwd().resolve()))
     except ValueError:

@@ -20,6 +20,16 @@ from neurocar.paths import TRACKS_DIR
 from neurocar.sim.track import Track, load_track
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """`--fuzz-count N`: how many broken inputs the fuzz tests try (default 250; thousands locally)."""
+    parser.addoption(
+        "--fuzz-count",
+        type=int,
+        default=int(os.environ.get("NEUROCAR_FUZZ_COUNT", "250")),
+        help="number of fuzz cases over all loaders (default 250, or NEUROCAR_FUZZ_COUNT)",
+    )
+
+
 @dataclass
 class CliResult:
     """Exit code and captured output of one in-process `neurocar` call."""

@@ -22,11 +22,11 @@ TRACK_FIXTURES = "tests/fixtures/tracks"
 CONFIG_FIXTURES = "tests/fixtures/configs"
 
 BROKEN_TRACKS = {
-    "too_few_points": "centerline: needs at least 4 points, got 3",
+    "too_few_points": "centerline needs at least 4 points, got 3",
     "non_numeric": "centerline[2]: expected numbers, got [100.0, 'ten']",
     "non_finite": "centerline[2]: expected finite numbers, got [100.0, nan]",
-    "infinite_width": "width_m: expected a number of metres, got inf",
-    "too_narrow": "width_m: 3 is out of range; roads are 6 to 30 m wide",
+    "infinite_width": "width_m: expected a road width of 6 to 30 m, got inf",
+    "too_narrow": "width_m: expected a road width of 6 to 30 m, got 3",
     "figure_eight": "centerline: crosses itself (about 42 m from the start)",
     "walls_cross": "walls: the walls cross near (23, 0); parts of the track are closer than the road width or a "
     "curve folds. Move them apart or make width_m smaller",
@@ -43,6 +43,9 @@ BROKEN_TRACKS = {
     "too_big": "centerline: the track spans 100,000 x 100,000 m; keep it within 5,000 m on a side",
     "far_out": "centerline[1]: [1e+300, 0] is too far out; keep coordinates within 1,000,000 m of the origin",
     "too_long": "centerline: a lap is 28,562 m long; keep it within 20,000 m",
+    "alias_bomb": "not valid YAML at line 3: aliases (*name) are not allowed; write the value out",
+    "deep_nesting": "not valid YAML at line 5: nested more than 32 levels deep",
+    "huge_number": "width_m: expected a road width of 6 to 30 m, got a number with more than 60 digits",
 }
 
 BROKEN_CONFIGS = {
@@ -52,8 +55,10 @@ BROKEN_CONFIGS = {
     "fractional_hidden_size": "policy.hidden_sizes[0]: expected a whole number, got 6.5",
     "missing_section": "missing section 'window'",
     "missing_key": "missing key 'physics.cruise_speed_mps'",
-    "negative_dt": "physics.dt_s must be greater than 0",
+    "negative_dt": "physics.dt_s must be at least 0.001 s, got -0.05",
     "not_yaml": "not valid YAML at line 16",
+    "window_too_large": "window.height must be at most 4320 pixels, got 1000000",
+    "alias": "not valid YAML at line 26: aliases (*name) are not allowed; write the value out",
 }
 
 
@@ -189,13 +194,23 @@ def test_broken_config_through_every_command(name, run_cli, model):
             ["--set", "physicsdt_s=0.1"],
             "--set 'physicsdt_s=0.1': expected section.key=value, for example physics.dt_s=0.05",
         ),
-        (["--set", "physics.warp=9"], "--set physics.warp=9: unknown key 'physics.warp'"),
+        (
+            ["--set", "physics.warp=9"],
+            "--set physics.warp=9: unknown key 'physics.warp' (known keys in 'physics': dt_s, cruise_speed_mps, "
+            "turn_rate_deg_per_s, car_length_m, car_width_m, collision_radius_m)",
+        ),
+        (["--set", "physics.dt=0.1"], "--set physics.dt=0.1: unknown key 'physics.dt'; did you mean 'physics.dt_s'?"),
+        (["--set", "phisics.dt_s=0.1"], "--set phisics.dt_s=0.1: unknown section 'phisics'; did you mean 'physics'?"),
+        (
+            ["--set", "physics.population=10"],
+            "--set physics.population=10: unknown key 'physics.population'; did you mean 'evolution.population'?",
+        ),
         (
             ["--set", "weather.rain=1"],
             "--set weather.rain=1: unknown section 'weather' (sections: track, physics, sensors, episode, fitness, "
             "policy, evolution, supervised, reinforcement, window)",
         ),
-        (["--set", "physics.dt_s=-0.05"], "--set physics.dt_s=-0.05: physics.dt_s must be greater than 0"),
+        (["--set", "physics.dt_s=-0.05"], "--set physics.dt_s=-0.05: physics.dt_s must be at least 0.001 s, got -0.05"),
         (
             ["--set", "evolution.population=many"],
             "--set evolution.population=many: evolution.population: expected a whole number, got 'many'",
@@ -206,6 +221,13 @@ def test_broken_config_through_every_command(name, run_cli, model):
 def test_bad_settings(arguments, message, run_cli):
     assert_one_line_error(run_cli("train", "evolve", *arguments), message)
     assert_one_line_error(run_cli("tracks", *arguments), message)
+
+
+def test_control_characters_never_reach_the_terminal(run_cli):
+    result = run_cli("tracks", "--set", "window.fps=\n")
+    assert result.err == "neurocar: error: --set window.fps= : window.fps: expected a whole number, got ''\n"
+    result = run_cli("tracks", "--set", "window.f\x1b[31mps=1")
+    assert result.code == 2 and result.err.count("\n") == 1 and "\x1b" not in result.err
 
 
 @pytest.mark.parametrize(

@@ -68,10 +68,10 @@ def test_parse_override():
         ("evolution.population=2.5", "evolution.population: expected a whole number, got 2.5"),
         ("sensors.angles_deg=45", "sensors.angles_deg: expected a list, got 45"),
         ("physics.dt_s=.nan", "physics.dt_s: expected a finite number, got nan"),
-        ("sensors.angles_deg=[]", "sensors.angles_deg needs at least one angle"),
+        ("sensors.angles_deg=[]", "sensors.angles_deg needs at least 1 value, got 0"),
         ("policy.activation=softmax", "policy.activation must be one of sigmoid, tanh, relu, got 'softmax'"),
         ("evolution.elite=60", "evolution.elite must be smaller than evolution.population"),
-        ("evolution.mutation_rate=1.5", "evolution.mutation_rate must be in [0, 1]"),
+        ("evolution.mutation_rate=1.5", "evolution.mutation_rate must be at most 1, got 1.5"),
     ],
 )
 def test_bad_override_values(override, message):
@@ -87,7 +87,7 @@ def test_bad_value_in_the_file_blames_the_file(tmp_path):
     path.write_text(text, encoding="utf-8")
     with pytest.raises(NeuroCarError) as error:
         load_config(path, overrides=["physics.dt_s=0.1"])
-    assert str(error.value) == f"{path}: evolution.population must be at least 2"
+    assert str(error.value) == f"{path}: evolution.population must be at least 2, got 1"
 
 
 def test_top_level_must_be_sections(tmp_path):

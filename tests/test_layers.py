@@ -32,7 +32,18 @@ def layer_of(module: str) -> int:
     if len(parts) == 1:
         return 0  # the package itself
     top = parts[1]
-    layer_zero = ("geometry", "grid_kernels", "config", "paths", "errors", "chart", "png", "bitmap_font", "files")
+    layer_zero = (
+        "geometry",
+        "grid_kernels",
+        "config",
+        "schema",
+        "paths",
+        "errors",
+        "chart",
+        "png",
+        "bitmap_font",
+        "files",
+    )
     if top in (*layer_zero, "lesson_text"):
         return 0
     return {"sim": 1, "learn": 2, "ui": 3, "envs": 3, "cli": 4, "commands": 4, "__main__": 4}[top]

@@ -71,7 +71,7 @@ def test_weights_that_do_not_fit_the_contract_are_refused(tmp_path, config):
         (lambda payload: payload.pop("contract"), "model file is missing its contract or weights"),
         (
             lambda payload: payload["contract"].update(activation="swish"),
-            "model contract names an unknown activation 'swish'",
+            "contract.activation must be one of sigmoid, tanh, relu, got 'swish'",
         ),
         (
             lambda payload: payload["contract"].update(output_size=4),
@@ -84,6 +84,52 @@ def test_weights_that_do_not_fit_the_contract_are_refused(tmp_path, config):
         (
             lambda payload: payload["state_dict"]["0.bias"].fill_(float("nan")),
             "model weights contain NaN or infinity",
+        ),
+        # A zero time step would never end a drive: the contract has the config's bounds.
+        (
+            lambda payload: payload["contract"]["physics"].update(dt_s=0.0),
+            "contract.physics.dt_s must be at least 0.001 s, got 0",
+        ),
+        (
+            lambda payload: payload["contract"]["physics"].update(cruise_speed_mps=1e9),
+            "contract.physics.cruise_speed_mps must be at most 100 m/s, got 1e+09",
+        ),
+        (
+            lambda payload: payload["contract"]["physics"].update(turn_rate_deg_per_s=900.0),
+            "contract: physics.turn_rate_deg_per_s * physics.dt_s must be at most 15 degrees per step, got 45; "
+            "lower physics.dt_s or physics.turn_rate_deg_per_s",
+        ),
+        (
+            lambda payload: payload["contract"]["physics"].pop("dt_s"),
+            "missing key 'contract.physics.dt_s'",
+        ),
+        (
+            lambda payload: payload["contract"]["sensors"].update(range_m="far"),
+            "contract.sensors.range_m: expected a number, got 'far'",
+        ),
+        (
+            lambda payload: payload["contract"].update(hidden_sizes=[-6]),
+            "contract.hidden_sizes[0] must be at least 1, got -6",
+        ),
+        (
+            lambda payload: payload["contract"].update(hidden_sizes=[10**6]),
+            "contract.hidden_sizes[0] must be at most 256, got 1000000",
+        ),
+        (
+            lambda payload: payload["state_dict"].update({7: torch.zeros(3)}),
+            "state_dict: key 7 is not text",
+        ),
+        (
+            lambda payload: payload["state_dict"].update({"0.bias": payload["state_dict"]["0.bias"].to_sparse()}),
+            "state_dict.'0.bias': expected a dense tensor, got a sparse one",
+        ),
+        (
+            lambda payload: payload["state_dict"].update({"0.bias": torch.zeros(6, dtype=torch.complex64)}),
+            "state_dict.'0.bias': expected real numbers, got torch.complex64",
+        ),
+        (
+            lambda payload: payload["state_dict"].update({"0.bias": torch.zeros(6, dtype=torch.int64)}),
+            "state_dict.'0.bias': expected real numbers, got torch.int64",
         ),
     ],
 )
@@ -122,3 +168,18 @@ def test_config_for_model_uses_the_models_sensors_and_physics(tmp_path, config):
         "the model needs 12; policy.hidden_sizes is [6], the model has [8] (drop those settings to run the model "
         "with its own)"
     )
+
+
+def test_a_model_path_that_is_not_a_regular_file_is_one_line(tmp_path):
+    import os
+
+    fifo = tmp_path / "pipe.pt"
+    os.mkfifo(fifo)
+    with pytest.raises(NeuroCarError) as error:
+        load_model(fifo)  # must not block waiting for a writer
+    assert str(error.value) == f"{fifo}: is not a regular file (a pipe, socket or device); give a model file"
+    loop = tmp_path / "loop.pt"
+    loop.symlink_to(loop)
+    with pytest.raises(NeuroCarError) as error:
+        load_model(loop)
+    assert str(error.value) == f"{loop}: cannot read the model file (a symlink loop)"

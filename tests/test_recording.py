@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -126,8 +127,65 @@ def test_meta_problems_name_the_field(tmp_path: Path) -> None:
     meta["sensors"]["range_m"] = "far"
     (session / META_FILE).write_text(yaml.safe_dump(meta), encoding="utf-8")
     (session / FRAMES_FILE).write_text(",".join(frame_columns(3)) + "\n", encoding="utf-8")
-    with pytest.raises(NeuroCarError, match=r"session-1: meta.yaml: sensors.range_m: expected a positive number"):
+    with pytest.raises(NeuroCarError, match=r"session-1: meta.yaml: sensors.range_m: expected a number, got 'far'$"):
         load_session(session)
+
+
+def good_session(tmp_path: Path) -> Path:
+    session = tmp_path / "session-20261126-190000"
+    shutil.copytree(RECORDINGS / "good" / "session-20261126-190000", session)
+    return session
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda meta: meta["track"].update(path=[1, 2]), "meta.yaml: track.path: expected text, got [1, 2]"),
+        (lambda meta: meta["track"].update(name=None), "meta.yaml: track.name: expected text, got None"),
+        (lambda meta: meta.update(dt_s=0), "meta.yaml: dt_s must be at least 0.001 s, got 0"),
+        (
+            lambda meta: meta["sensors"].update(angles_deg=[1e300]),
+            "meta.yaml: sensors.angles_deg[0] must be at most 180 deg, got 1e+300",
+        ),
+        (lambda meta: meta.update(version=2), "meta.yaml: version must be one of 1, got 2"),
+        (lambda meta: meta.pop("sensors"), "meta.yaml: missing key 'sensors'"),
+    ],
+)
+def test_meta_values_go_through_the_declaration(tmp_path: Path, change, message) -> None:
+    session = good_session(tmp_path)
+    meta = yaml.safe_load((session / META_FILE).read_text(encoding="utf-8"))
+    change(meta)
+    (session / META_FILE).write_text(yaml.safe_dump(meta), encoding="utf-8")
+    with pytest.raises(NeuroCarError) as error:
+        load_session(session)
+    assert str(error.value) == f"{session}: {message}"
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "message"),
+    [
+        (0, "1e300", "column 'step': expected a whole number, got 1e+300"),
+        (0, "2.5", "column 'step': expected a whole number, got 2.5"),
+        (2, "5.0", "column 'sensor_0' must be at most 1, got 5"),
+        (3, "-0.5", "column 'sensor_1' must be at least 0, got -0.5"),
+        (5, "3", "column 'action' must be at most 2, got 3"),
+        (6, "1e30", "column 'x_m' must be at most 2e+06 m, got 1e+30"),
+        (6, "nan", "column 'x_m' is not a finite number ('nan')"),
+        (11, "robot", "column 'driver' must be one of person, model, autopilot, got 'robot'"),
+    ],
+)
+def test_frame_values_in_range(tmp_path: Path, column: int, value: str, message: str, recwarn) -> None:
+    session = good_session(tmp_path)
+    frames = session / FRAMES_FILE
+    lines = frames.read_text(encoding="utf-8").splitlines()
+    fields = lines[2].split(",")
+    fields[column] = value
+    lines[2] = ",".join(fields)
+    frames.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(NeuroCarError) as error:
+        load_session(session)
+    assert str(error.value) == f"{session}/frames.csv line 3: {message}"
+    assert not [warning for warning in recwarn if issubclass(warning.category, RuntimeWarning)]
 
 
 def test_find_sessions_accepts_a_session_or_a_folder_of_sessions() -> None:

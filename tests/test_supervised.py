@@ -287,3 +287,44 @@ def test_evolve_init_with_another_architecture_is_refused(run_cli, tmp_path: Pat
         "[6], the model has [4] (drop those settings to run the model with its own)\n"
     )
     assert not (tmp_path / "run").exists()
+
+
+def test_a_learning_rate_that_blows_up_stops_and_keeps_the_last_finite_best(config: Config) -> None:
+    sessions = [steering_session(config, 300, seed, f"s{seed}") for seed in range(2)]
+    generator = torch.Generator().manual_seed(3)
+    data = prepare_data(sessions, 0.5, generator)
+    network = build_network(3, (6,), "sigmoid")
+    initialize_network(network, generator)
+    settings = dataclasses.replace(config.supervised, learning_rate=1e37)
+    outcome = train_supervised(network, data, settings, 50, generator)
+    assert outcome.diverged_epoch >= 1 and len(outcome.history) == outcome.diverged_epoch - 1
+    assert all(bool(torch.isfinite(parameter).all()) for parameter in network.parameters())
+
+
+def test_the_command_refuses_to_save_a_diverged_model(run_cli, tmp_path: Path, monkeypatch) -> None:
+    from neurocar.commands import supervised as command
+
+    original = command.train_supervised
+
+    def too_fast(network, data, settings, epochs, generator, on_epoch=None):
+        # What a learning rate that blows up does, made certain: after epoch 2 a weight is no longer finite.
+        def poison(result):
+            if on_epoch is not None:
+                on_epoch(result)
+            if result.epoch == 2:
+                with torch.no_grad():
+                    next(network.parameters()).fill_(float("nan"))
+
+        return original(network, data, settings, epochs, generator, poison)
+
+    monkeypatch.setattr(command, "train_supervised", too_fast)
+    out = tmp_path / "model.pt"
+    result = run_cli("train", "supervised", "--data", RECORDINGS / "good", "--run-dir", tmp_path / "run", "--out", out)
+    assert result.code == 2 and result.err.count("\n") == 1
+    assert "neurocar: error: training diverged in epoch 3 " in result.err
+    assert "kept the best model, from epoch " in result.err
+    assert "lower supervised.learning_rate (now 0.05)" in result.err
+    for path in (out, tmp_path / "run" / "best.pt"):
+        assert path.exists()  # the finite best from before the divergence is kept, never a NaN one
+        if path.exists():
+            assert all(bool(torch.isfinite(tensor).all()) for tensor in torch.load(path)["state_dict"].values())

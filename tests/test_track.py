@@ -115,10 +115,10 @@ def test_checkpoints_and_gate(oval):
         ({"name": ""}, "t: name: expected text, got ''"),
         ({"description": 5}, "t: description: expected text, got 5"),
         ({"difficulty": True}, "t: difficulty: expected a whole number from 1 to 5, got True"),
-        ({"width_m": "wide"}, "t: width_m: expected a number of metres, got 'wide'"),
-        ({"width_m": 31}, "t: width_m: 31 is out of range; roads are 6 to 30 m wide"),
+        ({"width_m": "wide"}, "t: width_m: expected a road width of 6 to 30 m, got 'wide'"),
+        ({"width_m": 31}, "t: width_m: expected a road width of 6 to 30 m, got 31"),
         ({"start_index": 1.5}, "t: start_index: expected a whole number, got 1.5"),
-        ({"centerline": "round"}, "t: centerline: expected a list of [x, y] points"),
+        ({"centerline": "round"}, "t: centerline: expected a list of [x, y] points, got 'round'"),
         (
             {"centerline": [[0, 0], [1, 0, 2], [1, 1], [0, 1]]},
             "t: centerline[1]: expected a pair [x, y], got [1, 0, 2]",

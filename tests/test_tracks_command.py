@@ -19,7 +19,7 @@ BROKEN = {
     "missing_key.yaml": "missing key 'width_m'",
     "too_tight_for_car.yaml": "centerline: the curve 114 m from the start (radius 4.2 m) is too tight for the car to "
     "turn (it needs 7.2 m); spread the points of that curve out",
-    "latin_1.yaml": "cannot read track file (UnicodeDecodeError)",
+    "latin_1.yaml": "the track file is not UTF-8 text (byte 9)",
 }
 SUMMARY = "4 of 6 track files are broken; see 'neurocar tracks check FILE'"
 

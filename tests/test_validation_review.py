@@ -165,8 +165,8 @@ def test_the_span_limit_is_5_km_on_a_side():
             "degrees per step, got 20; lower physics.dt_s or physics.turn_rate_deg_per_s",
         ),
         (
-            ["physics.cruise_speed_mps=120"],
-            "--set physics.cruise_speed_mps=120: physics.cruise_speed_mps * physics.dt_s must be at most 5 m per "
+            ["physics.cruise_speed_mps=60", "physics.dt_s=0.1"],
+            "--set physics.cruise_speed_mps=60: physics.cruise_speed_mps * physics.dt_s must be at most 5 m per "
             "step, got 6; lower physics.dt_s or physics.cruise_speed_mps",
         ),
         (["sensors.range_m=1001"], "--set sensors.range_m=1001: sensors.range_m must be at most 1000 m, got 1001"),

@@ -6,9 +6,10 @@ import argparse
 from collections.abc import Collection
 from pathlib import Path
 
-from neurocar.config import Config, load_config, parse_override
+from neurocar.config import MAX_POPULATION, Config, load_config, parse_override
 from neurocar.errors import NeuroCarError
 from neurocar.paths import SHIPPED_DRIVER_NAME, display_path, resolve_model_path, resolve_track_path, track_files_in
+from neurocar.schema import excerpt, number_text
 from neurocar.sim.track import Track, load_track
 
 
@@ -94,7 +95,26 @@ def track_texts(tracks: list[Track]) -> list[str]:
     return [track.source_text for track in tracks]
 
 
-def require_at_least(option: str, value: int | None, minimum: int) -> None:
-    """Reject a number below `minimum` with a message naming the option."""
-    if value is not None and value < minimum:
-        raise NeuroCarError(f"{option} {value}: must be at least {minimum}")
+# The most each counted option can ask for: beyond these a command would run for days or never end.
+OPTION_MAXIMUMS: dict[str, float] = {
+    "--generations": 1_000_000,
+    "--epochs": 1_000_000,
+    "--population": MAX_POPULATION,
+    "--laps": 1000,
+    "--target-laps": 1000,
+    "--random-tracks": 1000,
+    "--count": 10_000,
+    "--frames": 100_000_000,
+    "--seconds": 86_400,
+}
+
+
+def require_at_least(option: str, value: float | None, minimum: float) -> None:
+    """Reject a number below `minimum` (or above the option's maximum) with a message naming the option."""
+    if value is None:
+        return
+    if value < minimum:
+        raise NeuroCarError(f"{option} {excerpt(value)}: must be at least {minimum}")
+    maximum = OPTION_MAXIMUMS.get(option)
+    if maximum is not None and value > maximum:
+        raise NeuroCarError(f"{option} {excerpt(value)}: must be at most {number_text(maximum)}")

@@ -17,11 +17,11 @@ from pathlib import Path
 
 from neurocar.commands.common import config_from_args
 from neurocar.commands.window_checks import check_window_options
-from neurocar.config import load_yaml
 from neurocar.errors import NeuroCarError
 from neurocar.files import check_writable
 from neurocar.paths import display_path, resolve_track_path
-from neurocar.sim.track import TrackError, track_from_data
+from neurocar.schema import load_yaml, read_text_file
+from neurocar.sim.track import MAX_TRACK_FILE_BYTES, TrackError, track_from_data
 from neurocar.sim.track_document import TrackDocument, free_track_path
 
 TRACK_SUFFIXES = (".yaml", ".yml")
@@ -58,12 +58,7 @@ def open_document(
     if not source.exists():
         return TrackDocument.new(source), destination, False
     file_name = display_path(source)
-    if source.is_dir():
-        raise NeuroCarError(f"{file_name}: is a folder, not a track file")
-    try:
-        text = source.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise NeuroCarError(f"{file_name}: cannot read track file ({error.__class__.__name__})") from None
+    text = read_text_file(source, file_name, "track file", MAX_TRACK_FILE_BYTES, folder="is a folder, not a track file")
     document = TrackDocument.from_text(text, file_name)
     # What is wrong with the file itself (an unknown key, a bad value the editor replaced): shown until it changes.
     try:

@@ -19,6 +19,7 @@ from neurocar.commands.common import (
     refuse_existing_output,
     require_at_least,
 )
+from neurocar.errors import NeuroCarError
 from neurocar.learn.model_file import check_model_destination, config_for_model, load_model, save_model
 from neurocar.learn.policy import build_network
 from neurocar.learn.recording import check_sensors, load_sessions
@@ -112,6 +113,12 @@ def run(arguments: argparse.Namespace) -> int:
         outcome = train_supervised(network, data, config.supervised, epochs, generator, reporter)
         seconds = outcome.seconds
         reporter.close()
+        diverged = (
+            f"training diverged in epoch {outcome.diverged_epoch} (the loss or the weights became NaN or infinite); "
+            f"lower supervised.learning_rate (now {config.supervised.learning_rate:g})"
+        )
+        if outcome.diverged_epoch and not outcome.history:
+            raise NeuroCarError(f"{diverged}; nothing saved")
         if not outcome.history:
             print("interrupted before the first epoch finished; nothing saved", flush=True)
             return EXIT_INTERRUPTED
@@ -121,7 +128,7 @@ def run(arguments: argparse.Namespace) -> int:
             "seed": seed,
             "data_sessions": data.sessions,
             "validation_sessions": data.validation_sessions,
-            "tracks": sorted({session.meta["track"].get("path", session.track_name) for session in sessions}),
+            "tracks": sorted({session.meta["track"]["path"] or session.track_name for session in sessions}),
             "track_names": sorted({session.track_name for session in sessions}),
             "frames": {
                 "total": data.frames_total,
@@ -140,6 +147,11 @@ def run(arguments: argparse.Namespace) -> int:
         save_model(folder / BEST_MODEL_FILE, network, config, training)
         if arguments.out is not None:
             save_model(arguments.out, network, config, training)
+        if outcome.diverged_epoch:
+            raise NeuroCarError(
+                f"{diverged}; kept the best model, from epoch {outcome.best_epoch}, in "
+                f"{display_path(folder / BEST_MODEL_FILE)}"
+            )
         write_line_chart(
             folder / LOSS_CHART_FILE,
             {

@@ -17,6 +17,7 @@ from neurocar.commands.common import config_from_args
 from neurocar.config import Config
 from neurocar.errors import NeuroCarError
 from neurocar.paths import TRACKS_DIR, display_path, resolve_track_path, track_files_in
+from neurocar.schema import printable
 from neurocar.sim.track import load_track
 
 
@@ -37,7 +38,7 @@ def _listing_row(path: Path, config: Config, default: Path) -> dict[str, Any]:
     file_name = display_path(path)
     row: dict[str, Any] = {
         "name": None,
-        "path": file_name,
+        "path": printable(file_name),
         "length_m": None,
         "width_m": None,
         "difficulty": None,
@@ -51,7 +52,7 @@ def _listing_row(path: Path, config: Config, default: Path) -> dict[str, Any]:
     except NeuroCarError as error:
         message = str(error)
         reason = message.removeprefix(f"{file_name}: ")
-        return {**row, "broken": True, "error": reason}
+        return {**row, "broken": True, "error": printable(reason)}
     return {
         **row,
         "name": track.name,
@@ -122,11 +123,11 @@ def run_check(arguments: argparse.Namespace) -> int:
                 config.physics.car_width_m,
             )
         except NeuroCarError as error:
-            print(f"neurocar: error: {error}", file=sys.stderr)
+            print(f"neurocar: error: {printable(str(error))}", file=sys.stderr)
             failures += 1
             continue
         print(
-            f"ok: {track.path}: {track.name}, {track.length_m:.0f} m long, {track.width_m:g} m wide, "
+            f"ok: {printable(track.path)}: {track.name}, {track.length_m:.0f} m long, {track.width_m:g} m wide, "
             f"tightest curve radius {track.min_radius_m:.1f} m, difficulty {track.difficulty}"
         )
     return 2 if failures else 0

@@ -10,22 +10,130 @@ same tracks), the generated-tracks settings (generated tracks are rebuilt from t
 from __future__ import annotations
 
 import dataclasses
+import math
 from pathlib import Path
 from typing import Any
 
 import torch
 
 from neurocar import __version__
-from neurocar.config import config_from_dict, load_yaml
+from neurocar.config import config_from_dict
 from neurocar.errors import NeuroCarError
-from neurocar.learn.model_file import atomic_torch_save
-from neurocar.learn.neuroevolution import Neuroevolution, RandomTracks
+from neurocar.learn.model_file import MAX_MODEL_FILE_BYTES, atomic_torch_save, load_payload
+from neurocar.learn.neuroevolution import LOG_COLUMNS, MAX_MUTATION_SCALE, Neuroevolution, RandomTracks
 from neurocar.learn.run_directory import CHECKPOINT_FILE
 from neurocar.paths import display_path
-from neurocar.sim.track import track_from_data
+from neurocar.schema import (
+    AnyValue,
+    Boolean,
+    Fields,
+    ListOf,
+    Number,
+    Optional,
+    Rule,
+    SchemaError,
+    Text,
+    Whole,
+    excerpt,
+    parse_yaml,
+    read_file_bytes,
+)
+from neurocar.sim.generator import MAX_DIFFICULTY
+from neurocar.sim.track import MAX_TRACK_FILE_BYTES, track_from_data
 
 CHECKPOINT_FORMAT = "neurocar-evolution-checkpoint"
 CHECKPOINT_VERSION = 1
+MAX_SEED = 2**63 - 1
+MAX_GENERATIONS = 1_000_000
+
+
+class Tensor(Rule):
+    """A dense tensor of finite real numbers (its shape is checked against the config afterwards)."""
+
+    description = "a tensor of finite numbers"
+
+    def check(self, value: Any, key: str) -> torch.Tensor:
+        """The tensor."""
+        if not isinstance(value, torch.Tensor) or value.layout != torch.strided or not value.is_floating_point():
+            raise self.expected(type(value).__name__ if not isinstance(value, torch.Tensor) else value.dtype, key)
+        if not bool(torch.isfinite(value).all()):
+            raise SchemaError(key, "contains NaN or infinity")
+        return value
+
+
+class BestFitness(Rule):
+    """The best fitness so far: a finite number, or -inf before the first generation."""
+
+    description = "a finite number or -inf"
+
+    def check(self, value: Any, key: str) -> float:
+        """The fitness as a float."""
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, (int, float))
+            or (abs(value) > 1e300 and value != -math.inf)
+        ):
+            raise self.expected(value, key)
+        if math.isnan(value):
+            raise self.expected(value, key)
+        return float(value)
+
+
+class LogRow(Rule):
+    """One row of the run's log: the log's column names, each value a number or text that reads as one."""
+
+    description = "a mapping of column names to numbers"
+
+    def check(self, value: Any, key: str) -> dict[str, Any]:
+        """The row."""
+        if not isinstance(value, dict) or len(value) > 100:
+            raise self.expected(value, key)
+        for name, cell in value.items():
+            if name not in LOG_COLUMNS:
+                raise SchemaError(key, f"column {excerpt(name)} is not a column of the log ({', '.join(LOG_COLUMNS)})")
+            try:
+                ok = not isinstance(cell, bool) and isinstance(cell, (int, float, str)) and len(str(cell)) < 100
+                ok = ok and isinstance(float(cell), float)
+            except (ValueError, OverflowError):
+                ok = False
+            if not ok:
+                raise SchemaError(f"{key}.{excerpt(name)}", f"expected a number, got {excerpt(cell)}")
+        return value
+
+
+# The checkpoint file: every field declared, checked before a resume writes anything.
+CHECKPOINT = Fields(
+    {
+        "format": AnyValue(),
+        "version": AnyValue(),
+        "config": AnyValue(),  # checked by the config's own declaration
+        "config_source": Text(4096),
+        "seed": Whole(0, MAX_SEED),
+        "target_laps": Optional(Whole(1, 1_000_000)),
+        "generations": Whole(0, MAX_GENERATIONS),  # 0: no total was asked for (a window run)
+        "random_tracks": Fields(
+            {"count": Whole(0, 1000), "max_difficulty": Whole(1, MAX_DIFFICULTY), "fixed": Boolean()}
+        ),
+        "tracks": ListOf(Fields({"path": Text(4096), "text": Text(MAX_TRACK_FILE_BYTES)}), max_items=10_000),
+        "state": Fields(
+            {
+                "generation": Whole(0, MAX_GENERATIONS),
+                "population": Tensor(),
+                "generator_state": AnyValue(),  # torch checks it when it is restored
+                "best_vector": Optional(Tensor()),
+                "best_fitness": BestFitness(),
+                "best_row": LogRow(),
+                "best_generation": Whole(0, MAX_GENERATIONS),
+                "mutation_scale": Number(0.0, MAX_MUTATION_SCALE),
+                "stagnant_generations": Whole(0, MAX_GENERATIONS),
+                "history": ListOf(LogRow(), max_items=MAX_GENERATIONS),
+            },
+            optional={"best_generation": 0},
+        ),
+    },
+    optional={"random_tracks": RandomTracks().to_dict(), "target_laps": None},
+    strict=False,  # newer files may carry more information (the version that wrote them)
+)
 
 
 def save_checkpoint(folder: Path, evolution: Neuroevolution, track_texts: list[str], generations: int) -> Path:
@@ -61,40 +169,48 @@ def load_checkpoint(folder: Path) -> tuple[Neuroevolution, list[str], int]:
     path = folder / CHECKPOINT_FILE
     if not path.exists():
         raise NeuroCarError(f"--resume {name}: not a training run (no {CHECKPOINT_FILE} inside)")
+    file_name = display_path(path)
+    data = read_file_bytes(path, file_name, "checkpoint", MAX_MODEL_FILE_BYTES)
     try:
-        payload: Any = torch.load(path, weights_only=True, map_location="cpu")
+        payload: Any = load_payload(data)
     except Exception:  # any failure to unpickle means a damaged file
-        raise NeuroCarError(f"{display_path(path)}: checkpoint is damaged and cannot be read") from None
+        raise NeuroCarError(f"{file_name}: checkpoint is damaged and cannot be read") from None
     if not isinstance(payload, dict) or payload.get("format") != CHECKPOINT_FORMAT:
-        raise NeuroCarError(f"{display_path(path)}: not a NeuroCar evolution checkpoint")
+        raise NeuroCarError(f"{file_name}: not a NeuroCar evolution checkpoint")
     if payload.get("version") != CHECKPOINT_VERSION:
-        raise NeuroCarError(f"{display_path(path)}: checkpoint version {payload.get('version')!r} is not supported")
+        raise NeuroCarError(f"{file_name}: checkpoint version {excerpt(payload.get('version'))} is not supported")
     try:
-        config = config_from_dict(payload["config"], str(payload["config_source"]))
-        texts = [str(track["text"]) for track in payload["tracks"]]
-        tracks = [
-            dataclasses.replace(
-                track_from_data(
-                    load_yaml(text),
-                    str(track["path"]),
-                    config.physics.min_turn_radius_m,
-                    config.physics.collision_radius_m,
-                    config.physics.car_width_m,
-                ),
-                source_text=text,
-            )
-            for text, track in zip(texts, payload["tracks"], strict=True)
-        ]
-        random_tracks = RandomTracks(**payload.get("random_tracks", {}))
-        evolution = Neuroevolution(config, tracks, int(payload["seed"]), payload["target_laps"], random_tracks)
-        evolution.load_state_dict(payload["state"])
-    except NeuroCarError:
-        raise
+        fields = CHECKPOINT.check(payload, "")
+    except SchemaError as error:
+        raise NeuroCarError(f"{file_name}: {error}") from None
+    state = fields["state"]
+    config = config_from_dict(fields["config"], f"{file_name}: config (from {excerpt(fields['config_source'])})")
+    texts = [track["text"] for track in fields["tracks"]]
+    tracks = []
+    for index, (text, track) in enumerate(zip(texts, fields["tracks"], strict=True)):
+        where = f"{file_name}: tracks[{index}] ({excerpt(track['path'])})"
+        loaded = track_from_data(
+            parse_yaml(text, where),
+            where,
+            config.physics.min_turn_radius_m,
+            config.physics.collision_radius_m,
+            config.physics.car_width_m,
+        )
+        tracks.append(dataclasses.replace(loaded, path=track["path"], source_text=text))
+    random_tracks = RandomTracks(**fields["random_tracks"])
+    if not tracks and not random_tracks.count:
+        raise NeuroCarError(f"{file_name}: checkpoint has no tracks")
+    evolution = Neuroevolution(config, tracks, fields["seed"], fields["target_laps"], random_tracks)
+    parameters = evolution.policy.parameter_count
+    if tuple(state["population"].shape) != (config.evolution.population, parameters):
+        raise NeuroCarError(f"{file_name}: checkpoint population does not fit its config")
+    if state["best_vector"] is not None and tuple(state["best_vector"].shape) != (parameters,):
+        raise NeuroCarError(f"{file_name}: checkpoint best weights do not fit its config")
+    try:
+        evolution.load_state_dict(state)
     except (KeyError, TypeError, ValueError, RuntimeError) as error:
-        raise NeuroCarError(f"{display_path(path)}: checkpoint is incomplete ({error})") from None
-    if evolution.population.shape != (config.evolution.population, evolution.policy.parameter_count):
-        raise NeuroCarError(f"{display_path(path)}: checkpoint population does not fit its config")
-    generations = payload.get("generations")
-    if not isinstance(generations, int) or generations < 1:
-        generations = evolution.config.evolution.generations
-    return evolution, texts, generations
+        raise NeuroCarError(f"{file_name}: checkpoint is incomplete ({excerpt(str(error))})") from None
+    evolution.population = evolution.population.to(torch.float32)
+    if evolution.best_vector is not None:
+        evolution.best_vector = evolution.best_vector.to(torch.float32)
+    return evolution, texts, fields["generations"] or config.evolution.generations

@@ -21,6 +21,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import math
+import warnings
 from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,15 +31,53 @@ import torch
 from torch import nn
 
 from neurocar import __version__
-from neurocar.config import Config, PhysicsConfig, SensorConfig
+from neurocar.config import (
+    ACTIVATIONS,
+    MAX_HIDDEN_LAYERS,
+    MAX_HIDDEN_SIZE,
+    MAX_SENSORS,
+    Config,
+    PhysicsConfig,
+    SensorConfig,
+    check_physics,
+)
 from neurocar.errors import NeuroCarError
 from neurocar.files import atomic_write_bytes, check_writable
-from neurocar.learn.policy import ACTION_COUNT, ACTIVATION_MODULES, build_network, network_vector
+from neurocar.learn.policy import ACTION_COUNT, build_network, network_vector
 from neurocar.paths import display_path
+from neurocar.schema import (
+    Choice,
+    Fields,
+    ListOf,
+    SchemaError,
+    Text,
+    Whole,
+    build,
+    dataclass_rules,
+    excerpt,
+    printable,
+    read_file_bytes,
+    shorten,
+)
 from neurocar.sim.car import ACTION_NAMES
 
 MODEL_FORMAT = "neurocar-model"
 MODEL_VERSION = 1
+MAX_MODEL_FILE_BYTES = 256 * 1024 * 1024
+# The contract inside a model file: the same bounds as the config's sections, so a model can only ask for a world
+# the program survives (a zero time step would never end a drive).
+CONTRACT = Fields(
+    {
+        "input_size": Whole(1, MAX_SENSORS),
+        "hidden_sizes": ListOf(Whole(1, MAX_HIDDEN_SIZE), max_items=MAX_HIDDEN_LAYERS),
+        "activation": Choice(ACTIVATIONS),
+        "output_size": Whole(1, MAX_SENSORS),
+        "actions": ListOf(Text(100), max_items=MAX_SENSORS),
+        "sensors": Fields(dataclass_rules(SensorConfig)),
+        "physics": Fields(dataclass_rules(PhysicsConfig)),
+    },
+    optional={"actions": tuple(ACTION_NAMES)},
+)
 
 
 @dataclass(frozen=True)
@@ -61,20 +100,22 @@ class Model:
 
 def model_payload(network: nn.Sequential, config: Config, training: dict[str, Any]) -> dict[str, Any]:
     """The dictionary saved in a model file for a network trained under `config`."""
+    contract = {
+        "input_size": len(config.sensors.angles_deg),
+        "hidden_sizes": list(config.policy.hidden_sizes),
+        "activation": config.policy.activation,
+        "output_size": ACTION_COUNT,
+        "actions": list(ACTION_NAMES),
+        "sensors": {"angles_deg": list(config.sensors.angles_deg), "range_m": config.sensors.range_m},
+        "physics": dataclasses.asdict(config.physics),
+    }
+    CONTRACT.check(contract, "contract")  # what is written is what loading accepts
     return {
         "format": MODEL_FORMAT,
         "version": MODEL_VERSION,
         "neurocar_version": __version__,
         "state_dict": {name: tensor.detach().clone() for name, tensor in network.state_dict().items()},
-        "contract": {
-            "input_size": len(config.sensors.angles_deg),
-            "hidden_sizes": list(config.policy.hidden_sizes),
-            "activation": config.policy.activation,
-            "output_size": ACTION_COUNT,
-            "actions": list(ACTION_NAMES),
-            "sensors": {"angles_deg": list(config.sensors.angles_deg), "range_m": config.sensors.range_m},
-            "physics": dataclasses.asdict(config.physics),
-        },
+        "contract": contract,
         "training": training,
     }
 
@@ -110,10 +151,19 @@ def check_model_destination(path: str | Path) -> None:
 def is_model_file(path: Path) -> bool:
     """True if `path` holds a NeuroCar model file (readable header; the weights are not checked)."""
     try:
-        payload = torch.load(path, weights_only=True, map_location="cpu")
+        data = read_file_bytes(path, str(path), "model file", MAX_MODEL_FILE_BYTES)
+        payload = load_payload(data)
     except Exception:  # any failure to read means "not a model"
         return False
     return isinstance(payload, dict) and payload.get("format") == MODEL_FORMAT
+
+
+def load_payload(data: bytes) -> Any:
+    """`torch.load` of a file's bytes with `weights_only` (no code runs); torch's own warnings about what it found
+    (sparse tensors to validate) are not for the user: the file is checked after loading."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return torch.load(io.BytesIO(data), weights_only=True, map_location="cpu")
 
 
 def _contract_error(name: str, message: str) -> NeuroCarError:
@@ -124,58 +174,83 @@ def load_model(path: str | Path) -> Model:
     """Load a model file, check its contract against its weights, and rebuild the network."""
     model_path = Path(path)
     name = display_path(model_path)
-    if not model_path.exists():
-        raise NeuroCarError(f"{name}: model file not found")
-    if model_path.is_dir():
-        raise NeuroCarError(f"{name}: is a folder, not a model file (a run folder holds best.pt)")
+    data = read_file_bytes(
+        model_path,
+        name,
+        "model file",
+        MAX_MODEL_FILE_BYTES,
+        missing="model file not found",
+        folder="is a folder, not a model file (a run folder holds best.pt)",
+    )
     try:
-        payload = torch.load(model_path, weights_only=True, map_location="cpu")
+        payload = load_payload(data)
     except Exception:  # torch raises many types for damaged files; every one means "not a model"
         raise NeuroCarError(f"{name}: not a NeuroCar model file (damaged, empty or another format)") from None
     if not isinstance(payload, dict) or payload.get("format") != MODEL_FORMAT:
         raise NeuroCarError(f"{name}: not a NeuroCar model file (no '{MODEL_FORMAT}' header)")
     if payload.get("version") != MODEL_VERSION:
-        raise NeuroCarError(f"{name}: model file version {payload.get('version')!r} is not supported")
+        raise NeuroCarError(f"{name}: model file version {excerpt(payload.get('version'))} is not supported")
     contract = payload.get("contract")
     state = payload.get("state_dict")
     if not isinstance(contract, dict) or not isinstance(state, dict):
         raise NeuroCarError(f"{name}: model file is missing its contract or weights")
     try:
-        input_size = int(contract["input_size"])
-        hidden_sizes = tuple(int(size) for size in contract["hidden_sizes"])
-        activation = str(contract["activation"])
-        output_size = int(contract["output_size"])
-        sensors = SensorConfig(
-            angles_deg=tuple(float(angle) for angle in contract["sensors"]["angles_deg"]),
-            range_m=float(contract["sensors"]["range_m"]),
-        )
-        physics = PhysicsConfig(**{key: float(value) for key, value in contract["physics"].items()})
-    except (KeyError, TypeError, ValueError) as error:
-        raise _contract_error(name, f"model contract is incomplete or malformed ({error})") from None
-    if activation not in ACTIVATION_MODULES:
-        raise _contract_error(name, f"model contract names an unknown activation '{activation}'")
+        checked = CONTRACT.check(contract, "contract")
+        sensors = build(SensorConfig, contract["sensors"], "contract.sensors")
+        physics = build(PhysicsConfig, contract["physics"], "contract.physics")
+    except SchemaError as error:
+        raise _contract_error(name, str(error)) from None
+    for passed, message in check_physics(physics):
+        if not passed:
+            raise _contract_error(name, f"contract: {message}")
+    input_size, hidden_sizes = checked["input_size"], checked["hidden_sizes"]
+    activation, output_size = checked["activation"], checked["output_size"]
     if output_size != ACTION_COUNT:
         raise _contract_error(name, f"model has {output_size} outputs; NeuroCar cars have {ACTION_COUNT} actions")
     if input_size != len(sensors.angles_deg):
         raise _contract_error(
             name, f"model contract says {input_size} inputs but lists {len(sensors.angles_deg)} sensor angles"
         )
-    if not all(math.isfinite(value) for value in (sensors.range_m, *sensors.angles_deg)):
-        raise _contract_error(name, "model contract has non-finite sensor values")
     network = build_network(input_size, hidden_sizes, activation)
+    _check_state(name, state, network, f"{input_size}-{'-'.join(map(str, hidden_sizes))}-{output_size}")
+    network.load_state_dict(state)
+    return Model(network, sensors, physics, hidden_sizes, activation, _training(payload.get("training")), name)
+
+
+def _check_state(name: str, state: dict[Any, Any], network: nn.Sequential, shape: str) -> None:
+    """The weights must be exactly the network's: text keys, dense real tensors of its shapes, all finite."""
+    for key, value in state.items():
+        if not isinstance(key, str):
+            raise _contract_error(name, f"state_dict: key {excerpt(key)} is not text")
+        if not isinstance(value, torch.Tensor):
+            raise _contract_error(name, f"state_dict.{excerpt(key)}: expected a tensor, got {type(value).__name__}")
+        if value.layout != torch.strided:
+            raise _contract_error(name, f"state_dict.{excerpt(key)}: expected a dense tensor, got a sparse one")
+        if not value.is_floating_point():
+            raise _contract_error(name, f"state_dict.{excerpt(key)}: expected real numbers, got {value.dtype}")
     expected = {key: tuple(value.shape) for key, value in network.state_dict().items()}
-    found = {key: tuple(value.shape) for key, value in state.items() if isinstance(value, torch.Tensor)}
+    found = {key: tuple(value.shape) for key, value in state.items()}
     if expected != found:
         raise _contract_error(
             name,
-            f"weights do not fit the contract ({input_size}-{'-'.join(map(str, hidden_sizes))}-{output_size} "
-            f"needs {sorted(expected.items())}, the file has {sorted(found.items())})",
+            shorten(
+                f"weights do not fit the contract ({shape} needs {sorted(expected.items())}, the file has "
+                f"{sorted(found.items())})",
+                400,
+            ),
         )
-    network.load_state_dict(state)
-    if not all(torch.isfinite(parameter).all() for parameter in network.parameters()):
+    if not all(bool(torch.isfinite(value).all()) for value in state.values()):
         raise _contract_error(name, "model weights contain NaN or infinity")
-    training = payload.get("training") if isinstance(payload.get("training"), dict) else {}
-    return Model(network, sensors, physics, hidden_sizes, activation, training, name)
+
+
+def _training(training: Any) -> dict[str, Any]:
+    """How the model was trained, as information: text keys only, the method as printable text."""
+    if not isinstance(training, dict):
+        return {}
+    kept = {key: value for key, value in training.items() if isinstance(key, str)}
+    if "method" in kept:
+        kept["method"] = printable(kept["method"])[:60] if isinstance(kept["method"], str) else "unknown method"
+    return kept
 
 
 def describe_differences(model: Model, config: Config) -> list[tuple[str, str]]:

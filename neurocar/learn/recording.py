@@ -42,14 +42,31 @@ from pathlib import Path
 from typing import Any, TextIO
 
 import numpy as np
-import yaml
 
 from neurocar import __version__
-from neurocar.config import Config, SensorConfig, load_yaml
+from neurocar.config import Config, PhysicsConfig, SensorConfig
 from neurocar.errors import NeuroCarError
 from neurocar.files import atomic_write_text
 from neurocar.paths import display_path
-from neurocar.sim.track import Track
+from neurocar.schema import (
+    AnyValue,
+    Choice,
+    Fields,
+    Number,
+    Optional,
+    Rule,
+    SchemaError,
+    Text,
+    Whole,
+    build,
+    dataclass_rules,
+    excerpt,
+    printable,
+    read_file_bytes,
+    read_yaml_file,
+    yaml_text,
+)
+from neurocar.sim.track import MAX_COORDINATE_M, MAX_TRACK_FILE_BYTES, Track
 
 RECORDING_FORMAT = "neurocar-recording"
 RECORDING_VERSION = 1
@@ -59,6 +76,45 @@ SESSION_PREFIX = "session-"
 DRIVERS = ("person", "model", "autopilot")
 SYNC_INTERVAL_S = 1.0
 POSE_COLUMNS = ("x_m", "y_m", "heading_rad", "progress_m", "lap", "driver")
+MAX_META_BYTES = MAX_TRACK_FILE_BYTES + 1024 * 1024
+MAX_FRAMES_BYTES = 1024 * 1024 * 1024
+
+# meta.yaml: one declaration, used to check what is written and what is read.
+META = Fields(
+    {
+        "format": Choice((RECORDING_FORMAT,)),
+        "version": Choice((RECORDING_VERSION,)),
+        "neurocar_version": Optional(Text(100)),
+        "date": AnyValue(),  # information only (text, or a date if someone edited it)
+        "driver": Optional(Choice(DRIVERS)),
+        "driver_name": Optional(Text(200)),
+        "track": Fields(
+            {
+                "name": Text(200, required=True),
+                "path": Optional(Text(4096), ""),
+                "text": Optional(Text(MAX_TRACK_FILE_BYTES), ""),
+            },
+            optional={"path": "", "text": ""},
+        ),
+        "sensors": Fields(dataclass_rules(SensorConfig)),
+        "dt_s": dataclass_rules(PhysicsConfig)["dt_s"],
+        "config": Optional(AnyValue()),  # information only: training uses its own config
+    },
+    optional={"neurocar_version": None, "date": None, "driver": None, "driver_name": None, "config": None},
+    strict=False,  # newer sessions may say more
+)
+# frames.csv: the rule of each column but the sensors (one SENSOR_READING each) and the driver.
+FRAME_COLUMN_RULES: dict[str, Rule] = {
+    "step": Whole(0, 10**12),
+    "time_s": Number(0.0, 1e9, "s"),
+    "action": Whole(0, 2),
+    "x_m": Number(-2 * MAX_COORDINATE_M, 2 * MAX_COORDINATE_M, "m"),
+    "y_m": Number(-2 * MAX_COORDINATE_M, 2 * MAX_COORDINATE_M, "m"),
+    "heading_rad": Number(-1e7, 1e7, "rad"),
+    "progress_m": Number(-1e9, 1e9, "m"),
+    "lap": Whole(-(10**6), 10**6),
+}
+SENSOR_READING = Number(0.0, 1.0)
 
 
 def frame_columns(sensor_count: int) -> list[str]:
@@ -96,7 +152,8 @@ class SessionWriter:
             "dt_s": config.physics.dt_s,
             "config": config.to_dict(),
         }
-        atomic_write_text(self.folder / META_FILE, yaml.safe_dump(meta, sort_keys=False, allow_unicode=True))
+        META.check(meta, "")  # what is written is what loading accepts
+        atomic_write_text(self.folder / META_FILE, yaml_text(meta))
         self.path = self.folder / FRAMES_FILE
         # Rows are kept in memory too, so removing the last seconds can rewrite the file without reading it back.
         self.rows: list[str] = []
@@ -241,45 +298,27 @@ class Session:
         return len(self.actions)
 
 
-def _meta_error(name: str, field: str, message: str) -> NeuroCarError:
-    return NeuroCarError(f"{name}: {META_FILE}: {field}: {message}")
-
-
-def _number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-
-
 def _read_meta(folder: Path, name: str) -> dict[str, Any]:
     meta_path = folder / META_FILE
     if not meta_path.exists():
         raise NeuroCarError(f"{name}: no {META_FILE}; this is not a complete recording session (delete the folder)")
-    try:
-        data = load_yaml(meta_path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
-        raise NeuroCarError(f"{name}: {META_FILE} cannot be read ({error.__class__.__name__})") from None
+    meta_name = f"{name}: {META_FILE}"
+    data, _text = read_yaml_file(meta_path, meta_name, "recording metadata", MAX_META_BYTES)
     if not isinstance(data, dict):
-        raise NeuroCarError(f"{name}: {META_FILE}: expected a mapping of fields")
-    if data.get("format") != RECORDING_FORMAT:
-        raise _meta_error(name, "format", f"expected '{RECORDING_FORMAT}', got {data.get('format')!r}")
-    if data.get("version") != RECORDING_VERSION:
-        raise _meta_error(name, "version", f"version {data.get('version')!r} is not supported")
-    sensors = data.get("sensors")
-    if not isinstance(sensors, dict):
-        raise _meta_error(name, "sensors", "missing (expected angles_deg and range_m)")
-    angles = sensors.get("angles_deg")
-    if not isinstance(angles, list) or not angles or not all(_number(angle) for angle in angles):
-        raise _meta_error(name, "sensors.angles_deg", f"expected a list of numbers, got {angles!r}")
-    if not _number(sensors.get("range_m")) or sensors["range_m"] <= 0:
-        raise _meta_error(name, "sensors.range_m", f"expected a positive number, got {sensors.get('range_m')!r}")
-    if not _number(data.get("dt_s")) or data["dt_s"] <= 0:
-        raise _meta_error(name, "dt_s", f"expected a positive number, got {data.get('dt_s')!r}")
-    track = data.get("track")
-    if not isinstance(track, dict) or not isinstance(track.get("name"), str):
-        raise _meta_error(name, "track.name", "missing (expected the name of the track driven)")
-    return data
+        raise NeuroCarError(f"{meta_name}: expected a mapping of fields")
+    try:
+        checked = META.check(data, "")
+        checked["sensors"] = build(SensorConfig, data["sensors"], "sensors")
+    except SchemaError as error:
+        raise NeuroCarError(f"{meta_name}: {error}") from None
+    return checked
 
 
-def _parse_row(fields: list[str], columns: list[str], sensor_count: int) -> tuple[list[float], str]:
+def _column_rules(columns: list[str]) -> list[Rule]:
+    return [FRAME_COLUMN_RULES.get(column, SENSOR_READING) for column in columns[:-1]]
+
+
+def _parse_row(fields: list[str], columns: list[str]) -> tuple[list[float], str]:
     """The numbers of one row and its driver; raises ValueError naming the bad column."""
     if len(fields) != len(columns):
         raise ValueError(f"expected {len(columns)} columns, found {len(fields)}")
@@ -288,17 +327,42 @@ def _parse_row(fields: list[str], columns: list[str], sensor_count: int) -> tupl
         try:
             value = float(text)
         except ValueError:
-            raise ValueError(f"column '{column}' is not a number ({text!r})") from None
+            raise ValueError(f"column '{column}' is not a number ({excerpt(text)})") from None
         if not math.isfinite(value):
-            raise ValueError(f"column '{column}' is not a finite number ({text!r})")
+            raise ValueError(f"column '{column}' is not a finite number ({excerpt(text)})")
         numbers.append(value)
-    action = numbers[2 + sensor_count]
-    if action not in (0.0, 1.0, 2.0):
-        raise ValueError(f"column 'action' must be 0, 1 or 2, got {fields[2 + sensor_count]!r}")
     driver = fields[-1].strip()
     if driver not in DRIVERS:
-        raise ValueError(f"column 'driver' must be one of {', '.join(DRIVERS)}, got {driver!r}")
+        raise ValueError(f"column 'driver' must be one of {', '.join(DRIVERS)}, got {excerpt(driver)}")
     return numbers, driver
+
+
+def _first_out_of_bounds(table: np.ndarray, columns: list[str]) -> tuple[int, str] | None:
+    """(row index, problem) of the first value that breaks its column's rule, checked a column at a time."""
+    worst: tuple[int, str] | None = None
+    for index, rule in enumerate(_column_rules(columns)):
+        values = table[:, index]
+        bad = np.zeros(len(values), dtype=bool)
+        if rule.minimum is not None:  # type: ignore[attr-defined]
+            bad |= values < rule.minimum  # type: ignore[attr-defined]
+        if rule.maximum is not None:  # type: ignore[attr-defined]
+            bad |= values > rule.maximum  # type: ignore[attr-defined]
+        if isinstance(rule, Whole):
+            bad |= values != np.floor(values)
+        if not bad.any():
+            continue
+        row = int(np.argmax(bad))
+        if worst is not None and worst[0] <= row:
+            continue
+        value = float(values[row])
+        shown: float | int = (
+            int(value) if isinstance(rule, Whole) and value.is_integer() and abs(value) < 1e15 else value
+        )
+        try:
+            rule.check(shown, f"column '{columns[index]}'")
+        except SchemaError as error:
+            worst = (row, str(error))
+    return worst
 
 
 def load_session(folder: str | Path, warnings: TextIO | None = None) -> Session:
@@ -312,13 +376,14 @@ def load_session(folder: str | Path, warnings: TextIO | None = None) -> Session:
             raise NeuroCarError(f"{name}: empty session folder (no {META_FILE}, no {FRAMES_FILE}); delete it")
         raise NeuroCarError(f"{name}: has {META_FILE} but no {FRAMES_FILE}; the session recorded nothing (delete it)")
     meta = _read_meta(folder, name)
-    sensor_count = len(meta["sensors"]["angles_deg"])
+    sensor_count = len(meta["sensors"].angles_deg)
     columns = frame_columns(sensor_count)
     frames_name = f"{name}/{FRAMES_FILE}"
+    data = read_file_bytes(frames_path, frames_name, "frames file", MAX_FRAMES_BYTES)
     try:
-        lines = frames_path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as error:
-        raise NeuroCarError(f"{frames_name}: cannot be read ({error.__class__.__name__})") from None
+        lines = data.decode("utf-8").splitlines()
+    except UnicodeDecodeError as error:
+        raise NeuroCarError(f"{frames_name}: not UTF-8 text (byte {error.start})") from None
     if not lines or not lines[0].strip():
         raise NeuroCarError(f"{frames_name}: empty file (no header); the session recorded nothing (delete it)")
     header = [column.strip() for column in lines[0].split(",")]
@@ -338,29 +403,33 @@ def load_session(folder: str | Path, warnings: TextIO | None = None) -> Session:
     for index, line in enumerate(body):
         line_number = index + 2
         try:
-            numbers, driver = _parse_row(line.split(","), columns, sensor_count)
+            numbers, driver = _parse_row(line.split(","), columns)
         except ValueError as problem:
             if index == len(body) - 1:
-                print(
-                    f"neurocar: warning: {frames_name} line {line_number}: damaged last line ignored ({problem})",
-                    file=warnings,
-                )
+                warning = f"{frames_name} line {line_number}: damaged last line ignored ({problem})"
+                print(f"neurocar: warning: {printable(warning)}", file=warnings)
                 break
             raise NeuroCarError(f"{frames_name} line {line_number}: {problem}") from None
         rows.append(numbers)
         drivers.append(driver)
-    if not rows:
+    table = np.asarray(rows, dtype=np.float64).reshape(len(rows), len(columns) - 1)
+    problem = _first_out_of_bounds(table, columns)
+    if problem is not None:
+        row, message = problem
+        if row == len(body) - 1:
+            warning = f"{frames_name} line {row + 2}: damaged last line ignored ({message})"
+            print(f"neurocar: warning: {printable(warning)}", file=warnings)
+            table, drivers = table[:-1], drivers[:-1]
+        else:
+            raise NeuroCarError(f"{frames_name} line {row + 2}: {message}")
+    if not len(table):
         raise NeuroCarError(f"{name}: empty session (no frames in {FRAMES_FILE}); delete it or record again")
-    table = np.asarray(rows, dtype=np.float64)
     sensor_end = 2 + sensor_count
     return Session(
         path=name,
         track_name=meta["track"]["name"],
-        sensors=SensorConfig(
-            angles_deg=tuple(float(angle) for angle in meta["sensors"]["angles_deg"]),
-            range_m=float(meta["sensors"]["range_m"]),
-        ),
-        dt_s=float(meta["dt_s"]),
+        sensors=meta["sensors"],
+        dt_s=meta["dt_s"],
         meta=meta,
         steps=table[:, 0].astype(np.int64),
         time_s=table[:, 1],

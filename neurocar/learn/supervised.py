@@ -90,6 +90,7 @@ class TrainingOutcome:
     best_epoch: int = 0
     stopped_early: bool = False
     interrupted: bool = False
+    diverged_epoch: int = 0  # the epoch whose loss or weights stopped being finite (training stopped there)
     seconds: float = 0.0
 
     @property
@@ -234,7 +235,8 @@ def train_supervised(
     """Train `network` in place; it ends with the weights of the epoch with the lowest validation loss.
 
     Without a validation set the training loss decides. Training stops early after `settings.patience` epochs
-    without improvement. Ctrl-C stops it too (`interrupted`), keeping the best weights so far.
+    without improvement. Ctrl-C stops it too (`interrupted`), keeping the best weights so far, and so does a loss or
+    a weight that is no longer finite (`diverged_epoch`): the network then keeps the last finite best weights.
     """
     loss_function = nn.CrossEntropyLoss(weight=class_weights(data.train.actions))
     optimizer = torch.optim.Adam(network.parameters(), lr=settings.learning_rate)
@@ -261,6 +263,10 @@ def train_supervised(
                 loss_sum += float(loss.detach()) * len(batch)
                 correct += int((logits.argmax(dim=1) == targets).sum())
             train_loss, train_accuracy = loss_sum / frame_count, correct / frame_count
+            if not math.isfinite(train_loss) or not all(bool(torch.isfinite(p).all()) for p in network.parameters()):
+                # Too large a learning rate: nothing after this can be trusted; the best weights so far are kept.
+                outcome.diverged_epoch = epoch
+                break
             validation_loss, validation_accuracy = _measure(network, loss_function, data.validation)
             result = EpochResult(epoch, train_loss, train_accuracy, validation_loss, validation_accuracy)
             outcome.history.append(result)

@@ -18,9 +18,21 @@ from typing import Any
 import numpy as np
 import yaml
 
-from neurocar.config import parse_yaml
 from neurocar.errors import NeuroCarError
 from neurocar.paths import display_path
+from neurocar.schema import (
+    Fields,
+    ListOf,
+    Number,
+    Optional,
+    Rule,
+    SchemaError,
+    Text,
+    Whole,
+    excerpt,
+    printable,
+    read_yaml_file,
+)
 
 MIN_WIDTH_M = 6.0
 MAX_WIDTH_M = 30.0
@@ -38,7 +50,45 @@ MAX_COORDINATE_M = 1e6
 MAX_SPAN_M = 5000.0
 MAX_LENGTH_M = 20000.0
 TEXT_DECIMALS = 1  # coordinates are written to 0.1 m, like the shipped tracks
-TRACK_KEYS = ("name", "description", "difficulty", "width_m", "centerline", "start_index")
+MAX_POINTS = 20_000
+MAX_NAME_CHARACTERS = 200
+MAX_DESCRIPTION_CHARACTERS = 2000
+MAX_TRACK_FILE_BYTES = 8 * 1024 * 1024
+
+
+class Point(Rule):
+    """A point [x, y] in metres, each coordinate finite and within `MAX_COORDINATE_M` of the origin."""
+
+    def check(self, value: Any, key: str) -> tuple[float, float]:
+        """The point as a pair of floats."""
+        if not isinstance(value, list) or len(value) != 2:
+            raise SchemaError(key, f"expected a pair [x, y], got {excerpt(value)}")
+        if not all(_is_number(coordinate) for coordinate in value):
+            raise SchemaError(key, f"expected numbers, got {excerpt(value)}")
+        if any(isinstance(coordinate, float) and not math.isfinite(coordinate) for coordinate in value):
+            raise SchemaError(key, f"expected finite numbers, got {excerpt(value)}")
+        if not all(abs(coordinate) <= MAX_COORDINATE_M for coordinate in value):  # a huge int never becomes a float
+            raise SchemaError(
+                key, f"{excerpt(value)} is too far out; keep coordinates within {MAX_COORDINATE_M:,.0f} m of the origin"
+            )
+        return float(value[0]), float(value[1])
+
+
+# The track file format: one declaration, checked once by `track_from_data`.
+TRACK_FORMAT = Fields(
+    {
+        "name": Text(MAX_NAME_CHARACTERS, required=True),
+        "description": Optional(Text(MAX_DESCRIPTION_CHARACTERS), ""),
+        "difficulty": Whole(1, 5, expect="a whole number from 1 to 5"),
+        "width_m": Number(
+            MIN_WIDTH_M, MAX_WIDTH_M, "m", expect=f"a road width of {MIN_WIDTH_M:g} to {MAX_WIDTH_M:g} m"
+        ),
+        "centerline": ListOf(Point(), MIN_POINTS, MAX_POINTS, noun="points", expect="a list of [x, y] points"),
+        "start_index": Whole(0, MAX_POINTS - 1),
+    },
+    optional={"description": "", "start_index": 0},
+)
+TRACK_KEYS = tuple(TRACK_FORMAT.rules)
 
 
 @dataclass(frozen=True, eq=False)
@@ -134,39 +184,11 @@ def _segment_intersection(a0: np.ndarray, a1: np.ndarray, b0: np.ndarray, b1: np
     return a0 + along * direction_a
 
 
-def _read_text(path: Path, file_name: str) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise _error(file_name, "track file not found (see `neurocar tracks` for the shipped ones)") from None
-    except IsADirectoryError:
-        raise _error(file_name, "is a folder, not a track file") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise _error(file_name, f"cannot read track file ({error.__class__.__name__})") from None
-
-
 def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-def _parse_points(raw: Any, file_name: str) -> np.ndarray:
-    if not isinstance(raw, list):
-        raise _error(file_name, "centerline: expected a list of [x, y] points")
-    if len(raw) < MIN_POINTS:
-        raise _error(file_name, f"centerline: needs at least {MIN_POINTS} points, got {len(raw)}")
-    for index, point in enumerate(raw):
-        if not isinstance(point, list) or len(point) != 2:
-            raise _error(file_name, f"centerline[{index}]: expected a pair [x, y], got {point!r}")
-        if not all(_is_number(value) for value in point):
-            raise _error(file_name, f"centerline[{index}]: expected numbers, got {point!r}")
-        if not all(math.isfinite(value) for value in point):
-            raise _error(file_name, f"centerline[{index}]: expected finite numbers, got {point!r}")
-        if not all(abs(value) <= MAX_COORDINATE_M for value in point):
-            raise _error(
-                file_name,
-                f"centerline[{index}]: {point!r} is too far out; keep coordinates within "
-                f"{MAX_COORDINATE_M:,.0f} m of the origin",
-            )
+def _parse_points(raw: tuple[tuple[float, float], ...], file_name: str) -> np.ndarray:
     points = np.asarray(raw, dtype=np.float64)
     if np.allclose(points[0], points[-1]):
         points = points[:-1]
@@ -382,37 +404,15 @@ def track_from_data(
     """
     if not isinstance(data, dict):
         raise _error(file_name, "expected a mapping with name, difficulty, width_m and centerline")
-    for key in data:
-        if key not in TRACK_KEYS:
-            raise _error(file_name, f"unknown key '{key}' (known keys: {', '.join(TRACK_KEYS)})")
-    for key in ("name", "difficulty", "width_m", "centerline"):
-        if key not in data:
-            raise _error(file_name, f"missing key '{key}'")
-    name = data["name"]
-    if not isinstance(name, str) or not name.strip():
-        raise _error(file_name, f"name: expected text, got {name!r}")
-    description = data.get("description", "")
-    if description is None:
-        description = ""
-    if not isinstance(description, str):
-        raise _error(file_name, f"description: expected text, got {description!r}")
-    difficulty = data["difficulty"]
-    if not isinstance(difficulty, int) or isinstance(difficulty, bool) or not 1 <= difficulty <= 5:
-        raise _error(file_name, f"difficulty: expected a whole number from 1 to 5, got {difficulty!r}")
-    width = data["width_m"]
-    if not _is_number(width) or not math.isfinite(width):
-        raise _error(file_name, f"width_m: expected a number of metres, got {width!r}")
-    if not MIN_WIDTH_M <= width <= MAX_WIDTH_M:
-        raise _error(
-            file_name,
-            f"width_m: {width} is out of range; roads are {MIN_WIDTH_M:g} to {MAX_WIDTH_M:g} m wide",
-        )
-    width = float(width)
+    try:
+        fields = TRACK_FORMAT.check(data, "")
+    except SchemaError as error:
+        raise _error(file_name, str(error)) from None
+    name, description, difficulty = fields["name"], fields["description"], fields["difficulty"]
+    width = fields["width_m"]
     _check_room_for_car(file_name, width, collision_radius_m, car_width_m)
-    points = _parse_points(data["centerline"], file_name)
-    start_index = data.get("start_index", 0)
-    if not isinstance(start_index, int) or isinstance(start_index, bool):
-        raise _error(file_name, f"start_index: expected a whole number, got {start_index!r}")
+    points = _parse_points(fields["centerline"], file_name)
+    start_index = fields["start_index"]
     if not 0 <= start_index < len(points):
         raise _error(file_name, f"start_index: {start_index} is not a point index (0 to {len(points) - 1})")
 
@@ -448,8 +448,8 @@ def track_from_data(
     right_starts, right_ends = _closed_segments(right)
     first_step = centerline[1] - centerline[0]
     return Track(
-        name=name.strip(),
-        description=description.strip(),
+        name=printable(name).strip(),  # shown in terminals and windows: no escape codes
+        description=printable(description).strip(),
         difficulty=difficulty,
         width_m=width,
         path=file_name,
@@ -507,8 +507,19 @@ def load_track(
     """
     track_path = Path(path)
     file_name = display_path(track_path)
-    text = _read_text(track_path, file_name)
-    data = parse_yaml(text, file_name)
+    try:
+        data, text = read_yaml_file(
+            track_path,
+            file_name,
+            "track file",
+            MAX_TRACK_FILE_BYTES,
+            missing="track file not found (see `neurocar tracks` for the shipped ones)",
+            folder="is a folder, not a track file",
+        )
+    except TrackError:
+        raise
+    except NeuroCarError as error:
+        raise TrackError(str(error)) from None
     return dataclasses.replace(
         track_from_data(data, file_name, min_turn_radius_m, collision_radius_m, car_width_m), source_text=text
     )

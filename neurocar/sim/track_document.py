@@ -25,8 +25,8 @@ from typing import Any
 
 import numpy as np
 
-from neurocar.config import load_yaml, parse_yaml
 from neurocar.errors import NeuroCarError
+from neurocar.schema import excerpt, load_yaml, parse_yaml
 from neurocar.sim.track import (
     CENTERLINE_SPACING_M,
     MAX_LENGTH_M,
@@ -144,7 +144,7 @@ class TrackDocument:
         for index, point in enumerate(raw_points):
             if not isinstance(point, list) or len(point) != 2 or not all(_number(value) for value in point):
                 raise NeuroCarError(
-                    f"{file_name}: centerline[{index}]: expected a pair of numbers [x, y], got {point!r}; "
+                    f"{file_name}: centerline[{index}]: expected a pair of numbers [x, y], got {excerpt(point)}; "
                     "fix it in a text editor"
                 )
             points.append((float(point[0]), float(point[1])))
