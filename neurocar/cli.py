@@ -197,7 +197,15 @@ def build_parser() -> ArgumentParser:
     )
     sim.add_argument("--track", metavar="FILE", help="track file or shipped track name (e.g. oval)")
     sim.add_argument("--seed", type=seed, default=0, help="random seed (default 0)")
-    sim.add_argument("--population", type=int, metavar="P", help="cars per generation")
+    sim.add_argument(
+        "--teacher",
+        choices=("evolution", "rl"),
+        default="evolution",
+        help="how the cars learn: evolution (default) or rl (reinforcement learning, PPO)",
+    )
+    sim.add_argument(
+        "--population", type=int, metavar="P", help="cars per generation (with --teacher rl: cars driving at once)"
+    )
     sim.add_argument("--run-dir", metavar="DIR", help="keep the run (log, best model, checkpoint) in this folder")
     _add_window_options(sim)
     sim.set_defaults(handler=_handler("windowed", "run_sim"))
@@ -255,7 +263,7 @@ def build_parser() -> ArgumentParser:
     bench.add_argument("--seed", type=seed, default=0, help="random seed (default 0)")
     bench.set_defaults(handler=_handler("bench"))
 
-    train = _add_command(commands, "train", parents=[common], help="train a policy headless (evolve or supervised)")
+    train = _add_command(commands, "train", parents=[common], help="train a policy headless (evolve, supervised or rl)")
     train_commands = train.add_subparsers(dest="train_command", metavar="METHOD", title="methods", required=True)
     evolve = _add_command(train_commands, "evolve", parents=[common], help="neuroevolution (genetic algorithm)")
     evolve.add_argument(
@@ -306,6 +314,29 @@ def build_parser() -> ArgumentParser:
     supervised.add_argument("--mirror", action="store_true", help="add left-right mirrored frames")
     supervised.add_argument("--run-dir", metavar="DIR", help="run folder (default: a new one under runs/)")
     supervised.set_defaults(handler=_handler("supervised"))
+    reinforcement = _add_command(
+        train_commands, "rl", parents=[common], help="reinforcement learning (PPO): learn from reward by driving"
+    )
+    reinforcement.add_argument(
+        "--track",
+        metavar="FILE",
+        action="append",
+        help="track file, shipped name or folder of tracks (repeatable; the cars are shared among them)",
+    )
+    reinforcement.add_argument("--updates", type=int, metavar="U", help="total updates (default from config)")
+    reinforcement.add_argument("--cars", type=int, metavar="N", help="cars driving at once (default from config)")
+    reinforcement.add_argument("--seed", type=seed, metavar="S", help="random seed (default 0)")
+    reinforcement.add_argument(
+        "--target-laps", type=int, metavar="L", help="stop once the greedy policy drives L laps on every track"
+    )
+    reinforcement.add_argument("--out", metavar="MODEL.pt", help="also write the best model here")
+    reinforcement.add_argument("--force", action="store_true", help="let --out replace an existing model file")
+    reinforcement.add_argument("--run-dir", metavar="DIR", help="run folder (default: a new one under runs/)")
+    reinforcement.add_argument("--resume", metavar="DIR", help="continue the run in DIR")
+    reinforcement.add_argument(
+        "--init", metavar="MODEL.pt", help="start the actor from a trained model (or 'driver', the shipped one)"
+    )
+    reinforcement.set_defaults(handler=_handler("reinforcement"))
 
     drive = _add_command(commands, "drive", parents=[common], help="window: drive with the arrow keys, record it")
     drive.add_argument("--track", metavar="FILE", help="track file or shipped track name (e.g. oval)")

@@ -22,6 +22,7 @@ import yaml
 from neurocar.errors import NeuroCarError
 from neurocar.paths import DEFAULT_CONFIG, display_path
 from neurocar.schema import (
+    Boolean,
     Choice,
     ListOf,
     Number,
@@ -167,6 +168,29 @@ class SupervisedConfig:
 
 
 @dataclass(frozen=True)
+class ReinforcementConfig:
+    """Reinforcement-learning (PPO) hyperparameters: `cars` drive at once, `rollout_steps` each per update."""
+
+    cars: int = declare(Whole(1, 100_000), "cars driving at once")
+    rollout_steps: int = declare(Whole(1, 100_000), "steps each car drives per update")
+    updates: int = declare(Whole(1, 1_000_000), "most updates of a run")
+    learning_rate: float = declare(Number(1e-9, MAX_LEARNING_RATE), "Adam's step size")
+    discount: float = declare(Number(0.0, 1.0), "gamma: how much later reward counts")
+    gae_lambda: float = declare(Number(0.0, 1.0), "generalised advantage estimation's lambda")
+    clip_range: float = declare(Number(1e-6, 10.0), "how far one update may move the policy")
+    epochs: int = declare(Whole(1, 1_000), "passes over each rollout")
+    minibatches: int = declare(Whole(1, 100_000), "minibatches per pass")
+    entropy_coefficient: float = declare(Number(0.0, 100.0), "weight of the entropy bonus")
+    value_coefficient: float = declare(Number(0.0, 100.0), "weight of the critic's loss")
+    max_gradient_norm: float = declare(Number(1e-9, 1e9), "gradients are clipped to this norm")
+    critic_hidden_sizes: tuple[int, ...] = declare(
+        ListOf(Whole(1, MAX_HIDDEN_SIZE), max_items=MAX_HIDDEN_LAYERS), "the critic's neurons per hidden layer"
+    )
+    reward_scale: float = declare(Number(1e-9, 1e9), "rewards are multiplied by this for learning")
+    random_start: bool = declare(Boolean(), "episodes start at random places along the track")
+
+
+@dataclass(frozen=True)
 class WindowConfig:
     """Window size [pixels] and frame rate [frames/s]."""
 
@@ -187,6 +211,7 @@ class Config:
     policy: PolicyConfig
     evolution: EvolutionConfig
     supervised: SupervisedConfig
+    reinforcement: ReinforcementConfig
     window: WindowConfig
     source: str = "default.yaml"
 
@@ -210,6 +235,7 @@ SECTIONS: dict[str, type] = {
     "policy": PolicyConfig,
     "evolution": EvolutionConfig,
     "supervised": SupervisedConfig,
+    "reinforcement": ReinforcementConfig,
     "window": WindowConfig,
 }
 
@@ -342,6 +368,10 @@ def validate_config(config: Config, overridden: dict[str, str] | None = None) ->
             weights <= MAX_POPULATION_WEIGHTS,
             f"evolution.population * the policy's {weights // evolution.population:,} weights must be at most "
             f"{MAX_POPULATION_WEIGHTS:,}, got {weights:,}; lower evolution.population or policy.hidden_sizes",
+        ),
+        (
+            config.reinforcement.minibatches <= config.reinforcement.cars * config.reinforcement.rollout_steps,
+            "reinforcement.minibatches must be at most reinforcement.cars * reinforcement.rollout_steps",
         ),
     ]
     for passed, message in checks:

@@ -171,6 +171,7 @@ def test_broken_track_through_every_command(name, run_cli, model, tmp_path):
     assert result.out == ""
     assert_one_line_error(run_cli("evaluate", "--model", model, "--track", file), message)
     assert_one_line_error(run_cli("train", "evolve", "--track", file, "--run-dir", "run"), message)
+    assert_one_line_error(run_cli("train", "rl", "--track", file, "--run-dir", "run"), message)
     assert not (tmp_path / "run").exists() and not (tmp_path / "runs").exists()
 
 
@@ -181,6 +182,7 @@ def test_broken_config_through_every_command(name, run_cli, model):
     assert_one_line_error(run_cli("tracks", "--config", file), message)
     assert_one_line_error(run_cli("tracks", "check", "--config", file, TRACKS_DIR / "oval.yaml"), message)
     assert_one_line_error(run_cli("train", "evolve", "--config", file), message)
+    assert_one_line_error(run_cli("train", "rl", "--config", file), message)
     assert_one_line_error(run_cli("evaluate", "--model", model, "--config", file), message)
     assert_one_line_error(run_cli("bench", "--config", file), message)
 
@@ -206,7 +208,7 @@ def test_broken_config_through_every_command(name, run_cli, model):
         (
             ["--set", "weather.rain=1"],
             "--set weather.rain=1: unknown section 'weather' (sections: track, physics, sensors, episode, fitness, "
-            "policy, evolution, supervised, window)",
+            "policy, evolution, supervised, reinforcement, window)",
         ),
         (["--set", "physics.dt_s=-0.05"], "--set physics.dt_s=-0.05: physics.dt_s must be at least 0.001 s, got -0.05"),
         (
@@ -252,6 +254,10 @@ def test_control_characters_never_reach_the_terminal(run_cli):
         ),
         (["evaluate", "--model", "."], ".: is a folder, not a model file (a run folder holds best.pt)"),
         (["train", "evolve", "--resume", "nowhere"], "--resume nowhere: folder not found"),
+        (["train", "rl", "--updates", "0"], "--updates 0: must be at least 1"),
+        (["train", "rl", "--cars", "0"], "--cars 0: must be at least 1"),
+        (["train", "rl", "--resume", "nowhere"], "--resume nowhere: folder not found"),
+        (["train", "rl", "--resume", "."], "--resume .: not a training run (no checkpoint.pt inside)"),
         (["train", "evolve", "--resume", "."], "--resume .: not a training run (no checkpoint.pt inside)"),
         (["bench", "--seconds", "-1"], "--seconds -1.0: must be a positive, finite number of seconds"),
         (["bench", "--seconds", "nan"], "--seconds nan: must be a positive, finite number of seconds"),

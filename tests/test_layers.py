@@ -21,7 +21,9 @@ ALLOWED_EXTERNAL = {
     2: {"numpy", "yaml", "numba", "torch"},
 }
 ALLOWED_EXTERNAL[3] = ALLOWED_EXTERNAL[2] | {"pygame"}
-HEADLESS_COMMANDS = ("common", "tracks", "bench", "evolve", "evaluate", "supervised")
+HEADLESS_COMMANDS = ("common", "tracks", "bench", "evolve", "evaluate", "supervised", "reinforcement")
+# The Gymnasium environments sit beside the simulation they wrap and draw with the view, only when rendering.
+OPTIONAL_EXTERNAL = {"neurocar.envs": {"gymnasium"}}
 
 
 def layer_of(module: str) -> int:
@@ -44,7 +46,7 @@ def layer_of(module: str) -> int:
     )
     if top in (*layer_zero, "lesson_text"):
         return 0
-    return {"sim": 1, "learn": 2, "ui": 3, "cli": 4, "commands": 4, "__main__": 4}[top]
+    return {"sim": 1, "learn": 2, "ui": 3, "envs": 3, "cli": 4, "commands": 4, "__main__": 4}[top]
 
 
 def module_name(path: Path) -> str:
@@ -87,14 +89,25 @@ def test_modules_import_only_their_layer_or_below(path):
                 f"{module} (layer {layer}) imports {imported} (layer {layer_of(imported)})"
             )
         elif layer < 4 and top not in sys.stdlib_module_names:
-            assert top in ALLOWED_EXTERNAL[layer], f"{module} (layer {layer}) imports {imported}"
+            optional = [names for package, names in OPTIONAL_EXTERNAL.items() if module.startswith(package)]
+            allowed = ALLOWED_EXTERNAL[layer].union(*optional)
+            assert top in allowed, f"{module} (layer {layer}) imports {imported}"
 
 
 @pytest.mark.parametrize("name", ["cli", *(f"commands/{name}" for name in HEADLESS_COMMANDS)])
 def test_headless_entry_modules_do_not_import_the_view(name):
     path = PACKAGE / f"{name}.py"
     for imported in imports_of(path, module_name(path)):
-        assert not imported.startswith(("pygame", "neurocar.ui")), f"{name} imports {imported}"
+        assert not imported.startswith(("pygame", "neurocar.ui", "gymnasium", "neurocar.envs")), (
+            f"{name} imports {imported}"
+        )
+
+
+def test_only_the_environments_import_gymnasium():
+    for path in MODULES:
+        module = module_name(path)
+        if not module.startswith("neurocar.envs"):
+            assert not any(name.split(".")[0] == "gymnasium" for name in imports_of(path, module)), module
 
 
 def run_fresh(code: str, cwd: Path) -> str:
@@ -131,11 +144,14 @@ def test_headless_training_never_loads_pygame(tmp_path):
         from neurocar.cli import main
         code = main(["train", "evolve", "--track", "oval", "--population", "4", "--generations", "1",
                      "--set", "episode.max_seconds=2", "--run-dir", "run"])
-        print(code, "pygame" in sys.modules, "torch" in sys.modules)
+        code = code or main(["train", "rl", "--track", "oval", "--cars", "4", "--updates", "1",
+                             "--set", "reinforcement.rollout_steps=4", "--run-dir", "rl"])
+        print(code, "pygame" in sys.modules, "torch" in sys.modules, "gymnasium" in sys.modules)
         """,
         tmp_path,
     )
-    assert output.strip().splitlines()[-1] == "0 False True"
+    assert output.strip().splitlines()[-1] == "0 False True False"
+    assert (tmp_path / "rl" / "best.pt").exists()
     assert (tmp_path / "run" / "best.pt").exists()
 
 

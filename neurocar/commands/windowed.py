@@ -35,7 +35,9 @@ def _quiet_pygame() -> None:
 
 
 def run_sim(arguments: argparse.Namespace) -> int:
-    """Evolve a population live in the window (the default command)."""
+    """Evolve a population live in the window (the default command), or with `--teacher rl` learn by PPO."""
+    if getattr(arguments, "teacher", "evolution") == "rl":
+        return _run_reinforcement_window(arguments)
     require_at_least("--population", arguments.population, 2)
     speed = check_window_options(arguments)
     config = config_with_population(config_from_args(arguments), arguments.population)
@@ -150,3 +152,65 @@ def run_watch(arguments: argparse.Namespace) -> int:
         return app.run()
     finally:
         save_replay_out(arguments, app.recorder, world)
+
+
+def _run_reinforcement_window(arguments: argparse.Namespace) -> int:
+    """PPO live in the window: `--population` is the number of cars driving at once."""
+    from neurocar.commands.reinforcement import config_with_cars
+
+    require_at_least("--population", arguments.population, 1)
+    speed = check_window_options(arguments)
+    config = config_with_cars(config_from_args(arguments), arguments.population)
+    track = load_one_track(arguments.track, config)
+    run_files = None
+    if arguments.run_dir is not None:
+        first_folder, lock = claim_run_directory(arguments.run_dir, "rl")
+        run_files = _reinforcement_run_files(first_folder, lock)
+
+    _quiet_pygame()
+    from neurocar.ui.reinforcement_app import ReinforcementApp
+
+    try:
+        app = ReinforcementApp(
+            config,
+            track,
+            arguments.seed,
+            run_files=run_files,
+            max_frames=arguments.frames,
+            screenshot=arguments.screenshot,
+            speed=speed,
+        )
+        return app.run()
+    finally:
+        if arguments.run_dir is not None:
+            lock.release()
+
+
+def _reinforcement_run_files(first_folder: Path, first_lock: RunLock | None = None) -> Callable:
+    """The run-folder maker of the learning window: the first run uses --run-dir, restarts use DIR-2, DIR-3, ...
+    Each folder is locked while its run writes it."""
+    from neurocar.commands.reinforcement import reporters_for
+    from neurocar.learn import reinforcement
+    from neurocar.learn.reinforcement_reporters import ConsoleReporter
+
+    class ReleaseLock(reinforcement.Reporter):
+        def __init__(self, lock: RunLock) -> None:
+            self.lock = lock
+
+        def on_run_end(self, learner: reinforcement.Reinforcement, outcome: str) -> None:
+            self.lock.release()
+
+    def make(learner: reinforcement.Reinforcement, run_number: int) -> tuple[Path, list[reinforcement.Reporter]]:
+        folder = first_folder
+        if run_number > 1:
+            attempt = run_number
+            while (candidate := first_folder.with_name(f"{first_folder.name}-{attempt}")).exists():
+                attempt += 1
+            folder, lock = claim_run_directory(candidate, "rl")
+        else:
+            lock = first_lock if first_lock is not None else RunLock(first_folder)
+        reporters = reporters_for(learner, folder, 0, None)
+        files = [reporter for reporter in reporters if not isinstance(reporter, ConsoleReporter)]
+        return folder, [*files, ReleaseLock(lock)]
+
+    return make

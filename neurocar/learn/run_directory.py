@@ -40,7 +40,8 @@ LOG_FILE = "log.csv"
 BEST_MODEL_FILE = "best.pt"
 CHECKPOINT_FILE = "checkpoint.pt"
 LOCK_FILE = "run.lock"
-RESUMABLE_PREFIXES = ("evolve", "sim")
+# Runs that can be continued, and the command that continues them.
+RESUME_COMMANDS = {"evolve": "neurocar train evolve", "sim": "neurocar train evolve", "rl": "neurocar train rl"}
 
 
 def _try_lock(descriptor: int) -> bool:
@@ -122,10 +123,10 @@ def new_run_directory(requested: str | Path | None, prefix: str) -> Path:
         if folder.exists() and not folder.is_dir():
             raise NeuroCarError(f"--run-dir {display_path(folder)}: is a file, not a folder")
         if folder.exists() and any(child.name != LOCK_FILE for child in folder.iterdir()):
-            # Evolution runs (headless or windowed) can be continued; other runs only started afresh elsewhere.
+            # Evolution and reinforcement-learning runs can be continued; other runs only started afresh elsewhere.
             hint = (
-                f"use `neurocar train evolve --resume {display_path(folder)}` to continue that run, or "
-                if prefix in RESUMABLE_PREFIXES
+                f"use `{RESUME_COMMANDS[prefix]} --resume {display_path(folder)}` to continue that run, or "
+                if prefix in RESUME_COMMANDS
                 else ""
             )
             raise NeuroCarError(f"--run-dir {display_path(folder)}: already holds files; {hint}choose a new folder")

@@ -14,8 +14,17 @@ MEAN_COLOUR = theme.POSITIVE
 class FitnessChart:
     """A small line chart cached as a surface; `set_history` or a new size triggers a redraw."""
 
-    def __init__(self, texts: TextCache) -> None:
+    def __init__(
+        self,
+        texts: TextCache,
+        title: str = "Fitness per generation",
+        names: tuple[str, str] = ("best", "mean"),
+        step_name: str = "generation",
+    ) -> None:
         self.texts = texts
+        self.title = title
+        self.names = names
+        self.step_name = step_name
         self.best: list[float] = []
         self.mean: list[float] = []
         self._surface: pygame.Surface | None = None
@@ -38,9 +47,9 @@ class FitnessChart:
         chart = pygame.Surface(size, pygame.SRCALPHA)
         width, height = size
         pygame.draw.rect(chart, theme.PANEL, (0, 0, width, height), border_radius=8)
-        chart.blit(self.texts.render("Fitness per generation", 22, theme.TEXT), (10, 8))
+        chart.blit(self.texts.render(self.title, 22, theme.TEXT), (10, 8))
         legend_x = width - 10
-        for name, colour in (("mean", MEAN_COLOUR), ("best", BEST_COLOUR)):
+        for name, colour in ((self.names[1], MEAN_COLOUR), (self.names[0], BEST_COLOUR)):
             label = self.texts.render(name, 18, colour)
             legend_x -= label.get_width()
             chart.blit(label, (legend_x, 11))
@@ -53,7 +62,7 @@ class FitnessChart:
         pygame.draw.line(chart, theme.PANEL_EDGE, plot.bottomleft, plot.bottomright)
         pygame.draw.line(chart, theme.PANEL_EDGE, plot.bottomleft, plot.topleft)
         if not self.best:
-            waiting = self.texts.render("waiting for the first generation...", 18, theme.TEXT_DIM)
+            waiting = self.texts.render(f"waiting for the first {self.step_name}...", 18, theme.TEXT_DIM)
             chart.blit(waiting, waiting.get_rect(center=plot.center))
             return chart
         values = self.best + self.mean
@@ -78,6 +87,6 @@ class FitnessChart:
             label = self.texts.render(str(index + 1), 16, theme.TEXT_DIM)
             x = point(index, low)[0]
             chart.blit(label, (x - label.get_width() // 2, plot.bottom + 4))
-        axis = self.texts.render("generation", 16, theme.TEXT_DIM)
+        axis = self.texts.render(self.step_name, 16, theme.TEXT_DIM)
         chart.blit(axis, (plot.centerx - axis.get_width() // 2, plot.bottom + 6))
         return chart
