@@ -241,3 +241,19 @@ def test_stopping_a_run_is_a_value_not_an_exception(config, oval):
     evolution.stop(RunOutcome.CLOSED)
     assert evolution.outcome is RunOutcome.CLOSED and evolution.generation == 0
     assert evolution.state_dict()["generation"] == 0  # the cut-short drive is not part of the saved state
+
+
+def test_a_checkpoint_from_before_the_reinforcement_section_resumes(tmp_path, run_cli) -> None:
+    folder = tmp_path / "run"
+    first = run_cli(
+        "train", "evolve", "--track", "oval", "--generations", "2", "--population", "6", "--seed", "1",
+        "--run-dir", folder,
+    )  # fmt: skip
+    assert first.code == 0, first.err
+    checkpoint = folder / "checkpoint.pt"
+    payload = torch.load(checkpoint, weights_only=True)
+    del payload["config"]["reinforcement"]
+    torch.save(payload, checkpoint)
+    resumed = run_cli("train", "evolve", "--resume", folder, "--generations", "3")
+    assert resumed.code == 0, resumed.err
+    assert load_checkpoint(folder).generation == 3

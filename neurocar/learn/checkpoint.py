@@ -17,7 +17,7 @@ from typing import Any
 import torch
 
 from neurocar import __version__
-from neurocar.config import config_from_dict
+from neurocar.config import config_from_dict, load_config
 from neurocar.errors import NeuroCarError
 from neurocar.learn.genetic import MAX_MUTATION_SCALE
 from neurocar.learn.model_file import MAX_MODEL_FILE_BYTES, atomic_torch_save, load_payload
@@ -46,6 +46,8 @@ CHECKPOINT_FORMAT = "neurocar-evolution-checkpoint"
 CHECKPOINT_VERSION = 1
 MAX_SEED = 2**63 - 1
 MAX_GENERATIONS = 1_000_000
+# Config sections that came after the first checkpoints were written; older checkpoints lack them.
+LATER_SECTIONS = ("reinforcement",)
 
 
 class Tensor(Rule):
@@ -188,7 +190,12 @@ def load_checkpoint(folder: Path) -> Neuroevolution:
     except SchemaError as error:
         raise NeuroCarError(f"{file_name}: {error}") from None
     state = fields["state"]
-    config = config_from_dict(fields["config"], f"{file_name}: config (from {excerpt(fields['config_source'])})")
+    stored_config = fields["config"]
+    if isinstance(stored_config, dict):
+        # A run saved before a section existed resumes with that section's defaults (it never used them).
+        defaults = load_config().to_dict()
+        stored_config = {**{section: defaults[section] for section in LATER_SECTIONS}, **stored_config}
+    config = config_from_dict(stored_config, f"{file_name}: config (from {excerpt(fields['config_source'])})")
     texts = [track["text"] for track in fields["tracks"]]
     tracks = []
     for index, (text, track) in enumerate(zip(texts, fields["tracks"], strict=True)):
