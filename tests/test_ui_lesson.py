@@ -66,6 +66,8 @@ def colour_count(image: pygame.Surface, colour: tuple[int, int, int]) -> int:
 def test_every_chapter_draws_its_model_in_both_languages(setting, tmp_path, language, chapter):
     shot = tmp_path / "lesson.png"
     app = make_app(setting, chapter, language, screenshot=shot)
+    ticks = iter(range(1_000_000))
+    app.real_time = lambda: next(ticks) / 10  # a tenth of a second between readings, however fast the frames
     assert app.run() is None
     words, lesson, drawn = app.words, app.lesson, app.view.drawn
     name = CHAPTERS[chapter - 1]

@@ -112,6 +112,7 @@ class LessonApp:
         self._helps: dict[str, HelpOverlay] = {}
         self._car_budget = 0.0
         self._last_time = 0.0
+        self.real_time = time.perf_counter  # a clock [s]; the car drives as much time as has passed on it
 
     # --- help --------------------------------------------------------------------------------------------------
 
@@ -144,7 +145,7 @@ class LessonApp:
         'drive'), or None when the lesson was closed."""
         self.screen = open_display(self.config)
         self.clock = pygame.time.Clock()
-        self._last_time = time.perf_counter()
+        self._last_time = self.real_time()
         try:
             while self.lesson.request is None:
                 self.frame()
@@ -187,7 +188,7 @@ class LessonApp:
 
     def drive_car(self) -> None:
         """Advance the lesson's car by the real time that passed (dt never changes; whole steps only)."""
-        now = time.perf_counter()
+        now = self.real_time()
         elapsed = min(0.25, now - self._last_time)
         self._last_time = now
         self._car_budget = min(self._car_budget + elapsed / self.config.physics.dt_s, MAX_CAR_STEPS_PER_FRAME)

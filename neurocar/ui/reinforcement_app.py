@@ -28,7 +28,7 @@ from neurocar.paths import display_path
 from neurocar.sim.track import Track
 from neurocar.sim.world import World
 from neurocar.ui import theme
-from neurocar.ui.app import WindowApp, speed_label
+from neurocar.ui.app import WindowApp, WindowClosed, speed_label
 from neurocar.ui.fitness_chart import FitnessChart
 from neurocar.ui.network_view import NetworkSnapshot, layer_values, network_weights
 from neurocar.ui.sim_app import MODELS_DIR, new_model_path
@@ -41,6 +41,13 @@ RunFiles = Callable[[Reinforcement, int], tuple[Path, list[Reporter]]]
 
 class RestartLearning(Exception):  # noqa: N818 - a control-flow signal, not an error
     """Abort the current run and start a new one with the same seed (R)."""
+
+
+class LearningWindowClosed(KeyboardInterrupt):
+    """The window closed while PPO was stepping: PPO's loop ends as on Ctrl-C, with the outcome 'closed', and its
+    reporters save."""
+
+    outcome = "closed"
 
 
 class ReinforcementApp(WindowApp, Reporter):
@@ -120,10 +127,13 @@ class ReinforcementApp(WindowApp, Reporter):
         """Spend one step of the budget; when it runs out, draw frames (and handle keys) until there is more."""
         self.record_pose(world)
         self.budget -= 1
-        if self.max_speed and self.max_speed_draw_due():
-            self.frame()
-        while self.budget < 1:
-            self.frame()
+        try:
+            if self.max_speed and self.max_speed_draw_due():
+                self.frame()
+            while self.budget < 1:
+                self.frame()
+        except WindowClosed:
+            raise LearningWindowClosed from None
 
     def on_update(self, learner: Reinforcement, result: UpdateResult) -> None:
         """Update the chart (greedy drive and sampled episodes) and the HUD's numbers."""
