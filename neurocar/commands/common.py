@@ -118,3 +118,13 @@ def require_at_least(option: str, value: float | None, minimum: float) -> None:
     maximum = OPTION_MAXIMUMS.get(option)
     if maximum is not None and value > maximum:
         raise NeuroCarError(f"{option} {excerpt(value)}: must be at most {number_text(maximum)}")
+
+
+def refuse_settings_on_resume(given: list[tuple[str, object]], changeable: str) -> None:
+    """`--resume` keeps the run's own settings: refuse every option of `given` (name, value) that was set."""
+    conflicting = [option for option, value in given if value is not None]  # `--seed 0` is a choice too
+    if conflicting:
+        raise NeuroCarError(
+            f"--resume continues a run with its own settings; drop {', '.join(conflicting)} (only {changeable} can "
+            "change)"
+        )

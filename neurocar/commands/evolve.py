@@ -16,6 +16,7 @@ from neurocar.commands.common import (
     load_tracks,
     model_path,
     refuse_existing_output,
+    refuse_settings_on_resume,
     require_at_least,
 )
 from neurocar.config import Config
@@ -24,7 +25,7 @@ from neurocar.learn.checkpoint import load_checkpoint
 from neurocar.learn.model_file import check_model_destination, config_for_model, load_model
 from neurocar.learn.neuroevolution import Neuroevolution, RandomTracks, Reporter, RunOutcome, run_evolution
 from neurocar.learn.reporters import ChartReporter, CheckpointReporter, ConsoleReporter, CsvLogReporter
-from neurocar.learn.run_directory import BEST_MODEL_FILE, CHECKPOINT_FILE, LOG_FILE, RunLock, claim_run_directory
+from neurocar.learn.run_directory import BEST_MODEL_FILE, LOG_FILE, RunLock, claim_run_directory, resume_locked
 from neurocar.paths import display_path
 from neurocar.sim.generator import MAX_DIFFICULTY, check_difficulty
 
@@ -69,9 +70,8 @@ def prepare(arguments: argparse.Namespace) -> tuple[Neuroevolution, Path, RunLoc
         check_model_destination(arguments.out)
     refuse_existing_output(arguments.out, arguments.force)
     if arguments.resume is not None:
-        conflicting = [
-            option
-            for option, value in (
+        refuse_settings_on_resume(
+            [
                 ("--track", arguments.track),
                 ("--seed", arguments.seed),
                 ("--population", arguments.population),
@@ -80,24 +80,11 @@ def prepare(arguments: argparse.Namespace) -> tuple[Neuroevolution, Path, RunLoc
                 ("--run-dir", arguments.run_dir),
                 ("--init", getattr(arguments, "init", None)),
                 ("--random-tracks", arguments.random_tracks),
-            )
-            if value is not None  # `--seed 0` is a choice too
-        ]
-        if conflicting:
-            raise NeuroCarError(
-                f"--resume continues a run with its own settings; drop {', '.join(conflicting)}"
-                " (only --generations, --target-laps and --out can change)"
-            )
+            ],
+            "--generations, --target-laps and --out",
+        )
         folder = Path(arguments.resume)
-        # Locked before the checkpoint is read, so two resumes of one run never both continue it.
-        lock = RunLock(folder) if (folder / CHECKPOINT_FILE).is_file() else None
-        try:
-            evolution = load_checkpoint(folder)
-        except BaseException:
-            if lock is not None:
-                lock.release()
-            raise
-        assert lock is not None  # load_checkpoint refuses a folder without a checkpoint
+        evolution, lock = resume_locked(folder, load_checkpoint)
         if arguments.target_laps is not None:
             evolution.target_laps = arguments.target_laps
         evolution.generations = arguments.generations or evolution.generations

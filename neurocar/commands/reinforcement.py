@@ -13,6 +13,7 @@ from neurocar.commands.common import (
     load_tracks,
     model_path,
     refuse_existing_output,
+    refuse_settings_on_resume,
     require_at_least,
 )
 from neurocar.config import Config
@@ -27,7 +28,7 @@ from neurocar.learn.reinforcement_reporters import (
     ConsoleReporter,
     CsvLogReporter,
 )
-from neurocar.learn.run_directory import BEST_MODEL_FILE, CHECKPOINT_FILE, LOG_FILE, RunLock, claim_run_directory
+from neurocar.learn.run_directory import BEST_MODEL_FILE, LOG_FILE, RunLock, claim_run_directory, resume_locked
 from neurocar.paths import display_path
 
 EXIT_INTERRUPTED = 130
@@ -48,9 +49,8 @@ def prepare(arguments: argparse.Namespace) -> tuple[Reinforcement, Path, int, Ru
         check_model_destination(arguments.out)
     refuse_existing_output(arguments.out, arguments.force)
     if arguments.resume is not None:
-        conflicting = [
-            option
-            for option, value in (
+        refuse_settings_on_resume(
+            [
                 ("--track", arguments.track),
                 ("--seed", arguments.seed),
                 ("--cars", arguments.cars),
@@ -58,24 +58,11 @@ def prepare(arguments: argparse.Namespace) -> tuple[Reinforcement, Path, int, Ru
                 ("--set", arguments.set),
                 ("--run-dir", arguments.run_dir),
                 ("--init", arguments.init),
-            )
-            if value is not None
-        ]
-        if conflicting:
-            raise NeuroCarError(
-                f"--resume continues a run with its own settings; drop {', '.join(conflicting)}"
-                " (only --updates, --target-laps and --out can change)"
-            )
+            ],
+            "--updates, --target-laps and --out",
+        )
         folder = Path(arguments.resume)
-        # Locked before the checkpoint is read, so two resumes of one run never both continue it.
-        lock = RunLock(folder) if (folder / CHECKPOINT_FILE).is_file() else None
-        try:
-            learner, saved_updates = load_checkpoint(folder)
-        except BaseException:
-            if lock is not None:
-                lock.release()
-            raise
-        assert lock is not None  # load_checkpoint refuses a folder without a checkpoint
+        (learner, saved_updates), lock = resume_locked(folder, load_checkpoint)
         if arguments.target_laps is not None:
             learner.target_laps = arguments.target_laps
         return learner, folder, arguments.updates or saved_updates, lock

@@ -20,10 +20,10 @@ import csv
 import io
 import os
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 try:
     import fcntl
@@ -203,3 +203,22 @@ class CsvLog:
                 writer.writeheader()
             writer.writerow({key: csv_value(value) for key, value in row.items()})
             stream.flush()
+
+
+Loaded = TypeVar("Loaded")
+
+
+def resume_locked(folder: Path, load: Callable[[Path], Loaded]) -> tuple[Loaded, RunLock]:
+    """Lock a run folder, then load its checkpoint with `load`; the lock is released if loading fails.
+
+    Locked before the checkpoint is read, so two resumes of one run never both continue it.
+    """
+    lock = RunLock(folder) if (folder / CHECKPOINT_FILE).is_file() else None
+    try:
+        loaded = load(folder)
+    except BaseException:
+        if lock is not None:
+            lock.release()
+        raise
+    assert lock is not None  # `load` refuses a folder without a checkpoint
+    return loaded, lock
