@@ -8,9 +8,13 @@ so the nearest hit among the candidates is the nearest hit among all segments. E
 with a lower bound of every candidate's distance from its cell, so a ray may stop at the first candidate that cannot
 beat its nearest hit so far.
 
-The simulation casts its rays and sweeps its cars in compiled code (`neurocar.sim.kernels`) against these grids;
-the array formulations here are the exact reference that code is tested against. Building a grid's candidate lists
-is compiled too (`neurocar.grid_kernels`).
+The simulation casts its rays and sweeps its cars in compiled code (`neurocar.sim.kernels`) against a simpler
+structure, `CellGrid`: square cells over the walls' bounding box, each listing the walls that come near it. A ray
+walks the cells it crosses in order, testing their walls, and stops at the first cell that ends beyond its nearest
+hit; the whole table is a few tens of kilobytes, so it stays in the processor's cache, and it is built in
+milliseconds. The array formulations here (`SegmentGrid.cast`, `cast_rays_brute_force`,
+`swept_disc_time_of_impact`) are the exact reference that code is tested against. Building either grid is compiled
+(`neurocar.grid_kernels`).
 """
 
 from __future__ import annotations
@@ -26,6 +30,9 @@ JOINT_TOLERANCE = 1e-9
 _PARALLEL_EPSILON = 1e-12
 # The grid is built in square blocks of this many cells a side, each against only the walls near it.
 BUILD_BLOCK_CELLS = 16
+# A `CellGrid` lists a wall under every cell it passes within this distance of [m], so a ray walking the cells can
+# never miss a wall through rounding at a cell's edge or corner, nor a hit within the joint tolerance of its end.
+CELL_COVER_MARGIN_M = 1e-3
 
 
 def cross(ax: np.ndarray, ay: np.ndarray, bx: np.ndarray, by: np.ndarray) -> np.ndarray:
@@ -320,6 +327,45 @@ class SegmentGrid:
             pairs_point = np.concatenate([pairs_point, np.repeat(outside, len(all_walls))])
             pairs_wall = np.concatenate([pairs_wall, np.tile(all_walls, len(outside))])
         return pairs_point, pairs_wall
+
+
+class CellGrid:
+    """Square cells over a set of walls, each listing every wall within `reach_m` of some point of the cell.
+
+    The cells tile the walls' bounding box widened by the reach and one cell, so every wall lies inside and no
+    point outside the grid is within reach of a wall. Cell (column, row) covers
+    [origin + (column, row) * cell_size, origin + (column + 1, row + 1) * cell_size); its walls are
+    `walls[offsets[key]:offsets[key + 1]]`, key = column * rows + row, in ascending order. With `reach_m` =
+    `CELL_COVER_MARGIN_M` a ray that crosses a cell can only hit walls its cells list; with the reach of a car's
+    move, every wall a car in the cell can touch is listed.
+    """
+
+    def __init__(self, starts: np.ndarray, ends: np.ndarray, reach_m: float, cell_size: float = 3.0) -> None:
+        starts = np.asarray(starts, dtype=np.float64)
+        ends = np.asarray(ends, dtype=np.float64)
+        self.reach_m = float(reach_m)
+        self.cell_size = float(cell_size)
+        border = self.reach_m + self.cell_size
+        low = np.minimum(starts, ends).min(axis=0) - border
+        high = np.maximum(starts, ends).max(axis=0) + border
+        self.origin = np.floor(low / self.cell_size) * self.cell_size
+        self.shape = (
+            math.ceil((high[0] - self.origin[0]) / self.cell_size) + 1,
+            math.ceil((high[1] - self.origin[1]) / self.cell_size) + 1,
+        )
+        from neurocar import grid_kernels  # compiled on first use: only commands that simulate pay for it
+
+        self.offsets, self.walls = grid_kernels.cell_walls(
+            starts, ends, (float(self.origin[0]), float(self.origin[1])), self.cell_size, self.shape, self.reach_m
+        )
+
+    def cells(self, points: np.ndarray) -> np.ndarray:
+        """Cell key of each point (M, 2), or -1 for points outside the grid."""
+        scaled = (np.asarray(points, dtype=np.float64) - self.origin) * (1.0 / self.cell_size)
+        column = np.floor(scaled[:, 0])
+        row = np.floor(scaled[:, 1])
+        inside = (column >= 0) & (column < self.shape[0]) & (row >= 0) & (row < self.shape[1])
+        return np.where(inside, column * self.shape[1] + row, -1).astype(np.int64)
 
 
 def _offsets_of(parts: list[np.ndarray]) -> np.ndarray:

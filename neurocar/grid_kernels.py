@@ -1,10 +1,13 @@
-"""The compiled part of building a `SegmentGrid`: every (cell, wall) pair within reach, turned into candidate lists.
+"""The compiled part of building the wall grids: which walls each square cell lists.
 
-For each covered cell and each wall near its block, the wall is a candidate of the cell if some point of the cell
-is within reach of it; it is listed under every direction bin that a ray from the cell towards the wall can fall
-in (the wall's angular extent seen from the cell centre, widened by the cell's own angular size). The lists are
-written bin by bin with a counting sort, each list nearest wall first. Compiled by numba on first use and cached
-on disk, like `neurocar.sim.kernels`.
+`cell_walls` builds a `CellGrid` (what the simulation steps against): each wall visits only the cells of its own
+bounding box widened by the reach, so building costs about one test per (wall, nearby cell) pair, a few
+milliseconds for a track. `candidate_lists` builds a `SegmentGrid` (the array reference of the ray casts, used by
+the tests): for each covered cell and each wall near its block, the wall is a candidate of the cell if some point
+of the cell is within reach of it; it is listed under every direction bin that a ray from the cell towards the
+wall can fall in (the wall's angular extent seen from the cell centre, widened by the cell's own angular size).
+The lists are written bin by bin with a counting sort, each list nearest wall first. Compiled by numba on first
+use and cached on disk, like `neurocar.sim.kernels`.
 """
 
 from __future__ import annotations
@@ -45,6 +48,67 @@ def _bins(cx, cy, ax, ay, bx, by, nearest, half_diagonal, bin_width, direction_b
     first_bin = math.floor(start / bin_width)
     last_bin = math.floor((start + span) / bin_width)
     return first_bin, min(last_bin - first_bin + 1, direction_bins)
+
+
+@njit(cache=True)
+def _cell_range(low: float, high: float, origin: float, inverse_cell: float, count: int) -> tuple[int, int]:
+    """First and last cell index (clipped to the grid) of an interval along one axis."""
+    first = max(math.floor((low - origin) * inverse_cell), 0)
+    last = min(math.floor((high - origin) * inverse_cell), count - 1)
+    return first, last
+
+
+@njit(cache=True)
+def _visit_cells(starts, ends, origin_x, origin_y, cell_size, columns, rows, reach_m, offsets, walls, fill):
+    """Count (when `fill` is empty) or write the walls of every cell: a wall belongs to a cell when the cell's
+    centre is within `reach_m` plus half the cell's diagonal of it, so every point of the cell within `reach_m`
+    of the wall finds it."""
+    limit = reach_m + cell_size * math.sqrt(0.5)
+    inverse_cell = 1.0 / cell_size
+    writing = len(fill) > 0
+    for wall in range(starts.shape[0]):
+        ax = starts[wall, 0]
+        ay = starts[wall, 1]
+        bx = ends[wall, 0]
+        by = ends[wall, 1]
+        first_column, last_column = _cell_range(
+            min(ax, bx) - limit, max(ax, bx) + limit, origin_x, inverse_cell, columns
+        )
+        first_row, last_row = _cell_range(min(ay, by) - limit, max(ay, by) + limit, origin_y, inverse_cell, rows)
+        for column in range(first_column, last_column + 1):
+            centre_x = origin_x + (column + 0.5) * cell_size
+            for row in range(first_row, last_row + 1):
+                centre_y = origin_y + (row + 0.5) * cell_size
+                if _nearest(centre_x, centre_y, ax, ay, bx, by) <= limit:
+                    key = column * rows + row
+                    if writing:
+                        walls[fill[key]] = wall
+                        fill[key] += 1
+                    else:
+                        offsets[key + 1] += 1
+
+
+def cell_walls(
+    starts: np.ndarray,
+    ends: np.ndarray,
+    origin: tuple[float, float],
+    cell_size: float,
+    shape: tuple[int, int],
+    reach_m: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """(offsets (columns * rows + 1,), walls): the walls of cell (column, row) are
+    `walls[offsets[key]:offsets[key + 1]]` with key = column * rows + row, in ascending order."""
+    columns, rows = shape
+    starts = np.ascontiguousarray(starts, dtype=np.float64)
+    ends = np.ascontiguousarray(ends, dtype=np.float64)
+    offsets = np.zeros(columns * rows + 1, dtype=np.int64)
+    arguments = (starts, ends, float(origin[0]), float(origin[1]), float(cell_size), int(columns), int(rows))
+    nothing = np.zeros(0, dtype=np.int64)
+    _visit_cells(*arguments, float(reach_m), offsets, nothing, nothing)
+    np.cumsum(offsets, out=offsets)
+    walls = np.empty(offsets[-1], dtype=np.int64)
+    _visit_cells(*arguments, float(reach_m), offsets, walls, offsets[:-1].copy())
+    return offsets, walls
 
 
 @njit(cache=True)

@@ -134,3 +134,35 @@ def test_bad_actions_are_refused_and_change_nothing(oval, config):
     assert np.array_equal(world.state.positions, before)
     world.step(np.array([1, 1, 1], dtype=np.int32))  # any integer type is accepted
     assert not np.array_equal(world.state.positions, before)
+
+
+def test_big_worlds_step_on_every_core_with_the_same_results(classic, oval, config, monkeypatch):
+    from neurocar.sim import world as world_module
+
+    episode = EpisodeConfig(max_seconds=20.0, stall_seconds=2.0)
+    arguments = ([classic, oval], config.physics, config.sensors, episode, 200)
+    rng = np.random.default_rng(5)
+    count = 400
+    starts = rng.random(count) * 1000.0
+    turns = rng.normal(0.0, 0.4, count)
+    actions = rng.integers(0, 3, (400, count))
+    runs = []
+    for threshold in (world_module.PARALLEL_MIN_CARS, count + 1):  # in parallel, then one car after the other
+        monkeypatch.setattr(world_module, "PARALLEL_MIN_CARS", threshold)
+        world = World(*arguments, target_laps=1)
+        world.reset(0)
+        world.place(np.arange(count), starts)
+        world.state.headings[:] += turns
+        world._observe(np.arange(count))
+        observations = []
+        for row in actions:
+            observations.append(world.step(row).copy())
+        runs.append((world, np.array(observations)))
+    (parallel, parallel_observations), (serial, serial_observations) = runs
+    assert parallel._parallel_kernel is not None and serial._parallel_kernel is None
+    assert np.array_equal(parallel_observations, serial_observations)
+    assert np.array_equal(parallel.state_floats, serial.state_floats)
+    assert np.array_equal(parallel.state_integers, serial.state_integers)
+    assert np.array_equal(parallel.state_flags, serial.state_flags)
+    assert parallel.state.lap_events == serial.state.lap_events
+    assert len(parallel.state.lap_events) > 0 and parallel.state.crashed.any()

@@ -16,8 +16,10 @@ steps or senses, so commands that never simulate do not load numba.
 from __future__ import annotations
 
 import math
+import os
 
-from numba import njit
+import numba
+from numba import njit, prange
 
 from neurocar.sim.packed import (
     CAR_BEST_PROGRESS,
@@ -36,16 +38,13 @@ from neurocar.sim.packed import (
     CAR_TRACK,
     CAR_X,
     CAR_Y,
-    GRID_BIN_WIDTH,
-    GRID_BINS,
-    GRID_CANDIDATES_START,
     GRID_CELL_SIZE,
     GRID_COLUMNS,
-    GRID_LOOKUP_START,
     GRID_OFFSETS_START,
     GRID_ORIGIN_X,
     GRID_ORIGIN_Y,
     GRID_ROWS,
+    GRID_WALLS_START,
     PARAMETER_DT,
     PARAMETER_RADIUS,
     PARAMETER_RANGE,
@@ -63,6 +62,12 @@ from neurocar.sim.packed import (
     TRACK_WALL_START,
 )
 
+# Big worlds step their cars on every core. Each car touches only its own rows, so the result is the same whatever
+# the threads and their number. The thread pool must survive a fork (a Gymnasium vector environment forks its
+# workers), so numba picks a fork-safe threading layer unless the user chose one.
+if "NUMBA_THREADING_LAYER" not in os.environ:
+    numba.config.THREADING_LAYER = "forksafe"
+
 # The same constants as the array code (`neurocar.geometry`, `neurocar.sim.world`).
 JOINT_TOLERANCE = 1e-9
 PARALLEL_EPSILON = 1e-12
@@ -78,18 +83,15 @@ def wrap_angle(angle: float) -> float:
 
 
 @njit(cache=True)
-def grid_cell(grid_lookup, grid_integers, grid_floats, grid: int, x: float, y: float) -> int:
-    """Covered-cell index of a point in one grid, -1 outside its covered region (as `SegmentGrid.cells`)."""
-    columns = grid_integers[grid, GRID_COLUMNS]
-    rows = grid_integers[grid, GRID_ROWS]
+def grid_cell(grid_integers, grid_floats, grid: int, x: float, y: float) -> int:
+    """Cell key of a point in one grid (column * rows + row), -1 outside it (as `CellGrid.cells`)."""
     inverse_cell = 1.0 / grid_floats[grid, GRID_CELL_SIZE]
-    scaled_x = (x - grid_floats[grid, GRID_ORIGIN_X]) * inverse_cell + 1.0
-    scaled_y = (y - grid_floats[grid, GRID_ORIGIN_Y]) * inverse_cell + 1.0
-    column = int(min(max(scaled_x, 0.0), columns + 1.0))
-    row = int(min(max(scaled_y, 0.0), rows + 1.0))
-    column = min(column, columns + 1)
-    row = min(row, rows + 1)
-    return grid_lookup[grid_integers[grid, GRID_LOOKUP_START] + column * (rows + 2) + row]
+    column = math.floor((x - grid_floats[grid, GRID_ORIGIN_X]) * inverse_cell)
+    row = math.floor((y - grid_floats[grid, GRID_ORIGIN_Y]) * inverse_cell)
+    rows = grid_integers[grid, GRID_ROWS]
+    if column >= 0 and column < grid_integers[grid, GRID_COLUMNS] and row >= 0 and row < rows:
+        return int(column) * rows + int(row)
+    return -1
 
 
 @njit(cache=True)
@@ -145,40 +147,27 @@ def swept_disc_impact(
 
 @njit(cache=True)
 def time_of_impact(
-    walls,
-    grid_lookup,
-    grid_offsets,
-    grid_candidates,
-    grid_bounds,
-    grid_integers,
-    grid_floats,
-    track_integers,
-    track,
-    x,
-    y,
-    mx,
-    my,
-    radius,
+    walls, grid_offsets, grid_walls, grid_integers, grid_floats, track_integers, track, x, y, mx, my, radius
 ) -> float:
     """First fraction of a car's move at which it touches a wall of its track, `inf` if it does not."""
     grid = track_integers[track, TRACK_COLLISION_GRID]
-    cell = grid_cell(grid_lookup, grid_integers, grid_floats, grid, x, y)
+    cell = grid_cell(grid_integers, grid_floats, grid, x, y)
     if cell >= 0:
-        offsets_start = grid_integers[grid, GRID_OFFSETS_START]
-        first = grid_offsets[offsets_start + cell]
-        last = grid_offsets[offsets_start + cell + 1]
-        candidates_start = grid_integers[grid, GRID_CANDIDATES_START]
-    else:  # outside the covered region: every wall of the track
+        key = grid_integers[grid, GRID_OFFSETS_START] + cell
+        first = grid_offsets[key]
+        last = grid_offsets[key + 1]
+        walls_start = grid_integers[grid, GRID_WALLS_START]
+    else:  # outside the grid: every wall of the track
         first = 0
         last = track_integers[track, TRACK_WALL_COUNT]
-        candidates_start = -1
+        walls_start = -1
     wall_start = track_integers[track, TRACK_WALL_START]
     middle_x = x + 0.5 * mx
     middle_y = y + 0.5 * my
     reach = radius + 0.5 * math.hypot(mx, my) + 1e-9
     best = math.inf
     for position in range(first, last):
-        wall = grid_candidates[candidates_start + position] if candidates_start >= 0 else wall_start + position
+        wall = grid_walls[walls_start + position] if walls_start >= 0 else wall_start + position
         ax = walls[wall, 0]
         ay = walls[wall, 1]
         ex = walls[wall, 2]
@@ -189,27 +178,45 @@ def time_of_impact(
     return best
 
 
+@njit(cache=True, inline="always")
+def ray_hit(walls, wall, x, y, ray_x, ray_y, best):
+    """The nearer of `best` and the distance along a ray to one wall (as `SegmentGrid.cast`, with the sign of the
+    denominator folded in so one division is needed)."""
+    ex = walls[wall, 2]
+    ey = walls[wall, 3]
+    offset_x = walls[wall, 0] - x
+    offset_y = walls[wall, 1] - y
+    denominator = ray_x * ey - ray_y * ex
+    along_ray = offset_x * ey - offset_y * ex
+    along_segment = offset_x * ray_y - offset_y * ray_x
+    if denominator < 0:
+        denominator = -denominator
+        along_ray = -along_ray
+        along_segment = -along_segment
+    tolerance = JOINT_TOLERANCE * denominator
+    if (
+        denominator >= PARALLEL_EPSILON
+        and along_ray >= 0.0
+        and along_segment >= -tolerance
+        and along_segment <= denominator + tolerance
+    ):
+        return min(best, along_ray / denominator)
+    return best
+
+
 @njit(cache=True)
-def cast_ray(
-    walls,
-    grid_lookup,
-    grid_offsets,
-    grid_candidates,
-    grid_bounds,
-    grid_integers,
-    grid_floats,
-    track_integers,
-    track,
-    x,
-    y,
-    angle,
-) -> float:
-    """Distance along a ray to the nearest wall of a track, `inf` if none is within the grid's range (as
-    `SegmentGrid.cast`; from outside the covered region, every wall as `cast_rays_brute_force`)."""
+def cast_ray(walls, grid_offsets, grid_walls, grid_integers, grid_floats, track_integers, track, x, y, angle, range_m):
+    """Distance along a ray to the nearest wall of a track; `inf` or a distance beyond `range_m` if no wall is
+    within range (from outside the grid, every wall as `cast_rays_brute_force`).
+
+    The ray walks the cells it crosses in order of distance (a 2D digital differential analyser), testing each
+    cell's walls, and stops once its nearest hit so far lies within the cell it is in: every wall in a later cell
+    is further along the ray.
+    """
     ray_x = math.cos(angle)
     ray_y = math.sin(angle)
     grid = track_integers[track, TRACK_SENSOR_GRID]
-    cell = grid_cell(grid_lookup, grid_integers, grid_floats, grid, x, y)
+    cell = grid_cell(grid_integers, grid_floats, grid, x, y)
     best = math.inf
     if cell < 0:
         wall_start = track_integers[track, TRACK_WALL_START]
@@ -226,34 +233,45 @@ def cast_ray(
             if along_ray >= 0.0 and -JOINT_TOLERANCE <= along_segment <= 1.0 + JOINT_TOLERANCE:
                 best = min(best, along_ray)
         return best
-    bins = grid_integers[grid, GRID_BINS]
-    direction_bin = min(int((angle % TWO_PI) * (1.0 / grid_floats[grid, GRID_BIN_WIDTH])), bins - 1)
-    key = grid_integers[grid, GRID_OFFSETS_START] + cell * bins + direction_bin
-    candidates_start = grid_integers[grid, GRID_CANDIDATES_START]
-    for position in range(grid_offsets[key], grid_offsets[key + 1]):
-        if grid_bounds[candidates_start + position] > best:
-            break  # candidates come nearest first: none of the rest can be hit closer
-        wall = grid_candidates[candidates_start + position]
-        ex = walls[wall, 2]
-        ey = walls[wall, 3]
-        offset_x = walls[wall, 0] - x
-        offset_y = walls[wall, 1] - y
-        denominator = ray_x * ey - ray_y * ex
-        along_ray = offset_x * ey - offset_y * ex
-        along_segment = offset_x * ray_y - offset_y * ray_x
-        if denominator < 0:
-            denominator = -denominator
-            along_ray = -along_ray
-            along_segment = -along_segment
-        tolerance = JOINT_TOLERANCE * denominator
-        if (
-            denominator >= PARALLEL_EPSILON
-            and along_ray >= 0.0
-            and along_segment >= -tolerance
-            and along_segment <= denominator + tolerance
-        ):
-            best = min(best, along_ray / denominator)
-    return best
+    rows = grid_integers[grid, GRID_ROWS]
+    columns = grid_integers[grid, GRID_COLUMNS]
+    cell_size = grid_floats[grid, GRID_CELL_SIZE]
+    column = cell // rows
+    row = cell - column * rows
+    # Distance along the ray to the next column (row) boundary, and between two of them.
+    inside_x = (x - grid_floats[grid, GRID_ORIGIN_X]) - column * cell_size
+    inside_y = (y - grid_floats[grid, GRID_ORIGIN_Y]) - row * cell_size
+    if ray_x > 0.0:
+        column_step, next_column, column_spacing = 1, (cell_size - inside_x) / ray_x, cell_size / ray_x
+    elif ray_x < 0.0:
+        column_step, next_column, column_spacing = -1, -inside_x / ray_x, -cell_size / ray_x
+    else:
+        column_step, next_column, column_spacing = 0, math.inf, math.inf
+    if ray_y > 0.0:
+        row_step, next_row, row_spacing = 1, (cell_size - inside_y) / ray_y, cell_size / ray_y
+    elif ray_y < 0.0:
+        row_step, next_row, row_spacing = -1, -inside_y / ray_y, -cell_size / ray_y
+    else:
+        row_step, next_row, row_spacing = 0, math.inf, math.inf
+    offsets_start = grid_integers[grid, GRID_OFFSETS_START]
+    walls_start = grid_integers[grid, GRID_WALLS_START]
+    while True:
+        key = offsets_start + column * rows + row
+        for position in range(grid_offsets[key], grid_offsets[key + 1]):
+            best = ray_hit(walls, grid_walls[walls_start + position], x, y, ray_x, ray_y, best)
+        leave = min(next_column, next_row)
+        if best <= leave or leave > range_m:
+            return best
+        if next_column < next_row:
+            column += column_step
+            next_column += column_spacing
+            if column < 0 or column >= columns:
+                return best
+        else:
+            row += row_step
+            next_row += row_spacing
+            if row < 0 or row >= rows:
+                return best
 
 
 @njit(cache=True)
@@ -263,10 +281,8 @@ def sense_car(
     car_integers,
     observations,
     walls,
-    grid_lookup,
     grid_offsets,
-    grid_candidates,
-    grid_bounds,
+    grid_walls,
     grid_integers,
     grid_floats,
     track_integers,
@@ -282,10 +298,8 @@ def sense_car(
     for ray in range(len(ray_angles)):
         distance = cast_ray(
             walls,
-            grid_lookup,
             grid_offsets,
-            grid_candidates,
-            grid_bounds,
+            grid_walls,
             grid_integers,
             grid_floats,
             track_integers,
@@ -293,6 +307,7 @@ def sense_car(
             x,
             y,
             heading + ray_angles[ray],
+            range_m,
         )
         observations[car, ray] = min(distance * inverse_range, 1.0)
 
@@ -304,10 +319,8 @@ def observe_cars(
     car_integers,
     observations,
     walls,
-    grid_lookup,
     grid_offsets,
-    grid_candidates,
-    grid_bounds,
+    grid_walls,
     grid_integers,
     grid_floats,
     track_integers,
@@ -322,10 +335,8 @@ def observe_cars(
             car_integers,
             observations,
             walls,
-            grid_lookup,
             grid_offsets,
-            grid_candidates,
-            grid_bounds,
+            grid_walls,
             grid_integers,
             grid_floats,
             track_integers,
@@ -373,6 +384,133 @@ def update_progress(car, car_floats, car_integers, centre, track_integers, track
 
 
 @njit(cache=True)
+def step_car(
+    car,
+    car_floats,
+    car_integers,
+    car_flags,
+    action,
+    observations,
+    walls,
+    centre,
+    grid_offsets,
+    grid_walls,
+    grid_integers,
+    grid_floats,
+    track_integers,
+    track_floats,
+    ray_angles,
+    parameters,
+    time_s,
+    target_laps,
+):
+    """Advance one driving car by one step to world time `time_s`; returns (still driving, lap completed, the
+    car's own time at the line [s], the lap's time [s]). Touches only the car's own rows."""
+    dt = parameters[PARAMETER_DT]
+    speed = parameters[PARAMETER_SPEED]
+    turn_rate_rad = parameters[PARAMETER_TURN_RATE]
+    radius = parameters[PARAMETER_RADIUS]
+    track = car_integers[car, CAR_TRACK]
+    x = car_floats[car, CAR_X]
+    y = car_floats[car, CAR_Y]
+    heading = car_floats[car, CAR_HEADING]
+    # The exact arc of a kinematic car at constant speed and turn rate (as `neurocar.sim.car.advance`).
+    turn_rate = (1.0 - action) * turn_rate_rad
+    turned = heading + turn_rate * dt
+    if turn_rate != 0.0:
+        move_x = speed / turn_rate * (math.sin(turned) - math.sin(heading))
+        move_y = -speed / turn_rate * (math.cos(turned) - math.cos(heading))
+    else:
+        move_x = speed * dt * math.cos(heading)
+        move_y = speed * dt * math.sin(heading)
+    new_x = x + move_x
+    new_y = y + move_y
+    new_heading = wrap_angle(turned)
+
+    impact = time_of_impact(
+        walls,
+        grid_offsets,
+        grid_walls,
+        grid_integers,
+        grid_floats,
+        track_integers,
+        track,
+        x,
+        y,
+        new_x - x,
+        new_y - y,
+        radius,
+    )
+    hit = impact <= 1.0
+    if hit:
+        fraction = max(impact - CONTACT_BACKOFF, 0.0)
+        new_x = x + fraction * (new_x - x)
+        new_y = y + fraction * (new_y - y)
+        new_heading = heading + fraction * wrap_angle(new_heading - heading)
+    car_floats[car, CAR_X] = new_x
+    car_floats[car, CAR_Y] = new_y
+    car_floats[car, CAR_HEADING] = new_heading
+    own_time = time_s - car_floats[car, CAR_EPISODE_START]
+    car_floats[car, CAR_TIME] = own_time
+
+    old_progress = car_floats[car, CAR_PROGRESS]
+    progress = update_progress(car, car_floats, car_integers, centre, track_integers, track_floats, new_x, new_y)
+    car_floats[car, CAR_PROGRESS] = progress
+    next_lap = (car_integers[car, CAR_LAPS] + 1) * track_floats[track, TRACK_LENGTH]
+    lapped = progress >= next_lap
+    lap_own_time = 0.0
+    lap_time = 0.0
+    if lapped:
+        # The crossing time is interpolated within the step.
+        crossing = time_s - dt * (1.0 - (next_lap - old_progress) / (progress - old_progress))
+        lap_own_time = crossing - car_floats[car, CAR_EPISODE_START]
+        lap_time = crossing - car_floats[car, CAR_LAP_START]
+        car_integers[car, CAR_LAPS] += 1
+        car_floats[car, CAR_LAP_START] = crossing
+
+    if hit:
+        car_flags[car, CAR_CRASHED] = True
+    if progress > car_floats[car, CAR_BEST_PROGRESS] + 1e-9:
+        car_floats[car, CAR_LAST_IMPROVEMENT] = time_s
+    car_floats[car, CAR_BEST_PROGRESS] = max(car_floats[car, CAR_BEST_PROGRESS], progress)
+    stalled = (time_s - car_floats[car, CAR_LAST_IMPROVEMENT]) >= parameters[PARAMETER_STALL] - 1e-9
+    if stalled and not hit:
+        car_flags[car, CAR_STALLED] = True
+    still = not hit and not stalled
+    if still and target_laps > 0 and car_integers[car, CAR_LAPS] >= target_laps:
+        car_flags[car, CAR_FINISHED] = True
+        still = False
+    if own_time >= track_floats[track, TRACK_MAX_SECONDS] - 1e-9:
+        still = False
+    car_flags[car, CAR_DRIVING] = still
+
+    sense_car(
+        car,
+        car_floats,
+        car_integers,
+        observations,
+        walls,
+        grid_offsets,
+        grid_walls,
+        grid_integers,
+        grid_floats,
+        track_integers,
+        ray_angles,
+        parameters[PARAMETER_RANGE],
+    )
+    return still, lapped, lap_own_time, lap_time
+
+
+@njit(cache=True)
+def actions_valid(car_flags, actions) -> bool:
+    """True if every driving car's action is 0, 1 or 2."""
+    for car in range(car_flags.shape[0]):
+        if car_flags[car, CAR_DRIVING] and (actions[car] < 0 or actions[car] > 2):
+            return False
+    return True
+
+
+@njit(cache=True)
 def step_cars(
     car_floats,
     car_integers,
@@ -382,10 +520,8 @@ def step_cars(
     lap_records,
     walls,
     centre,
-    grid_lookup,
     grid_offsets,
-    grid_candidates,
-    grid_bounds,
+    grid_walls,
     grid_integers,
     grid_floats,
     track_integers,
@@ -398,115 +534,111 @@ def step_cars(
     """Advance every driving car by one step of `dt` to world time `time_s`; returns (cars still driving, laps
     completed), or (`BAD_ACTION`, 0) without changing anything if a driving car's action is not 0, 1 or 2.
 
-    Each completed lap is written to a row of `lap_records`: car, lap, the car's own time at the line and the lap
-    time [s]. `target_laps` <= 0 means no target.
+    Each completed lap is written to a row of `lap_records`, in car order: car, lap, the car's own time at the line
+    and the lap time [s]. `target_laps` <= 0 means no target.
     """
-    count = car_flags.shape[0]
-    for car in range(count):
-        if car_flags[car, CAR_DRIVING] and (actions[car] < 0 or actions[car] > 2):
-            return BAD_ACTION, 0
-    dt = parameters[PARAMETER_DT]
-    speed = parameters[PARAMETER_SPEED]
-    turn_rate_rad = parameters[PARAMETER_TURN_RATE]
-    radius = parameters[PARAMETER_RADIUS]
-    stall_seconds = parameters[PARAMETER_STALL]
+    if not actions_valid(car_flags, actions):
+        return BAD_ACTION, 0
     driving_count = 0
     laps_recorded = 0
-    for car in range(count):
+    for car in range(car_flags.shape[0]):
         if not car_flags[car, CAR_DRIVING]:
             continue
-        track = car_integers[car, CAR_TRACK]
-        x = car_floats[car, CAR_X]
-        y = car_floats[car, CAR_Y]
-        heading = car_floats[car, CAR_HEADING]
-        # The exact arc of a kinematic car at constant speed and turn rate (as `neurocar.sim.car.advance`).
-        turn_rate = (1.0 - actions[car]) * turn_rate_rad
-        turned = heading + turn_rate * dt
-        if turn_rate != 0.0:
-            move_x = speed / turn_rate * (math.sin(turned) - math.sin(heading))
-            move_y = -speed / turn_rate * (math.cos(turned) - math.cos(heading))
-        else:
-            move_x = speed * dt * math.cos(heading)
-            move_y = speed * dt * math.sin(heading)
-        new_x = x + move_x
-        new_y = y + move_y
-        new_heading = wrap_angle(turned)
-
-        impact = time_of_impact(
-            walls,
-            grid_lookup,
-            grid_offsets,
-            grid_candidates,
-            grid_bounds,
-            grid_integers,
-            grid_floats,
-            track_integers,
-            track,
-            x,
-            y,
-            new_x - x,
-            new_y - y,
-            radius,
-        )
-        hit = impact <= 1.0
-        if hit:
-            fraction = max(impact - CONTACT_BACKOFF, 0.0)
-            new_x = x + fraction * (new_x - x)
-            new_y = y + fraction * (new_y - y)
-            new_heading = heading + fraction * wrap_angle(new_heading - heading)
-        car_floats[car, CAR_X] = new_x
-        car_floats[car, CAR_Y] = new_y
-        car_floats[car, CAR_HEADING] = new_heading
-        own_time = time_s - car_floats[car, CAR_EPISODE_START]
-        car_floats[car, CAR_TIME] = own_time
-
-        old_progress = car_floats[car, CAR_PROGRESS]
-        progress = update_progress(car, car_floats, car_integers, centre, track_integers, track_floats, new_x, new_y)
-        car_floats[car, CAR_PROGRESS] = progress
-        next_lap = (car_integers[car, CAR_LAPS] + 1) * track_floats[track, TRACK_LENGTH]
-        if progress >= next_lap:
-            # The crossing time is interpolated within the step.
-            crossing = time_s - dt * (1.0 - (next_lap - old_progress) / (progress - old_progress))
-            lap = car_integers[car, CAR_LAPS] + 1
-            lap_records[laps_recorded, 0] = car
-            lap_records[laps_recorded, 1] = lap
-            lap_records[laps_recorded, 2] = crossing - car_floats[car, CAR_EPISODE_START]
-            lap_records[laps_recorded, 3] = crossing - car_floats[car, CAR_LAP_START]
-            laps_recorded += 1
-            car_integers[car, CAR_LAPS] = lap
-            car_floats[car, CAR_LAP_START] = crossing
-
-        if hit:
-            car_flags[car, CAR_CRASHED] = True
-        if progress > car_floats[car, CAR_BEST_PROGRESS] + 1e-9:
-            car_floats[car, CAR_LAST_IMPROVEMENT] = time_s
-        car_floats[car, CAR_BEST_PROGRESS] = max(car_floats[car, CAR_BEST_PROGRESS], progress)
-        stalled = (time_s - car_floats[car, CAR_LAST_IMPROVEMENT]) >= stall_seconds - 1e-9
-        if stalled and not hit:
-            car_flags[car, CAR_STALLED] = True
-        still = not hit and not stalled
-        if still and target_laps > 0 and car_integers[car, CAR_LAPS] >= target_laps:
-            car_flags[car, CAR_FINISHED] = True
-            still = False
-        if own_time >= track_floats[track, TRACK_MAX_SECONDS] - 1e-9:
-            still = False
-        car_flags[car, CAR_DRIVING] = still
-        driving_count += still
-
-        sense_car(
+        still, lapped, lap_own_time, lap_time = step_car(
             car,
             car_floats,
             car_integers,
+            car_flags,
+            actions[car],
             observations,
             walls,
-            grid_lookup,
+            centre,
             grid_offsets,
-            grid_candidates,
-            grid_bounds,
+            grid_walls,
             grid_integers,
             grid_floats,
             track_integers,
+            track_floats,
             ray_angles,
-            parameters[PARAMETER_RANGE],
+            parameters,
+            time_s,
+            target_laps,
         )
+        driving_count += still
+        if lapped:
+            lap_records[laps_recorded, 0] = car
+            lap_records[laps_recorded, 1] = car_integers[car, CAR_LAPS]
+            lap_records[laps_recorded, 2] = lap_own_time
+            lap_records[laps_recorded, 3] = lap_time
+            laps_recorded += 1
+    return driving_count, laps_recorded
+
+
+@njit(cache=True, parallel=True)
+def step_cars_in_parallel(
+    car_floats,
+    car_integers,
+    car_flags,
+    actions,
+    observations,
+    lap_records,
+    walls,
+    centre,
+    grid_offsets,
+    grid_walls,
+    grid_integers,
+    grid_floats,
+    track_integers,
+    track_floats,
+    ray_angles,
+    parameters,
+    time_s,
+    target_laps,
+    outcomes,
+    lap_times,
+):
+    """`step_cars` with the cars shared out over the threads; the same results, the same order of lap records.
+
+    `outcomes` (N,) and `lap_times` (N, 2) are scratch: each car writes only its own entries (bit 0 still
+    driving, bit 1 completed a lap; its own time at the line and the lap time), then one pass in car order counts
+    and records.
+    """
+    if not actions_valid(car_flags, actions):
+        return BAD_ACTION, 0
+    for car in prange(car_flags.shape[0]):
+        outcomes[car] = 0
+        if car_flags[car, CAR_DRIVING]:
+            still, lapped, lap_own_time, lap_time = step_car(
+                car,
+                car_floats,
+                car_integers,
+                car_flags,
+                actions[car],
+                observations,
+                walls,
+                centre,
+                grid_offsets,
+                grid_walls,
+                grid_integers,
+                grid_floats,
+                track_integers,
+                track_floats,
+                ray_angles,
+                parameters,
+                time_s,
+                target_laps,
+            )
+            outcomes[car] = still + 2 * lapped
+            lap_times[car, 0] = lap_own_time
+            lap_times[car, 1] = lap_time
+    driving_count = 0
+    laps_recorded = 0
+    for car in range(car_flags.shape[0]):
+        driving_count += outcomes[car] & 1
+        if outcomes[car] & 2:
+            lap_records[laps_recorded, 0] = car
+            lap_records[laps_recorded, 1] = car_integers[car, CAR_LAPS]
+            lap_records[laps_recorded, 2] = lap_times[car, 0]
+            lap_records[laps_recorded, 3] = lap_times[car, 1]
+            laps_recorded += 1
     return driving_count, laps_recorded

@@ -1,19 +1,17 @@
 """Tracks packed into flat arrays, so that one compiled call can step cars on different tracks.
 
-Every track contributes its wall segments, its centre line and two `SegmentGrid`s (one for the sensors, one for
+Every track contributes its wall segments, its centre line and two `CellGrid`s (one for the sensors, one for
 collisions) to shared arrays; small per-track and per-grid tables hold where each part starts. Indices stored in
-the packed arrays are global (a grid's candidate walls point into the shared wall table).
+the packed arrays are global (a grid's walls point into the shared wall table).
 
 | array            | shape    | columns                                                                  |
 |------------------|----------|--------------------------------------------------------------------------|
 | walls            | (W, 4)   | start x, start y, edge x, edge y [m] (edge = end - start)                |
 | centre           | (S, 7)   | point x, y, edge x, y [m], segment length [m], 1 / length^2, arc at point |
-| grid_lookup      | (L,)     | every grid's cell table (column-major with a ring of -1), concatenated    |
-| grid_offsets     | (O,)     | every grid's candidate offsets per (cell, direction bin), concatenated    |
-| grid_candidates  | (C,)     | every grid's candidate wall indices (global), concatenated               |
-| grid_bounds      | (C,)     | a lower bound of each candidate's distance from its cell [m]             |
-| grid_integers    | (G, 7)   | see the `GRID_*` column names                                            |
-| grid_floats      | (G, 4)   | origin x, y [m], cell size [m], direction bin width [rad]                |
+| grid_offsets     | (O,)     | every grid's wall offsets per cell (column * rows + row), concatenated   |
+| grid_walls       | (C,)     | every grid's cell walls (global indices), concatenated                   |
+| grid_integers    | (G, 4)   | see the `GRID_*` column names                                            |
+| grid_floats      | (G, 3)   | origin x, y [m], cell size [m]                                           |
 | track_integers   | (T, 7)   | see the `TRACK_*` column names                                           |
 | track_floats     | (T, 2)   | lap length [m], time limit [s]                                           |
 """
@@ -25,14 +23,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from neurocar.geometry import SegmentGrid
+from neurocar.geometry import CellGrid
 
 # Columns of `grid_integers`.
-GRID_LOOKUP_START, GRID_COLUMNS, GRID_ROWS, GRID_OFFSETS_START, GRID_CANDIDATES_START, GRID_BINS, GRID_TABLE_SIZE = (
-    range(7)
-)
+GRID_COLUMNS, GRID_ROWS, GRID_OFFSETS_START, GRID_WALLS_START = range(4)
 # Columns of `grid_floats`.
-GRID_ORIGIN_X, GRID_ORIGIN_Y, GRID_CELL_SIZE, GRID_BIN_WIDTH = range(4)
+GRID_ORIGIN_X, GRID_ORIGIN_Y, GRID_CELL_SIZE = range(3)
 # Columns of `track_integers`.
 TRACK_WALL_START, TRACK_WALL_COUNT, TRACK_CENTRE_START, TRACK_CENTRE_COUNT, TRACK_SEARCH = range(5)
 TRACK_SENSOR_GRID, TRACK_COLLISION_GRID = 5, 6
@@ -49,8 +45,8 @@ class TrackParts:
     centerline: np.ndarray
     arc_m: np.ndarray
     search_segments: int
-    sensor_grid: SegmentGrid
-    collision_grid: SegmentGrid
+    sensor_grid: CellGrid
+    collision_grid: CellGrid
     max_seconds: float
 
 
@@ -60,10 +56,8 @@ class PackedTracks:
 
     walls: np.ndarray
     centre: np.ndarray
-    grid_lookup: np.ndarray
     grid_offsets: np.ndarray
-    grid_candidates: np.ndarray
-    grid_bounds: np.ndarray
+    grid_walls: np.ndarray
     grid_integers: np.ndarray
     grid_floats: np.ndarray
     track_integers: np.ndarray
@@ -72,9 +66,9 @@ class PackedTracks:
 
 def pack_tracks(parts: Sequence[TrackParts]) -> PackedTracks:
     """Concatenate every track's walls, centre line and grids, with the tables that say where each starts."""
-    walls, centres, lookups, offsets, candidates, bounds = [], [], [], [], [], []
+    walls, centres, offsets, grid_walls = [], [], [], []
     grid_integers, grid_floats, track_integers, track_floats = [], [], [], []
-    wall_start = centre_start = lookup_start = offsets_start = candidates_start = 0
+    wall_start = centre_start = offsets_start = grid_walls_start = 0
     for part in parts:
         edges = part.wall_ends - part.wall_starts
         walls.append(np.column_stack([part.wall_starts, edges]))
@@ -86,26 +80,12 @@ def pack_tracks(parts: Sequence[TrackParts]) -> PackedTracks:
         grid_numbers = []
         for grid in (part.sensor_grid, part.collision_grid):
             grid_numbers.append(len(grid_integers))
-            lookup = grid.cell_lookup.ravel()
-            lookups.append(lookup)
             offsets.append(grid.offsets)
-            candidates.append(grid.candidate_walls + wall_start)
-            bounds.append(grid.candidate_lower_bounds)
-            grid_integers.append(
-                [
-                    lookup_start,
-                    grid.shape[0],
-                    grid.shape[1],
-                    offsets_start,
-                    candidates_start,
-                    grid.direction_bins,
-                    len(grid.offsets) - 1,
-                ]
-            )
-            grid_floats.append([grid.origin[0], grid.origin[1], grid.cell_size, grid.bin_width])
-            lookup_start += len(lookup)
+            grid_walls.append(grid.walls + wall_start)
+            grid_integers.append([grid.shape[0], grid.shape[1], offsets_start, grid_walls_start])
+            grid_floats.append([grid.origin[0], grid.origin[1], grid.cell_size])
             offsets_start += len(grid.offsets)
-            candidates_start += len(grid.candidate_walls)
+            grid_walls_start += len(grid.walls)
         track_integers.append(
             [wall_start, len(part.wall_starts), centre_start, count, part.search_segments, *grid_numbers]
         )
@@ -115,10 +95,8 @@ def pack_tracks(parts: Sequence[TrackParts]) -> PackedTracks:
     return PackedTracks(
         walls=np.ascontiguousarray(np.concatenate(walls), dtype=np.float64),
         centre=np.ascontiguousarray(np.concatenate(centres), dtype=np.float64),
-        grid_lookup=np.ascontiguousarray(np.concatenate(lookups), dtype=np.int64),
         grid_offsets=np.ascontiguousarray(np.concatenate(offsets), dtype=np.int64),
-        grid_candidates=np.ascontiguousarray(np.concatenate(candidates), dtype=np.int64),
-        grid_bounds=np.ascontiguousarray(np.concatenate(bounds), dtype=np.float64),
+        grid_walls=np.ascontiguousarray(np.concatenate(grid_walls), dtype=np.int64),
         grid_integers=np.array(grid_integers, dtype=np.int64),
         grid_floats=np.array(grid_floats, dtype=np.float64),
         track_integers=np.array(track_integers, dtype=np.int64),

@@ -34,16 +34,18 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from neurocar.config import EpisodeConfig, PhysicsConfig, SensorConfig
-from neurocar.geometry import SegmentGrid
+from neurocar.geometry import CELL_COVER_MARGIN_M, CellGrid
 from neurocar.sim import packed
 from neurocar.sim.packed import TrackParts, pack_tracks
-from neurocar.sim.sensors import SENSOR_REGION_SLACK_M, sensor_grid
 from neurocar.sim.track import Track
 
 if TYPE_CHECKING:
     from types import ModuleType
 
 _ACTION_DTYPE = np.dtype(np.int64)
+# From this many driving cars on, a step shares the cars out over the processor's cores (below it, starting the
+# threads costs more than it saves).
+PARALLEL_MIN_CARS = 256
 
 
 @dataclass
@@ -80,20 +82,17 @@ class CarState:
 
 
 class TrackGeometry:
-    """What stepping needs of one track: the sensor and collision grids and the centre line as flat arrays."""
+    """What stepping needs of one track: the sensor and collision grids and the centre line as flat arrays.
+
+    The sensor grid lists, per cell, the walls that pass through it (the rays walk it cell by cell); the collision
+    grid lists every wall a car anywhere in the cell can touch within one step's move.
+    """
 
     def __init__(self, track: Track, physics: PhysicsConfig, sensors: SensorConfig) -> None:
         self.track = track
-        self.sensor_grid = sensor_grid(track, sensors)
+        self.sensor_grid = CellGrid(track.wall_starts, track.wall_ends, CELL_COVER_MARGIN_M)
         self.max_move_m = physics.cruise_speed_mps * physics.dt_s
-        self.collision_grid = SegmentGrid(
-            track.wall_starts,
-            track.wall_ends,
-            physics.collision_radius_m + self.max_move_m,
-            track.centerline,
-            track.width_m / 2 + SENSOR_REGION_SLACK_M,
-            direction_bins=1,
-        )
+        self.collision_grid = CellGrid(track.wall_starts, track.wall_ends, physics.collision_radius_m + self.max_move_m)
         segment_length = np.diff(track.arc_m)
         # A car moves at most `max_move_m` per step: searching this many segments either way cannot lose it.
         self.search_segments = math.ceil(self.max_move_m / max(1e-9, float(np.min(segment_length)))) + 2
@@ -169,10 +168,8 @@ class World:
         self._track_arguments = (
             self.packed.walls,
             self.packed.centre,
-            self.packed.grid_lookup,
             self.packed.grid_offsets,
-            self.packed.grid_candidates,
-            self.packed.grid_bounds,
+            self.packed.grid_walls,
             self.packed.grid_integers,
             self.packed.grid_floats,
             self.packed.track_integers,
@@ -189,6 +186,9 @@ class World:
         self._lap_records = np.zeros((self.car_count, 4))
         self._kernels: ModuleType | None = None
         self._step_kernel = None
+        self._parallel_kernel = None
+        self._outcomes = np.zeros(self.car_count, dtype=np.int64)
+        self._lap_times = np.zeros((self.car_count, 2))
         self._dt_s = physics.dt_s
         self._actions_shape = (self.car_count,)
         self._target_laps = target_laps or 0
@@ -262,10 +262,8 @@ class World:
             self.state_integers,
             self.observations,
             self.packed.walls,
-            self.packed.grid_lookup,
             self.packed.grid_offsets,
-            self.packed.grid_candidates,
-            self.packed.grid_bounds,
+            self.packed.grid_walls,
             self.packed.grid_integers,
             self.packed.grid_floats,
             self.packed.track_integers,
@@ -352,21 +350,40 @@ class World:
             or actions.shape != self._actions_shape
         ):
             actions = self._checked_actions(actions)
-        kernel = self._step_kernel if self._step_kernel is not None else self._compiled().step_cars
-        self._step_kernel = kernel
-        driving, laps = kernel(
-            self.state_floats,
-            self.state_integers,
-            self.state_flags,
-            actions,
-            self.observations,
-            self._lap_records,
-            *self._track_arguments,
-            self._ray_angles,
-            self._parameters,
-            self.time_s,
-            self._target_laps,
-        )
+        if self.driving_count < PARALLEL_MIN_CARS:
+            kernel = self._step_kernel if self._step_kernel is not None else self._compiled().step_cars
+            self._step_kernel = kernel
+            driving, laps = kernel(
+                self.state_floats,
+                self.state_integers,
+                self.state_flags,
+                actions,
+                self.observations,
+                self._lap_records,
+                *self._track_arguments,
+                self._ray_angles,
+                self._parameters,
+                self.time_s,
+                self._target_laps,
+            )
+        else:
+            if self._parallel_kernel is None:
+                self._parallel_kernel = self._compiled().step_cars_in_parallel
+            driving, laps = self._parallel_kernel(
+                self.state_floats,
+                self.state_integers,
+                self.state_flags,
+                actions,
+                self.observations,
+                self._lap_records,
+                *self._track_arguments,
+                self._ray_angles,
+                self._parameters,
+                self.time_s,
+                self._target_laps,
+                self._outcomes,
+                self._lap_times,
+            )
         if driving < 0:
             raise ValueError("actions must be 0 (left), 1 (straight) or 2 (right)")
         self.driving_count = driving
