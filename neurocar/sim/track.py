@@ -39,6 +39,7 @@ MAX_WIDTH_M = 30.0
 MIN_POINTS = 4
 CENTERLINE_SPACING_M = 1.0
 WALL_SIMPLIFY_TOLERANCE_M = 0.01
+SIMPLIFY_FLOAT_SPAN = 24  # chords replacing up to this many points are tested without arrays (faster when short)
 CHECKPOINT_SPACING_M = 25.0
 # The inner wall of a curve folds over itself when the curve's radius is below half the road width;
 # keep this much clearance so the walls stay clean.
@@ -300,27 +301,40 @@ def offset_closed(points: np.ndarray, distance: float) -> np.ndarray:
 
 
 def simplify_closed(points: np.ndarray, tolerance: float) -> np.ndarray:
-    """Drop points of a closed polyline that lie within `tolerance` of the chord that would replace them."""
+    """Drop points of a closed polyline that lie within `tolerance` of the chord that would replace them.
+
+    Greedy from point 0: the chord from the last kept point grows one point at a time until a point it replaces
+    would lie further than `tolerance` from it (or the polyline ends); the point before is kept and starts the next
+    chord. Short chords are tested with plain floats, long ones as arrays (the same arithmetic either way).
+    """
+    count = len(points)
+    coordinates = points.tolist()
     keep = [0]
     anchor = 0
-    count = len(points)
-    index = 1
-    while index < count:
+    for index in range(1, count):
         candidate = index + 1
-        chord_start = points[anchor]
-        chord_end = points[candidate % count]
-        between = points[anchor + 1 : candidate]
-        edge = chord_end - chord_start
-        length = math.hypot(*edge)
-        deviation = (
-            np.abs((between[:, 0] - chord_start[0]) * edge[1] - (between[:, 1] - chord_start[1]) * edge[0]) / length
-            if length > 0
-            else np.full(len(between), np.inf)
-        )
-        if candidate >= count or np.max(deviation) > tolerance:
+        if candidate >= count:
+            keep.append(index)
+            break
+        start_x, start_y = coordinates[anchor]
+        end_x, end_y = coordinates[candidate]
+        edge_x = end_x - start_x
+        edge_y = end_y - start_y
+        length = math.hypot(edge_x, edge_y)
+        if length <= 0:
+            too_far = True
+        elif index - anchor <= SIMPLIFY_FLOAT_SPAN:
+            too_far = any(
+                abs((x - start_x) * edge_y - (y - start_y) * edge_x) / length > tolerance
+                for x, y in coordinates[anchor + 1 : candidate]
+            )
+        else:
+            between = points[anchor + 1 : candidate]
+            deviation = np.abs((between[:, 0] - start_x) * edge_y - (between[:, 1] - start_y) * edge_x) / length
+            too_far = bool(np.max(deviation) > tolerance)
+        if too_far:
             keep.append(index)
             anchor = index
-        index += 1
     return points[np.array(sorted(set(keep)))]
 
 
@@ -328,38 +342,74 @@ def _closed_segments(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return points, np.roll(points, -1, axis=0)
 
 
+def _orientation(p: np.ndarray, q: np.ndarray, r: np.ndarray) -> np.ndarray:
+    """Twice the signed area of each triangle p, q, r (positive when anticlockwise)."""
+    return (q[..., 0] - p[..., 0]) * (r[..., 1] - p[..., 1]) - (q[..., 1] - p[..., 1]) * (r[..., 0] - p[..., 0])
+
+
+def _nearby_pairs(starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every pair (i < j) of segments whose pieces share a square cell: a superset of the pairs that cross.
+
+    Each segment is cut into pieces no longer than a cell and each piece listed under the cells of its bounding
+    box (widened a little against rounding), so two segments that meet share the cell of the point where they do.
+    """
+    count = len(starts)
+    length = np.hypot(*(ends - starts).T)
+    cell = max(float(np.median(length)) * 4.0, 1e-6)
+    pieces = np.maximum(1, np.ceil(length / cell).astype(np.int64))
+    owner = np.repeat(np.arange(count), pieces)
+    index = np.arange(len(owner)) - np.repeat(np.cumsum(pieces) - pieces, pieces)
+    edge = (ends - starts)[owner]
+    piece_start = starts[owner] + (index / pieces[owner])[:, None] * edge
+    piece_end = starts[owner] + ((index + 1) / pieces[owner])[:, None] * edge
+    slack = 1e-6 * max(1.0, float(np.abs(starts).max()))
+    first = np.floor((np.minimum(piece_start, piece_end) - slack) / cell).astype(np.int64)
+    last = np.floor((np.maximum(piece_start, piece_end) + slack) / cell).astype(np.int64)
+    span = last - first + 1
+    cells_per_piece = span[:, 0] * span[:, 1]
+    entry_piece = np.repeat(np.arange(len(owner)), cells_per_piece)
+    local = np.arange(len(entry_piece)) - np.repeat(np.cumsum(cells_per_piece) - cells_per_piece, cells_per_piece)
+    column = first[entry_piece, 0] + local // span[entry_piece, 1]
+    row = first[entry_piece, 1] + local % span[entry_piece, 1]
+    key = (column - column.min()) * (int(row.max() - row.min()) + 1) + (row - row.min())
+    segment = owner[entry_piece]
+    order = np.lexsort((segment, key))
+    key, segment = key[order], segment[order]
+    # Pair every entry with the entries after it in its cell.
+    group_start = np.concatenate([[0], np.flatnonzero(np.diff(key)) + 1])
+    group_end = np.repeat(np.append(group_start[1:], len(key)), np.diff(np.append(group_start, len(key))))
+    partners = group_end - np.arange(len(key)) - 1
+    left = np.repeat(np.arange(len(key)), partners)
+    right = left + 1 + np.arange(len(left)) - np.repeat(np.cumsum(partners) - partners, partners)
+    first_segment = np.minimum(segment[left], segment[right])
+    second_segment = np.maximum(segment[left], segment[right])
+    unique = np.unique(first_segment * count + second_segment)
+    return unique // count, unique % count
+
+
 def _first_crossing(
     starts: np.ndarray, ends: np.ndarray, owner: np.ndarray, order: np.ndarray
 ) -> tuple[int, int] | None:
-    """First pair of segments that properly cross, skipping neighbours along the same polyline.
+    """First pair of segments that properly cross (the smallest first index, then the smallest second), skipping
+    neighbours along the same polyline.
 
-    `owner` names each segment's polyline and `order` its position in it (polylines are closed).
+    `owner` names each segment's polyline and `order` its position in it (polylines are closed). Only segments
+    that come near each other are tested (`_nearby_pairs`).
     """
-    count = len(starts)
-    chunk = max(1, 3_000_000 // max(1, count))
-    lengths = np.bincount(owner)
-    for first in range(0, count, chunk):
-        a0 = starts[first : first + chunk, None, :]
-        a1 = ends[first : first + chunk, None, :]
-        b0, b1 = starts[None], ends[None]
-
-        def orientation(p: np.ndarray, q: np.ndarray, r: np.ndarray) -> np.ndarray:
-            return (q[..., 0] - p[..., 0]) * (r[..., 1] - p[..., 1]) - (q[..., 1] - p[..., 1]) * (r[..., 0] - p[..., 0])
-
-        d1 = orientation(a0, a1, b0)
-        d2 = orientation(a0, a1, b1)
-        d3 = orientation(b0, b1, a0)
-        d4 = orientation(b0, b1, a1)
-        crossing = (d1 * d2 < 0) & (d3 * d4 < 0)
-        same = owner[first : first + chunk, None] == owner[None]
-        gap = np.abs(order[first : first + chunk, None] - order[None])
-        ring = lengths[owner][None]
-        neighbours = same & ((gap <= 1) | (gap >= ring - 1))
-        crossing &= ~neighbours
-        hits = np.argwhere(crossing)
-        if len(hits):
-            return int(hits[0, 0] + first), int(hits[0, 1])
-    return None
+    first, second = _nearby_pairs(starts, ends)
+    a0, a1, b0, b1 = starts[first], ends[first], starts[second], ends[second]
+    crossing = (_orientation(a0, a1, b0) * _orientation(a0, a1, b1) < 0) & (
+        _orientation(b0, b1, a0) * _orientation(b0, b1, a1) < 0
+    )
+    gap = np.abs(order[first] - order[second])
+    ring = np.bincount(owner)[owner[second]]
+    neighbours = (owner[first] == owner[second]) & ((gap <= 1) | (gap >= ring - 1))
+    hits = np.flatnonzero(crossing & ~neighbours & (first != second))
+    if len(hits) == 0:
+        return None
+    # Crossing is symmetric: the first pair in (row, column) order starts at the smallest index of any crossing.
+    smallest = hits[np.lexsort((second[hits], first[hits]))[0]]
+    return int(first[smallest]), int(second[smallest])
 
 
 def _check_no_crossings(
