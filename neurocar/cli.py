@@ -261,6 +261,13 @@ def build_parser() -> ArgumentParser:
     bench.add_argument("--track", metavar="FILE", help="track to measure on (default: the default track)")
     bench.add_argument("--seconds", type=float, default=1.5, help="time per measurement (default 1.5)")
     bench.add_argument("--seed", type=seed, default=0, help="random seed (default 0)")
+    bench.add_argument(
+        "--repeats",
+        type=int,
+        default=3,
+        metavar="N",
+        help="run each whole command N times and report the median (default 3; 0 skips the whole commands)",
+    )
     bench.set_defaults(handler=_handler("bench"))
 
     train = _add_command(commands, "train", parents=[common], help="train a policy headless (evolve, supervised or rl)")

@@ -400,7 +400,7 @@ CLI_COMMANDS = [
     ["tracks", "check", "oval"],
     ["tracks", "generate", "--out", "made.yaml"],
     ["evaluate", "--model", "model.pt", "--track", "oval"],
-    ["bench", "--seconds", "0.01", "--track", "oval", "--set", "evolution.population=2"],
+    ["bench", "--seconds", "0.01", "--track", "oval", "--set", "evolution.population=2", "--repeats", "0"],
     ["train", "evolve", "--track", "oval", "--generations", "1", "--population", "2", "--set", "episode.max_seconds=2"],
     ["train", "supervised", "--data", "rec", "--epochs", "1", "--run-dir", "run"],
 ]

@@ -14,6 +14,7 @@ import torch
 from checkout import PROJECT_ROOT
 
 from neurocar.cli import build_parser
+from neurocar.errors import NeuroCarError
 from neurocar.learn.model_file import model_payload, save_model
 from neurocar.learn.policy import build_network
 from neurocar.paths import TRACKS_DIR
@@ -363,7 +364,7 @@ def test_unwritable_out_path(out, message, run_cli, model, tmp_path):
 
 
 def test_bench_json(run_cli):
-    result = run_cli("bench", "--json", "--seconds", "0.02", "--track", "oval")
+    result = run_cli("bench", "--json", "--seconds", "0.02", "--track", "oval", "--repeats", "0")
     assert result.code == 0, result.err
     report = json.loads(result.out)
     assert set(report["cars"]) == {"1", "60", "1000", "10000"}
@@ -372,12 +373,29 @@ def test_bench_json(run_cli):
             figures = report["cars"][count][kind]
             assert figures["car_steps_per_s"] > 0 and figures["step_us"] > 0, (count, kind)
     assert report["five_tracks"]["world"]["car_steps_per_s"] > 0
+    assert report["one_core"]["world"]["car_steps_per_s"] > 0
+    assert report["window"]["same_drive"] and report["window"]["window"] > 0 and report["window"]["share"] > 0
+    assert "commands" not in report  # --repeats 0
     assert report["peak_memory_mib"] > 0
     assert report["generation"]["first"]["car_steps"] > 0
     assert report["evaluate"]["tracks"] == len(list(TRACKS_DIR.glob("*.yaml")))
     assert report["evaluate"]["lapped"] == report["evaluate"]["tracks"]
     for name in ("first_run", "cached"):
         assert report["start"][name]["first_step_s"] > 0 and report["start"][name]["import_s"] > 0
+
+
+def test_bench_times_whole_commands_in_fresh_processes(monkeypatch, tmp_path):
+    from neurocar.commands import bench
+
+    commands = (("tracks", ["tracks"], False), ("tracks check oval", ["tracks", "check", "oval"], False))
+    monkeypatch.setattr(bench, "WHOLE_COMMANDS", commands)
+    figures = bench.command_figures(2, 0)
+    assert list(figures) == ["tracks", "tracks check oval"]
+    for timing in figures.values():
+        assert len(timing["runs_s"]) == 2 and min(timing["runs_s"]) <= timing["median_s"] <= max(timing["runs_s"])
+    monkeypatch.setattr(bench, "WHOLE_COMMANDS", (("tracks check", ["tracks", "check", "no-such-track"], False),))
+    with pytest.raises(NeuroCarError, match="bench: neurocar tracks check failed: neurocar: error: "):
+        bench.command_figures(1, 0)
 
 
 def test_a_closed_pipe_ends_quietly():

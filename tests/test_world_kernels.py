@@ -12,7 +12,7 @@ from world_reference import ReferenceWorld
 from neurocar.config import EpisodeConfig
 from neurocar.geometry import cast_rays_brute_force
 from neurocar.sim.generator import generate_track
-from neurocar.sim.world import World
+from neurocar.sim.world import PARALLEL_MIN_CARS, World
 
 TOLERANCE_M = 1e-9
 
@@ -136,9 +136,7 @@ def test_bad_actions_are_refused_and_change_nothing(oval, config):
     assert not np.array_equal(world.state.positions, before)
 
 
-def test_big_worlds_step_on_every_core_with_the_same_results(classic, oval, config, monkeypatch):
-    from neurocar.sim import world as world_module
-
+def test_big_worlds_step_on_every_core_with_the_same_results(classic, oval, config):
     episode = EpisodeConfig(max_seconds=20.0, stall_seconds=2.0)
     arguments = ([classic, oval], config.physics, config.sensors, episode, 200)
     rng = np.random.default_rng(5)
@@ -147,9 +145,9 @@ def test_big_worlds_step_on_every_core_with_the_same_results(classic, oval, conf
     turns = rng.normal(0.0, 0.4, count)
     actions = rng.integers(0, 3, (400, count))
     runs = []
-    for threshold in (world_module.PARALLEL_MIN_CARS, count + 1):  # in parallel, then one car after the other
-        monkeypatch.setattr(world_module, "PARALLEL_MIN_CARS", threshold)
+    for threshold in (PARALLEL_MIN_CARS, count + 1):  # in parallel, then one car after the other
         world = World(*arguments, target_laps=1)
+        world.parallel_min_cars = threshold
         world.reset(0)
         world.place(np.arange(count), starts)
         world.state.headings[:] += turns

@@ -9,11 +9,14 @@ out of the figures.
 | figure               | what is measured                                                              |
 |----------------------|-------------------------------------------------------------------------------|
 | cars N               | N cars on the default track, random actions (world only) and with the policy |
+| on one core          | 1,000 cars with the step kept on one core (big worlds use every core)         |
 | 5-track batch        | the default population on each of five generated tracks, in one world         |
 | generation           | one whole generation of the default evolution, and the one in which a car laps |
+| window               | the same generations driven by the `sim` window at max speed (no display)     |
 | evaluate             | the shipped driver on every shipped track at once, one lap, as `evaluate` does |
 | start                | import of the simulation, and its first compile on a fresh install            |
 | memory               | peak resident memory, measured after stepping 10,000 cars                     |
+| whole commands       | wall-clock time of whole `neurocar` commands (median of `--repeats` runs)      |
 """
 
 from __future__ import annotations
@@ -28,11 +31,13 @@ import subprocess
 import sys
 import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 import torch
 
-from neurocar.commands.common import config_from_args, load_one_track, load_tracks
+from neurocar.commands.common import config_from_args, load_one_track, load_tracks, require_at_least
+from neurocar.commands.warm_start import load_compiled_code
 from neurocar.config import Config
 from neurocar.errors import NeuroCarError
 from neurocar.learn.evaluation import evaluate_in_world, evaluation_world
@@ -49,6 +54,27 @@ CAR_COUNTS = (1, 60, 1000)
 MEMORY_CARS = 10_000
 LAP_SEARCH_GENERATIONS = 100
 ACTION_TABLE_ROWS = 512
+WINDOW_GENERATIONS = 12
+# The whole commands timed (the floors of the performance goals are set on these): label, arguments, and whether
+# the seed changes from run to run.
+WHOLE_COMMANDS = (
+    ("train evolve --target-laps 1", ["train", "evolve", "--target-laps", "1"], True),
+    (
+        "train evolve --random-tracks 5 --target-laps 2",
+        ["train", "evolve", "--random-tracks", "5", "--target-laps", "2"],
+        True,
+    ),
+    (
+        "evaluate --model driver --track classic --laps 2",
+        ["evaluate", "--model", "driver", "--track", "classic", "--laps", "2"],
+        False,
+    ),
+    (
+        "evaluate --model driver --track shipped --laps 2",
+        ["evaluate", "--model", "driver", "--track", "shipped", "--laps", "2"],
+        False,
+    ),
+)
 
 # Run in a fresh interpreter: the import of the simulation, then the first world built, reset and stepped (the
 # kernels compiled or loaded from the cache). Prints both times, and the CPU time the process used, as JSON.
@@ -123,6 +149,48 @@ print(json.dumps(result))
 """
 
 
+# Run in a fresh interpreter with pygame's dummy video driver (no window appears): the same generations of the
+# default evolution headless and in the `sim` window at max speed, drawing as it does for a person. Prints both
+# rates (car-steps per second of the generations after the first, which loads the compiled code) as JSON.
+_WINDOW_PROBE = """
+import json, math, os, sys
+os.environ["SDL_VIDEODRIVER"] = os.environ.get("NEUROCAR_BENCH_VIDEO", "dummy")
+os.environ["PYGAME_HIDE_SUPPORT_PROMPT"] = "1"
+from neurocar.config import load_config
+from neurocar.learn.neuroevolution import Neuroevolution
+from neurocar.sim.track import load_track
+from neurocar.ui.sim_app import SimApp
+
+track_path, seed, generations = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+config = load_config()
+physics = config.physics
+track = load_track(track_path, physics.min_turn_radius_m, physics.collision_radius_m, physics.car_width_m)
+
+
+def rate(results):
+    later = results[1:]
+    return sum(result.car_steps for result in later) / sum(result.seconds for result in later)
+
+
+evolution = Neuroevolution(config, [track], seed, generations=generations)
+headless = [evolution.step_generation() for _ in range(generations)]
+
+
+class Measured(SimApp):
+    def step(self):
+        before = self.last_result
+        super().step()
+        if self.last_result is not before:
+            window.append(self.last_result)
+
+
+window = []
+Measured(config, track, seed, generations=generations, speed=math.inf).run()
+same = [result.car_steps for result in window] == [result.car_steps for result in headless]
+print(json.dumps({"headless": rate(headless), "window": rate(window), "same_drive": same}))
+"""
+
+
 def peak_memory_mib() -> float:
     """Peak resident memory of this process so far [MiB]."""
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -133,9 +201,13 @@ def measure(world: World, policy: PopulationPolicy | None, seconds: float, rng: 
     """Step the world for about `seconds`, respawning stopped cars; car-steps/s, time per step, policy share."""
     world.reset()
     count = world.car_count
-    world.place(np.arange(count), rng.random(count) * world.track_length_m)
-    observations = world.observations
     actions_table = rng.integers(0, 3, (ACTION_TABLE_ROWS, count))
+    world.place(np.arange(count), rng.random(count) * world.track_length_m)
+    world.step(actions_table[0])  # untimed: loads the kernel this world size uses
+    world.place(np.arange(count), rng.random(count) * world.track_length_m)
+    if policy is not None:
+        policy.actions(world.observations)
+    observations = world.observations
     steps = 0
     car_steps = 0
     stepping = 0.0
@@ -207,6 +279,38 @@ def start_figures() -> dict:
     return figures
 
 
+def window_figures(track: Track, seed: int) -> dict:
+    """The `sim` window at max speed against the same generations headless, in a fresh interpreter."""
+    figures = probe(_WINDOW_PROBE, str(Path(track.path).resolve()), str(seed), str(WINDOW_GENERATIONS))
+    figures["share"] = figures["window"] / figures["headless"]
+    return {key: round(value, 3) if isinstance(value, float) else value for key, value in figures.items()}
+
+
+def command_figures(repeats: int, seed: int) -> dict:
+    """Wall-clock seconds of whole commands in fresh processes (median of `repeats` runs, seeds seed, seed + 1,
+    ...), run in a scratch folder."""
+    figures = {}
+    with tempfile.TemporaryDirectory(prefix="neurocar-bench-runs-") as folder:
+        for label, arguments, seeded in WHOLE_COMMANDS:
+            seconds = []
+            for repeat in range(repeats):
+                extra = [
+                    "--seed",
+                    str(seed + repeat),
+                    "--run-dir",
+                    os.path.join(folder, f"run-{len(figures)}-{repeat}"),
+                ]
+                command = [sys.executable, "-m", "neurocar", *arguments, *(extra if seeded else [])]
+                started = time.perf_counter()
+                result = subprocess.run(command, capture_output=True, text=True, cwd=folder, timeout=600)
+                seconds.append(time.perf_counter() - started)
+                if result.returncode != 0:
+                    last = (result.stderr.strip().splitlines() or ["no output"])[-1]
+                    raise NeuroCarError(f"bench: neurocar {label} failed: {last}")
+            figures[label] = {"median_s": round(float(np.median(seconds)), 3), "runs_s": [round(s, 3) for s in seconds]}
+    return figures
+
+
 def evaluate_figures(config: Config) -> dict:
     """The shipped driver on every shipped track at once, one lap each, as `neurocar evaluate` drives them."""
     model = load_model(SHIPPED_DRIVER)
@@ -266,6 +370,7 @@ def check_seconds(value: float) -> None:
 def run(arguments: argparse.Namespace) -> int:
     """Measure and print the benchmark."""
     check_seconds(arguments.seconds)
+    require_at_least("--repeats", arguments.repeats, 0)
     config = config_from_args(arguments)
     track = load_one_track(arguments.track, config)
     seconds = arguments.seconds
@@ -291,7 +396,7 @@ def run(arguments: argparse.Namespace) -> int:
         f"{cached['cpu_s']:.2f} s of CPU)"
     )
 
-    World(track, config.physics, config.sensors, config.episode, 1)  # loads the compiled grid build once
+    load_compiled_code()  # what every command loads first: the figures below are of stepping alone
     build_started = time.perf_counter()
     World(track, config.physics, config.sensors, config.episode, 1)
     results["world_build_s"] = round(time.perf_counter() - build_started, 4)
@@ -309,6 +414,11 @@ def run(arguments: argparse.Namespace) -> int:
         figures = cars_figures(world, config, seconds, rng, generator)
         results["cars"][str(count)] = figures
         say(line(f"{count:,} car(s)", figures))
+
+    one_core = World(track, config.physics, config.sensors, episode, CAR_COUNTS[-1])
+    one_core.parallel_min_cars = math.inf
+    results["one_core"] = cars_figures(one_core, config, seconds, rng, generator)
+    say(line(f"{CAR_COUNTS[-1]:,} on one core", results["one_core"]))
 
     population = config.evolution.population
     batch = World(generated, config.physics, config.sensors, episode, population)
@@ -342,6 +452,14 @@ def run(arguments: argparse.Namespace) -> int:
         f"{lap['car_steps']:,} car-steps, {lap['car_steps_per_s']:,} car-steps/s"
     )
 
+    results["window"] = window_figures(track, arguments.seed)
+    window = results["window"]
+    say(
+        f"the sim window at max speed ({population} cars, generations 2-{WINDOW_GENERATIONS}, no display): "
+        f"{window['window']:,.0f} car-steps/s, {100 * window['share']:.0f}% of the same generations headless "
+        f"({window['headless']:,.0f} car-steps/s)" + ("" if window["same_drive"] else "; THE DRIVES DIFFERED")
+    )
+
     results["evaluate"] = evaluate_figures(config)
     evaluation = results["evaluate"]
     say(
@@ -352,6 +470,16 @@ def run(arguments: argparse.Namespace) -> int:
     )
     say(f"world build (grids for the track): {results['world_build_s']:.3f} s")
     say(f"generated track (generate and build, mean of difficulties 1-5): {results['generated_track_s']:.3f} s")
+    if arguments.repeats:
+        results["commands"] = command_figures(arguments.repeats, arguments.seed)
+        for label, figures in results["commands"].items():
+            runs = ", ".join(f"{value:.2f}" for value in figures["runs_s"])
+            say(f"neurocar {label}: {figures['median_s']:.2f} s (median of {runs})")
+        evaluate = [
+            figures["median_s"] for label, figures in results["commands"].items() if label.startswith("evaluate")
+        ]
+        results["evaluate_shipped_over_classic"] = round(evaluate[1] / evaluate[0], 3)
+        say(f"evaluate on every shipped track / on classic alone: {results['evaluate_shipped_over_classic']:.2f}")
     if arguments.json:
         print(json.dumps(results, indent=2))
     return 0

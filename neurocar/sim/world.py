@@ -187,6 +187,8 @@ class World:
         self._kernels: ModuleType | None = None
         self._step_kernel = None
         self._parallel_kernel = None
+        # Steps with at least this many driving cars run on every core (a caller may raise it to stay on one).
+        self.parallel_min_cars: float = PARALLEL_MIN_CARS
         self._outcomes = np.zeros(self.car_count, dtype=np.int64)
         self._lap_times = np.zeros((self.car_count, 2))
         self._dt_s = physics.dt_s
@@ -350,7 +352,7 @@ class World:
             or actions.shape != self._actions_shape
         ):
             actions = self._checked_actions(actions)
-        if self.driving_count < PARALLEL_MIN_CARS:
+        if self.driving_count < self.parallel_min_cars:
             kernel = self._step_kernel if self._step_kernel is not None else self._compiled().step_cars
             self._step_kernel = kernel
             driving, laps = kernel(
