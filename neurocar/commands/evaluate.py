@@ -24,7 +24,7 @@ def run(arguments: argparse.Namespace) -> int:
     """Evaluate the model on each track and print a table (or JSON)."""
     require_at_least("--laps", arguments.laps, 1)
     check_replay_out(arguments)
-    head_start()
+    head_start(("neurocar.learn.model_file", "neurocar.learn.evaluation", "neurocar.learn.evaluation_replay"))
     from neurocar.learn.evaluation import evaluate_network_on_tracks
     from neurocar.learn.evaluation_replay import evaluation_replay
     from neurocar.learn.model_file import config_for_model, load_model

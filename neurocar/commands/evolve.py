@@ -34,6 +34,13 @@ if TYPE_CHECKING:
     from neurocar.learn.neuroevolution import Neuroevolution, RandomTracks, Reporter, RunOutcome
 
 EXIT_INTERRUPTED = 130
+# The modules of a run that need torch, imported in the background while the compiled simulation loads.
+TORCH_USERS = (
+    "neurocar.learn.checkpoint",
+    "neurocar.learn.model_file",
+    "neurocar.learn.neuroevolution",
+    "neurocar.learn.reporters",
+)
 
 
 def config_with_population(config: Config, population: int | None) -> Config:
@@ -156,7 +163,7 @@ def train(evolution: Neuroevolution, reporters: list[Reporter]) -> RunOutcome:
 
 def run(arguments: argparse.Namespace) -> int:
     """Run or resume an evolution and report where its files are."""
-    head_start()
+    head_start(TORCH_USERS)
     evolution, folder, lock = prepare(arguments)
     from neurocar.learn.neuroevolution import RunOutcome
 

@@ -2,10 +2,12 @@
 compiled simulation.
 
 Importing torch takes a second or two and the compiled kernels take a few tenths to load from their cache, and
-neither needs the other. `begin_torch_import` starts the import on a background thread; `load_compiled_code`
-then drives a throwaway one-car world for one step and runs the compiled policy forward once, so every kernel a
-drive uses is loaded (or, on a fresh install, compiled) while torch is still importing. Nothing here touches the
-command's own data: results are the same with or without the head start.
+neither needs the other. `begin_import` starts importing torch (and then the command's own modules that need it)
+on a background thread; `load_compiled_code` then drives a throwaway one-car world for one step and runs the
+compiled policy forward once, so every kernel a drive uses is loaded (or, on a fresh install, compiled) while
+torch is still importing. Nothing here touches the command's own data: results are the same with or without the
+head start. (Two threads importing at once is safe: each module is imported once, behind its own lock, and the
+package has no import cycles.)
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import threading
 
 import numpy as np
 
-BACKGROUND_IMPORTS = ("torch", "torch.nn")
+TORCH_MODULES = ("torch", "torch.nn")
 
 
 def _import_quietly(names: tuple[str, ...]) -> None:
@@ -27,9 +29,10 @@ def _import_quietly(names: tuple[str, ...]) -> None:
             importlib.import_module(name)
 
 
-def begin_torch_import() -> threading.Thread:
-    """Start importing torch on a daemon thread (a later `import torch` waits for it to finish)."""
-    thread = threading.Thread(target=_import_quietly, args=(BACKGROUND_IMPORTS,), name="import torch", daemon=True)
+def begin_import(modules: tuple[str, ...] = ()) -> threading.Thread:
+    """Start importing torch, then `modules`, on a daemon thread (a later import of any of them waits for it)."""
+    names = TORCH_MODULES + tuple(modules)
+    thread = threading.Thread(target=_import_quietly, args=(names,), name="import torch", daemon=True)
     thread.start()
     return thread
 
@@ -55,7 +58,7 @@ def load_compiled_code() -> None:
     population_actions(observations, parameters, layers, SIGMOID, np.zeros(1, dtype=np.int64), buffer, buffer.copy())
 
 
-def head_start() -> None:
-    """Begin importing torch, then load the compiled code while it imports."""
-    begin_torch_import()
+def head_start(modules: tuple[str, ...] = ()) -> None:
+    """Begin importing torch and then `modules`, and load the compiled code while they import."""
+    begin_import(modules)
     load_compiled_code()
