@@ -145,7 +145,8 @@ def test_big_worlds_step_on_every_core_with_the_same_results(classic, oval, conf
     turns = rng.normal(0.0, 0.4, count)
     actions = rng.integers(0, 3, (400, count))
     runs = []
-    for threshold in (PARALLEL_MIN_CARS, count + 1):  # in parallel, then one car after the other
+    # In parallel while half of them drive, then one car after the other throughout.
+    for threshold in (min(PARALLEL_MIN_CARS, count // 2), count + 1):
         world = World(*arguments, target_laps=1)
         world.parallel_min_cars = threshold
         world.reset(0)

@@ -45,7 +45,7 @@ if TYPE_CHECKING:
 _ACTION_DTYPE = np.dtype(np.int64)
 # From this many driving cars on, a step shares the cars out over the processor's cores (below it, starting the
 # threads costs more than it saves).
-PARALLEL_MIN_CARS = 256
+PARALLEL_MIN_CARS = 512
 
 
 @dataclass
