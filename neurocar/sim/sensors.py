@@ -6,6 +6,9 @@
 
 Ray i points `angles_deg[i]` from the heading (default -45, 0, +45; positive = to the left). A reading of 1
 means no wall within range.
+
+The world casts its rays in compiled code (`neurocar.sim.kernels`); the functions here are the same readings as
+array code, the reference the tests hold it to.
 """
 
 from __future__ import annotations
