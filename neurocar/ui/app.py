@@ -34,6 +34,8 @@ from neurocar.ui.track_view import CarSprites, draw_cars, draw_rays, render_trac
 
 SPEEDS = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0)
 MAX_SPEED_DRAWS_PER_SECOND = 8
+MAX_SPEED_DRAW_SHARE = 0.1  # at max speed, drawing gets at most this share of the time (fewer frames if slow)
+MAX_SPEED_DRAW_INTERVAL_S = 1.0
 MAX_FRAME_SECONDS = 0.25  # a slow frame never asks for more than this much simulated catch-up
 SELECT_RADIUS_PX = 18
 NETWORK_HEIGHT = 250
@@ -97,6 +99,7 @@ class WindowApp:
         self.clock: pygame.time.Clock | None = None
         self._last_frame_time = 0.0
         self._next_max_speed_draw = 0.0
+        self._frame_seconds = 0.0
         self._previous_pose: tuple[np.ndarray, np.ndarray] | None = None
         self._full_update = True
         self._last_dirty: list[pygame.Rect] = []
@@ -238,13 +241,15 @@ class WindowApp:
         now = time.perf_counter()
         if now < self._next_max_speed_draw:
             return False
-        self._next_max_speed_draw = now + 1.0 / MAX_SPEED_DRAWS_PER_SECOND
+        interval = max(1.0 / MAX_SPEED_DRAWS_PER_SECOND, self._frame_seconds / MAX_SPEED_DRAW_SHARE)
+        self._next_max_speed_draw = now + min(interval, MAX_SPEED_DRAW_INTERVAL_S)
         return True
 
     # --- frames ------------------------------------------------------------------------------------------------
 
     def frame(self) -> None:
         """One window frame: events, drawing, flip, pacing; then the step budget grows by the elapsed time."""
+        started = time.perf_counter()
         if self.before_frame is not None:
             self.before_frame(self)
         self.frame_count += 1  # counted before the keys, which may abort the frame (R, N, Esc)
@@ -258,6 +263,7 @@ class WindowApp:
             # where things are now and where they were last frame.
             pygame.display.update(self._last_dirty + dirty)
         self._last_dirty = dirty
+        self._frame_seconds = time.perf_counter() - started
         assert self.clock is not None
         # At max speed frames are rare and the simulation needs the time; otherwise pace to the frame rate.
         self.clock.tick(0 if self.max_speed and not self.paused and not self.idle() else self.config.window.fps)
