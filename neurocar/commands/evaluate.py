@@ -1,9 +1,5 @@
 """`neurocar evaluate`: drive a trained model, one car per track and every track at once; report laps, progress
-and crashes.
-
-Torch is imported on a second thread while the compiled simulation loads (`neurocar.commands.warm_start`), so the
-modules that need it are imported inside `run`.
-"""
+and crashes."""
 
 from __future__ import annotations
 
@@ -14,8 +10,10 @@ from pathlib import Path
 
 from neurocar.commands.common import config_from_args, explicit_keys, load_tracks, model_path, require_at_least
 from neurocar.commands.replay_files import check_replay_out
-from neurocar.commands.warm_start import head_start
 from neurocar.errors import NeuroCarError
+from neurocar.learn.evaluation import evaluate_network_on_tracks
+from neurocar.learn.evaluation_replay import evaluation_replay
+from neurocar.learn.model_file import config_for_model, load_model
 from neurocar.paths import display_path
 from neurocar.sim.replay import save_replay
 
@@ -24,11 +22,6 @@ def run(arguments: argparse.Namespace) -> int:
     """Evaluate the model on each track and print a table (or JSON)."""
     require_at_least("--laps", arguments.laps, 1)
     check_replay_out(arguments)
-    head_start(("neurocar.learn.model_file", "neurocar.learn.evaluation", "neurocar.learn.evaluation_replay"))
-    from neurocar.learn.evaluation import evaluate_network_on_tracks
-    from neurocar.learn.evaluation_replay import evaluation_replay
-    from neurocar.learn.model_file import config_for_model, load_model
-
     model = load_model(model_path(arguments.model))
     config = config_for_model(model, config_from_args(arguments), explicit_keys(arguments))
     tracks = load_tracks(arguments.track, config)

@@ -3,16 +3,12 @@
 The training is a plain loop over the run's generations (`run_evolution`); Ctrl-C (and the stop signals the command
 line turns into it) stop it here, at the command, which tells the reporters, so the best model and the checkpoint
 are saved.
-
-Torch is imported on a second thread while the compiled simulation loads (`neurocar.commands.warm_start`), so the
-modules that need it are imported inside the functions that use them.
 """
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from neurocar.commands.common import (
     config_from_args,
@@ -23,24 +19,17 @@ from neurocar.commands.common import (
     refuse_settings_on_resume,
     require_at_least,
 )
-from neurocar.commands.warm_start import head_start
 from neurocar.config import Config
 from neurocar.errors import NeuroCarError
+from neurocar.learn.checkpoint import load_checkpoint
+from neurocar.learn.model_file import check_model_destination, config_for_model, load_model
+from neurocar.learn.neuroevolution import Neuroevolution, RandomTracks, Reporter, RunOutcome, run_evolution
+from neurocar.learn.reporters import ChartReporter, CheckpointReporter, ConsoleReporter, CsvLogReporter
 from neurocar.learn.run_directory import BEST_MODEL_FILE, LOG_FILE, RunLock, claim_run_directory, resume_locked
 from neurocar.paths import display_path
 from neurocar.sim.generator import MAX_DIFFICULTY, check_difficulty
 
-if TYPE_CHECKING:
-    from neurocar.learn.neuroevolution import Neuroevolution, RandomTracks, Reporter, RunOutcome
-
 EXIT_INTERRUPTED = 130
-# The modules of a run that need torch, imported in the background while the compiled simulation loads.
-TORCH_USERS = (
-    "neurocar.learn.checkpoint",
-    "neurocar.learn.model_file",
-    "neurocar.learn.neuroevolution",
-    "neurocar.learn.reporters",
-)
 
 
 def config_with_population(config: Config, population: int | None) -> Config:
@@ -66,8 +55,6 @@ def _check_numbers(arguments: argparse.Namespace) -> None:
 
 def random_tracks_from(arguments: argparse.Namespace) -> RandomTracks:
     """The generated-tracks settings of the command line (none without --random-tracks)."""
-    from neurocar.learn.neuroevolution import RandomTracks
-
     if arguments.random_tracks is None:
         return RandomTracks()
     return RandomTracks(
@@ -78,10 +65,6 @@ def random_tracks_from(arguments: argparse.Namespace) -> RandomTracks:
 def prepare(arguments: argparse.Namespace) -> tuple[Neuroevolution, Path, RunLock]:
     """Build (or restore) the run from the command line: the run, its folder, and the lock on the folder (the
     caller releases it when the run ends)."""
-    from neurocar.learn.checkpoint import load_checkpoint
-    from neurocar.learn.model_file import check_model_destination, config_for_model, load_model
-    from neurocar.learn.neuroevolution import Neuroevolution
-
     _check_numbers(arguments)
     if arguments.out is not None:
         check_model_destination(arguments.out)
@@ -136,8 +119,6 @@ def prepare(arguments: argparse.Namespace) -> tuple[Neuroevolution, Path, RunLoc
 
 def reporters_for(evolution: Neuroevolution, folder: Path, out: str | None, console: bool = True) -> list[Reporter]:
     """The standard reporters of a run: console (if asked), CSV log, checkpoints, chart."""
-    from neurocar.learn.reporters import ChartReporter, CheckpointReporter, ConsoleReporter, CsvLogReporter
-
     reporters: list[Reporter] = [ConsoleReporter()] if console else []
     reporters += [
         CsvLogReporter(folder / LOG_FILE),
@@ -150,8 +131,6 @@ def reporters_for(evolution: Neuroevolution, folder: Path, out: str | None, cons
 def train(evolution: Neuroevolution, reporters: list[Reporter]) -> RunOutcome:
     """Evolve until the run ends; Ctrl-C (or a stop signal, which the command line turns into one) ends it as
     INTERRUPTED, after the reporters have saved."""
-    from neurocar.learn.neuroevolution import RunOutcome, run_evolution
-
     try:
         return run_evolution(evolution, reporters)
     except KeyboardInterrupt:
@@ -163,10 +142,7 @@ def train(evolution: Neuroevolution, reporters: list[Reporter]) -> RunOutcome:
 
 def run(arguments: argparse.Namespace) -> int:
     """Run or resume an evolution and report where its files are."""
-    head_start(TORCH_USERS)
     evolution, folder, lock = prepare(arguments)
-    from neurocar.learn.neuroevolution import RunOutcome
-
     with lock:
         if evolution.generation >= evolution.generations:
             raise NeuroCarError(
