@@ -50,11 +50,13 @@ class Hud:
         surface.blit(heading, (rect.left + padding, rect.top + round(10 * scale)))
         label_size, value_size = round(LABEL_SIZE * scale), round(VALUE_SIZE * scale)
         y = rect.top + round(48 * scale)
+        label_font, value_font = texts.font(label_size), texts.font(value_size)
         for label, value in rows:
-            label_room = min(texts.font(label_size).size(label)[0], room * 3 // 5)
-            label_text = fit_text(texts, label, label_size, label_room)
+            # A short value leaves the label its room; a long one (a name) gets at least two fifths of the row.
+            value_width = min(value_font.size(value)[0], room * 2 // 5)
+            label_text = fit_text(texts, label, label_size, room - value_width - padding)
             surface.blit(texts.render(label_text, label_size, theme.TEXT_DIM), (rect.left + padding, y))
-            value_room = room - texts.font(label_size).size(label_text)[0] - padding
+            value_room = room - label_font.size(label_text)[0] - padding
             colour = (value_colours or {}).get(label, theme.TEXT)
             text = texts.render(fit_text(texts, value, value_size, value_room), value_size, colour)
             surface.blit(text, (rect.right - padding - text.get_width(), y - round(2 * scale)))

@@ -24,9 +24,10 @@ MAX_LINES_PER_NOTICE = 2
 NOTICE_TEXT_SIZE = 22  # at scale 1 (a 1280x800 window)
 
 
-def notice_strip_height(scale: float, lines: int = 2) -> int:
-    """Pixel height of a strip that holds `lines` lines of notice text at `scale`."""
-    return round((NOTICE_TEXT_SIZE + 6) * scale) * lines + round(16 * scale)
+def notice_strip_height(scale: float, notices: int = 2) -> int:
+    """Pixel height of a strip that holds `notices` one-line notices (or one of two lines) at `scale`."""
+    box = round((NOTICE_TEXT_SIZE + 4) * scale) + round(8 * scale)
+    return notices * box + (notices + 1) * round(4 * scale)
 
 
 class Notices:
