@@ -32,20 +32,17 @@ from neurocar.sim.track import Track
 from neurocar.sim.world import World
 from neurocar.ui import theme
 from neurocar.ui.app import NETWORK_HEIGHT, WindowApp, WindowClosed
+from neurocar.ui.drive_panel import bars_height, draw_actions, draw_recording, draw_sensors
 from neurocar.ui.ghosts import GhostCars
 from neurocar.ui.key_bindings import Binding
-from neurocar.ui.network_view import NetworkSnapshot, layer_values, sensor_label
+from neurocar.ui.network_view import NetworkSnapshot, layer_values
 from neurocar.ui.shell import scaled
 from neurocar.ui.steering import STEERING_KEYS, SteeringKeys, action_to_keys, keys_to_action
-from neurocar.ui.text_layout import fit_text
-from neurocar.ui.track_view import ray_colour
 
 __all__ = ["STEERING_KEYS", "DriveApp", "action_to_keys", "keys_to_action", "last_checkpoint_progress"]
 
 TAKEOVER_SECONDS = 1.0  # with --model: the person keeps control this long after the last steering key
 REMOVE_SECONDS = 3.0  # Backspace removes this much of the latest driving from the recording
-ROW_HEIGHT = 24  # a bar of the sensor and action boxes, at scale 1
-TEXT_SIZE = 21
 # A person drives for as long as they like: the world never stops the car for time or for circling.
 ENDLESS_S = 1e12
 
@@ -281,15 +278,18 @@ class DriveApp(WindowApp):
             return []
         inner, hud_rect = areas
         scale = self.scale
-        row = scaled(ROW_HEIGHT, scale)
         gap = theme.MARGIN
+        texts = self.texts
         record_rect = pygame.Rect(inner.left, hud_rect.bottom + gap, inner.width, scaled(76, scale))
-        self.draw_recording(screen, record_rect)
-        sensors = len(self.config.sensors.angles_deg)
-        sensor_rect = pygame.Rect(inner.left, record_rect.bottom + gap, inner.width, scaled(42, scale) + row * sensors)
-        self.draw_sensors(screen, sensor_rect)
-        histogram_rect = pygame.Rect(inner.left, sensor_rect.bottom + gap, inner.width, scaled(42, scale) + row * 3)
-        self.draw_histogram(screen, histogram_rect)
+        frames = None if self.writer is None else self.writer.frame_count
+        recording = bool(self.world.state.driving[0]) and not self.pacer.paused
+        draw_recording(screen, record_rect, texts, scale, frames, recording, self.status())
+        angles = self.config.sensors.angles_deg
+        sensor_rect = pygame.Rect(inner.left, record_rect.bottom + gap, inner.width, bars_height(len(angles), scale))
+        draw_sensors(screen, sensor_rect, texts, scale, angles, self.world.observations[0])
+        histogram_rect = pygame.Rect(inner.left, sensor_rect.bottom + gap, inner.width, bars_height(3, scale))
+        title = "Actions recorded" if self.writer is not None else "Actions"
+        draw_actions(screen, histogram_rect, texts, scale, title, self.shown_histogram, self.last_action)
         dirty = [hud_rect, record_rect, sensor_rect, histogram_rect]
         if self.model is not None:
             top = histogram_rect.bottom + gap
@@ -300,93 +300,10 @@ class DriveApp(WindowApp):
                 dirty.append(network_rect)
         return dirty
 
-    def draw_recording(self, surface: pygame.Surface, rect: pygame.Rect) -> None:
-        """REC (red dot, frame counter) or 'not recording'; the car's status below."""
-        pygame.draw.rect(surface, theme.PANEL, rect, border_radius=8)
-        texts, scale = self.texts, self.scale
-        padding = scaled(12, scale)
-        x, y = rect.left + padding, rect.top + scaled(10, scale)
-        room = rect.width - 2 * padding
-        small = scaled(TEXT_SIZE, scale)
-        if self.writer is None:
-            text = fit_text(texts, "not recording (use --record DIR)", small, room)
-            surface.blit(texts.render(text, small, theme.TEXT_DIM), (x, y + 2))
-        else:
-            recording = bool(self.world.state.driving[0]) and not self.pacer.paused
-            colour = theme.BAD if recording else theme.TEXT_DIM
-            radius = scaled(8, scale)
-            pygame.draw.circle(surface, colour, (x + radius, y + scaled(12, scale)), radius)
-            label = texts.render("REC" if recording else "REC paused", scaled(28, scale), colour)
-            surface.blit(label, (x + 3 * radius, y))
-            frames = texts.render(f"{self.writer.frame_count} frames", scaled(24, scale), theme.TEXT)
-            surface.blit(frames, (rect.right - padding - frames.get_width(), y + 2))
-        status, colour = self.status()
-        surface.blit(texts.render(fit_text(texts, status, small, room), small, colour), (x, y + scaled(34, scale)))
-
-    def draw_bars(
-        self, surface: pygame.Surface, rect: pygame.Rect, title: str, bars: list[tuple[str, float, str, tuple, bool]]
-    ) -> None:
-        """A titled box of bars: (label, fill 0..1, value text, bar colour, highlighted) each; the label column is
-        as wide as its longest label (at most a third of the box)."""
-        pygame.draw.rect(surface, theme.PANEL, rect, border_radius=8)
-        texts, scale = self.texts, self.scale
-        padding = scaled(10, scale)
-        size = scaled(TEXT_SIZE, scale)
-        surface.blit(
-            texts.render(fit_text(texts, title, size, rect.width - 2 * padding), size, theme.TEXT),
-            (rect.left + padding, rect.top + scaled(8, scale)),
-        )
-        font = texts.font(size)
-        label_width = min(max(font.size(label)[0] for label, *_rest in bars), rect.width // 3)
-        value_width = max(font.size(value)[0] for _label, _fill, value, *_rest in bars)
-        bar_left = rect.left + 2 * padding + label_width
-        bar_width = max(1, rect.right - 2 * padding - value_width - bar_left)
-        bar_height = scaled(13, scale)
-        for index, (label, fill, value, colour, highlighted) in enumerate(bars):
-            y = rect.top + scaled(36, scale) + scaled(ROW_HEIGHT, scale) * index
-            text = fit_text(texts, label, size, label_width)
-            surface.blit(
-                texts.render(text, size, theme.ACCENT if highlighted else theme.TEXT_DIM), (rect.left + padding, y)
-            )
-            middle = y + font.get_height() // 2 - bar_height // 2
-            pygame.draw.rect(surface, theme.PANEL_EDGE, (bar_left, middle, bar_width, bar_height), border_radius=3)
-            filled = round(bar_width * min(1.0, max(0.0, fill)))
-            pygame.draw.rect(surface, colour, (bar_left, middle, filled, bar_height), border_radius=3)
-            value_text = texts.render(value, size, theme.TEXT)
-            surface.blit(value_text, (rect.right - padding - value_text.get_width(), y))
-
-    def draw_sensors(self, surface: pygame.Surface, rect: pygame.Rect) -> None:
-        """One bar per ray, left to right as the car sees them: what the network sees (distance / range, 1 =
-        nothing in range), named as the network view names them."""
-        readings = self.world.observations[0].tolist()
-        angles = self.config.sensors.angles_deg
-        order = sorted(range(len(angles)), key=lambda index: -angles[index])  # leftmost (largest angle) first
-        bars = [
-            (sensor_label(angles[index]), readings[index], f"{readings[index]:.2f}", ray_colour(readings[index]), False)
-            for index in order
-        ]
-        self.draw_bars(surface, rect, "Sensors (what the network sees)", bars)
-
     @property
     def shown_histogram(self) -> list[int]:
         """The actions of the recorded frames when recording (Backspace takes its frames out), else of all driving."""
         return self.writer.action_histogram if self.writer is not None else self.histogram
-
-    def draw_histogram(self, surface: pygame.Surface, rect: pygame.Rect) -> None:
-        """How often each action was chosen (in the recording, when recording), the current one highlighted."""
-        histogram = self.shown_histogram
-        total = max(1, sum(histogram))
-        bars = [
-            (
-                name,
-                count / total,
-                str(count),
-                theme.ACCENT if action == self.last_action else theme.POSITIVE,
-                action == self.last_action,
-            )
-            for action, (name, count) in enumerate(zip(ACTION_NAMES, histogram, strict=True))
-        ]
-        self.draw_bars(surface, rect, "Actions recorded" if self.writer is not None else "Actions", bars)
 
     # --- the end -----------------------------------------------------------------------------------------------
 
