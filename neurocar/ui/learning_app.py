@@ -113,7 +113,7 @@ class LearningApp(WindowApp):
         keys = [*self.speed_bindings(), self.rays_binding()]
         keys.append(Binding("R", self.learning.restart_text, self.ask_restart, (pygame.K_r,)))
         if self.learning.changes_track:
-            keys.append(Binding("N", "next track (restarts learning)", self.ask_next_track, (pygame.K_n,)))
+            keys.append(Binding("N", "next track (starts a new run there)", self.ask_next_track, (pygame.K_n,)))
         keys.append(Binding("S", "save the best model so far", self.save_best, (pygame.K_s,)))
         return [*keys, self.select_binding()]
 
