@@ -191,14 +191,6 @@ def _reinforcement_run_files(first_folder: Path, first_lock: RunLock | None = No
     Each folder is locked while its run writes it."""
     from neurocar.commands.reinforcement import reporters_for
     from neurocar.learn import reinforcement
-    from neurocar.learn.reinforcement_reporters import ConsoleReporter
-
-    class ReleaseLock(reinforcement.Reporter):
-        def __init__(self, lock: RunLock) -> None:
-            self.lock = lock
-
-        def on_run_end(self, learner: reinforcement.Reinforcement, outcome: str) -> None:
-            self.lock.release()
 
     def make(learner: reinforcement.Reinforcement, run_number: int) -> tuple[Path, list[reinforcement.Reporter]]:
         folder = first_folder
@@ -209,8 +201,6 @@ def _reinforcement_run_files(first_folder: Path, first_lock: RunLock | None = No
             folder, lock = claim_run_directory(candidate, "rl")
         else:
             lock = first_lock if first_lock is not None else RunLock(first_folder)
-        reporters = reporters_for(learner, folder, 0, None)
-        files = [reporter for reporter in reporters if not isinstance(reporter, ConsoleReporter)]
-        return folder, [*files, ReleaseLock(lock)]
+        return folder, [*reporters_for(learner, folder, None, console=False), _ReleaseLock(lock)]
 
     return make

@@ -1,16 +1,15 @@
 """`neurocar sim --teacher rl`: PPO learns live in the window.
 
-The window is one more `Reporter` of the same `run_reinforcement` loop that `neurocar train rl` runs, so a windowed
-run and a headless run with the same seed and config give the same numbers. Every car of the rollout drives with
-the one policy being learned, sampling its actions; a car that crashes or stalls starts again at once somewhere
-along the track. `on_step` spends the step budget of the current speed and draws frames as it runs out, like the
-evolution window. R restarts the run with the same seed; S saves the best greedy model so far; closing the window
-is Ctrl-C for the loop, so the run folder (with `--run-dir`) keeps the best model and the checkpoint.
+The window is one more caller of the same run state `neurocar train rl` steps (`Reinforcement`), so a windowed run
+and a headless run with the same seed and config give the same numbers. Every car of the rollout drives with the
+one policy being learned, sampling its actions; a car that crashes or stalls starts again at once somewhere along
+the track. Each frame spends the step budget of the current speed on `Reinforcement.step()`, like the evolution
+window. R restarts the run with the same seed; S saves the best greedy model so far; closing the window ends the run
+as CLOSED, so the run folder (with `--run-dir`) keeps the best model and the checkpoint.
 """
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -22,8 +21,9 @@ from neurocar.config import Config
 from neurocar.errors import NeuroCarError
 from neurocar.learn.model_file import save_model
 from neurocar.learn.policy import build_network, network_vector
-from neurocar.learn.reinforcement import Reinforcement, Reporter, UpdateResult, run_reinforcement
+from neurocar.learn.reinforcement import UNLIMITED_UPDATES, Reinforcement, UpdateResult
 from neurocar.learn.run_directory import BEST_MODEL_FILE
+from neurocar.learn.runs import Reporter, RunOutcome
 from neurocar.paths import display_path
 from neurocar.sim.track import Track
 from neurocar.sim.world import World
@@ -33,24 +33,11 @@ from neurocar.ui.fitness_chart import FitnessChart
 from neurocar.ui.network_view import NetworkSnapshot, layer_values, network_weights
 from neurocar.ui.sim_app import MODELS_DIR, new_model_path
 
-UNLIMITED_UPDATES = sys.maxsize
-
 # Makes the run folder of the n-th run (1 = the first) and the reporters that write into it.
 RunFiles = Callable[[Reinforcement, int], tuple[Path, list[Reporter]]]
 
 
-class RestartLearning(Exception):  # noqa: N818 - a control-flow signal, not an error
-    """Abort the current run and start a new one with the same seed (R)."""
-
-
-class LearningWindowClosed(KeyboardInterrupt):
-    """The window closed while PPO was stepping: PPO's loop ends as on Ctrl-C, with the outcome 'closed', and its
-    reporters save."""
-
-    outcome = "closed"
-
-
-class ReinforcementApp(WindowApp, Reporter):
+class ReinforcementApp(WindowApp):
     """The cars of a PPO run in a window, with the greedy drive's fitness charted per update."""
 
     help_title = "NeuroCar - reinforcement learning"
@@ -74,9 +61,11 @@ class ReinforcementApp(WindowApp, Reporter):
         self.updates = updates or UNLIMITED_UPDATES
         self.chart = FitnessChart(self.texts, "Fitness per update", ("greedy", "sampled"), "update")
         self.learner: Reinforcement | None = None
+        self.reporters: list[Reporter] = []
         self.last_result: UpdateResult | None = None
         self.runs_started = 0
-        self.outcome: str | None = None
+        self.outcome: RunOutcome | None = None
+        self.restart_requested = False
         self.last_saved: Path | None = None
         self._scratch_network = build_network(
             len(config.sensors.angles_deg), config.policy.hidden_sizes, config.policy.activation
@@ -93,51 +82,87 @@ class ReinforcementApp(WindowApp, Reporter):
         """Open the window and learn until it is closed (or the updates are done); returns the exit code."""
         self.open_window()
         try:
+            self.start_run()
             while True:
                 try:
-                    self.outcome = self.learn()
+                    self.frame()
+                    if self.restart_requested:
+                        self.restart()
+                    self.advance()
+                except WindowClosed:
+                    self.end_run(RunOutcome.CLOSED)
                     return 0
-                except RestartLearning:
-                    continue
+                if self.learner is not None and self.learner.outcome is not None:
+                    return 0
+        except KeyboardInterrupt:
+            # Ctrl-C in the terminal: save through the reporters, then let the command line say it stopped.
+            self.end_run(RunOutcome.INTERRUPTED)
+            raise
         finally:
             self.close_window()
 
-    def learn(self) -> str:
-        """One PPO run with the window and (with a run folder) the log and checkpoint reporters."""
-        self.learner = Reinforcement(self.config, [self.track], self.seed)
+    def start_run(self) -> None:
+        """A fresh PPO run (with a run folder: the log and checkpoint reporters too)."""
+        self.learner = Reinforcement(self.config, [self.track], self.seed, updates=self.updates)
         self.last_result = None
         self.selected = None
+        self.outcome = None
         self.chart.set_history([], [])
         self.runs_started += 1
         self.reset_poses(self.learner.world)
-        reporters: list[Reporter] = [self]
+        self.reporters = []
         if self.run_files is not None:
-            self.run_folder, file_reporters = self.run_files(self.learner, self.runs_started)
-            reporters += file_reporters
+            self.run_folder, self.reporters = self.run_files(self.learner, self.runs_started)
             if self.runs_started > 1:
                 self.toasts.show(f"new run folder {display_path(self.run_folder)}")
-        outcome = run_reinforcement(self.learner, self.updates, reporters)
-        if outcome == "interrupted" and not self.closed:
-            raise KeyboardInterrupt  # a real Ctrl-C in the terminal: the reporters have saved, now stop
-        return outcome
+        for reporter in self.reporters:
+            reporter.on_run_start(self.learner)
 
-    # --- Reporter hooks ----------------------------------------------------------------------------------------
+    def end_run(self, outcome: RunOutcome) -> None:
+        """End the current run (once) and let the reporters save."""
+        learner = self.learner
+        if learner is None or self.outcome is not None:
+            return
+        if learner.outcome is None:
+            learner.stop(outcome)
+        self.outcome = learner.outcome
+        for reporter in self.reporters:
+            reporter.on_run_end(learner, learner.outcome)
 
-    def on_step(self, learner: Reinforcement, world: World, actions: np.ndarray) -> None:
-        """Spend one step of the budget; when it runs out, draw frames (and handle keys) until there is more."""
-        self.record_pose(world)
-        self.budget -= 1
-        try:
-            if self.max_speed and self.max_speed_draw_due():
-                self.frame()
-            while self.budget < 1:
-                self.frame()
-        except WindowClosed:
-            raise LearningWindowClosed from None
+    def restart(self) -> None:
+        """End the current run and start a new one with the same seed (R)."""
+        self.restart_requested = False
+        self.end_run(RunOutcome.RESTARTED)
+        self.start_run()
+
+    def advance(self) -> None:
+        """Run the simulation steps this frame allows: the budget's whole steps, or at max speed until the next
+        frame is due."""
+        learner = self.learner
+        if learner is None or self.paused:
+            return
+        while learner.outcome is None:
+            if self.max_speed:
+                if self.max_speed_draw_due():
+                    return
+            elif self.budget < 1:
+                return
+            self.budget -= 1
+            result = learner.step()
+            self.record_pose(learner.world)
+            if result is not None:
+                self.on_update(learner, result)
+
+    def idle(self) -> bool:
+        """Nothing to simulate once the run has ended."""
+        return self.learner is None or self.learner.outcome is not None
 
     def on_update(self, learner: Reinforcement, result: UpdateResult) -> None:
-        """Update the chart (greedy drive and sampled episodes) and the HUD's numbers."""
+        """An update finished: tell the reporters, update the chart (greedy drive and sampled episodes) and the
+        HUD's numbers; at the end of the run, let the reporters save."""
         self.last_result = result
+        for reporter in self.reporters:
+            reporter.on_result(learner, result)
         history = learner.history
         self.chart.set_history(
             [float(row["greedy_fitness"]) for row in history],
@@ -145,6 +170,8 @@ class ReinforcementApp(WindowApp, Reporter):
         )
         if result.greedy_laps >= 1 and (len(history) < 2 or int(history[-2]["greedy_laps"]) < 1):
             self.toasts.show(f"update {result.update}: the greedy policy drives a whole lap")
+        if learner.outcome is not None:
+            self.end_run(learner.outcome)
 
     # --- keys --------------------------------------------------------------------------------------------------
 
@@ -152,7 +179,7 @@ class ReinforcementApp(WindowApp, Reporter):
         """R restart, S save."""
         if key == pygame.K_r:
             self.toasts.show("restarting learning")
-            raise RestartLearning
+            self.restart_requested = True
         if key == pygame.K_s:
             self.save_best()
 
