@@ -211,8 +211,7 @@ class LearningApp(WindowApp):
         for reporter in self.reporters:
             reporter.on_result(learner, result)
         _title, series = learner.chart_series()
-        first, second = list(series.values())[:2]
-        self.chart.set_history(first, second)
+        self.show_history(*list(series.values())[:2])
         if learner.outcome is not None:
             self.end_run(learner.outcome)
             return
@@ -254,6 +253,10 @@ class LearningApp(WindowApp):
             return None
         self.notices.show(f"track: {track.name}")
         return track
+
+    def show_history(self, best: list[float], mean: list[float]) -> None:
+        """A generation or an update finished: the chart shows the run's history (its two series)."""
+        self.chart.set_history(best, mean)
 
     def save_best(self) -> Path | None:
         """Save the best model so far (the same format as training) and say where; never overwrites in models/.
