@@ -29,7 +29,8 @@ from neurocar.ui.key_bindings import Binding
 from neurocar.ui.network_view import NetworkSnapshot, layer_values
 from neurocar.ui.text_layout import fit_text
 
-LEGEND_ROW_HEIGHT = 46
+LEGEND_ROW_HEIGHT = 46  # a car with its lap times on a second line, at scale 1
+COMPACT_ROW_HEIGHT = 26  # a car on one line, used when the rows with times do not all fit
 
 
 @dataclass
@@ -206,17 +207,21 @@ class WatchApp(WindowApp):
         pygame.draw.rect(surface, theme.PANEL, rect, border_radius=8)
         texts, scale = self.texts, self.scale
         name_size, small_size = round(20 * scale), round(18 * scale)
-        row_height = round(LEGEND_ROW_HEIGHT * scale)
         padding = round(10 * scale)
+        top = rect.top + round(36 * scale)
+        bottom = rect.bottom - (round(28 * scale) if self.world.done else padding)
+        with_times = top + round(LEGEND_ROW_HEIGHT * scale) * len(self.drivers) <= bottom
+        row_height = round((LEGEND_ROW_HEIGHT if with_times else COMPACT_ROW_HEIGHT) * scale)
         title = "Results" if self.world.done else "Cars"
         surface.blit(texts.render(title, round(22 * scale), theme.TEXT), (rect.left + padding, rect.top + padding))
-        y = rect.top + round(36 * scale)
-        bottom = rect.bottom - (round(28 * scale) if self.world.done else padding)
+        y = top
         state = self.world.state
         box = round(14 * scale)
         name_left = rect.left + padding + box + round(10 * scale)
+        more_height = round(22 * scale)  # the "... and N more" line
         for car, driver in enumerate(self.drivers):
-            if y + row_height > bottom:
+            last = car == len(self.drivers) - 1
+            if y + row_height + (0 if last else more_height) > bottom and not (last and y + row_height <= bottom):
                 more = texts.render(f"... and {len(self.drivers) - car} more", small_size, theme.TEXT_DIM)
                 surface.blit(more, (rect.left + padding, y))
                 break
@@ -232,10 +237,11 @@ class WatchApp(WindowApp):
             room = rect.right - padding - laps.get_width() - padding - name_left
             name = fit_text(texts, driver.name, name_size, room, keep_end=True)
             surface.blit(texts.render(name, name_size, theme.TEXT), (name_left, y + 2))
-            times = self.world.lap_times(car)[: self.laps]
-            text = "  ".join(f"{lap:.2f}s" for lap in times) if times else "no lap yet"
-            text = fit_text(texts, text, small_size, rect.right - padding - name_left)
-            surface.blit(texts.render(text, small_size, theme.TEXT_DIM), (name_left, y + round(22 * scale)))
+            if with_times:
+                times = self.world.lap_times(car)[: self.laps]
+                text = "  ".join(f"{lap:.2f}s" for lap in times) if times else "no lap yet"
+                text = fit_text(texts, text, small_size, rect.right - padding - name_left)
+                surface.blit(texts.render(text, small_size, theme.TEXT_DIM), (name_left, y + round(22 * scale)))
             y += row_height
         if self.world.done:
             hint = texts.render("R: race again   Esc: quit", small_size, theme.TEXT_DIM)
