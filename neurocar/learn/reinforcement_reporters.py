@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
-from neurocar.chart import write_line_chart
+from neurocar.chart import first_lap_markers, write_line_chart
 from neurocar.learn.model_file import save_model
 from neurocar.learn.reinforcement import LOG_COLUMNS, Reinforcement, Reporter, UpdateResult
 from neurocar.learn.reinforcement_checkpoint import save_checkpoint
@@ -152,4 +152,5 @@ class ChartReporter(Reporter):
             x_label="update",
             y_label="fitness",
             x_values=[int(row["update"]) for row in history],
+            markers=first_lap_markers(history, "update", "greedy_laps", "first greedy lap"),
         )

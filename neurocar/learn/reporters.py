@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
-from neurocar.chart import write_line_chart
+from neurocar.chart import first_lap_markers, write_line_chart
 from neurocar.learn.checkpoint import save_checkpoint
 from neurocar.learn.model_file import save_model
 from neurocar.learn.neuroevolution import LOG_COLUMNS, GenerationResult, Neuroevolution, Reporter, RunOutcome
@@ -156,4 +156,5 @@ class ChartReporter(Reporter):
             x_label="generation",
             y_label="fitness",
             x_values=[int(row["generation"]) for row in history],
+            markers=first_lap_markers(history, "generation", "best_laps"),
         )
