@@ -357,7 +357,7 @@ def draw_line_chart(
         return ChartDrawing(surface, pygame.Rect(pad, plot_top, 0, 0), (0.0, 1.0), (0.0, 1.0), boxes, texts)
 
     y_ticks, y_step = nice_ticks(*_with_margin(*_padded_range(all_y)), max(1, plot_height // (4 * tick_line)))
-    y_labels = format_ticks(y_ticks, y_step)
+    y_labels = format_ticks(y_ticks, y_step) if has_data else [""] * len(y_ticks)
     y_title_width = text_font.get_linesize() + gap if y_label else 0
     y_tick_width = max(tick_font.size(label)[0] for label in y_labels)
     plot_left = pad + y_title_width + y_tick_width + gap // 2 + tick_length
@@ -367,6 +367,8 @@ def draw_line_chart(
     x_ticks, x_tick_labels = _x_ticks(
         x_low, x_high, whole_numbers, lambda text: tick_font.size(text)[0], plot_right - plot_left, 2 * gap
     )
+    if not has_data:  # an empty chart has no scale to show
+        x_ticks, x_tick_labels = [], []
     if x_tick_labels:  # the last label is centred on its tick: keep it inside the chart
         overhang = tick_font.size(x_tick_labels[-1])[0] // 2
         if x_ticks[-1] >= x_high - 1e-9:
@@ -385,7 +387,8 @@ def draw_line_chart(
     for tick, label in zip(y_ticks, y_labels, strict=True):
         row = round(drawing.y_pixel(tick))
         pygame.draw.line(surface, style.frame, (plot.left - tick_length, row), (plot.left - 1, row))
-        blit("y tick", label, tick_font, style.muted_text, midright=(plot.left - tick_length - gap // 2, row))
+        if label:
+            blit("y tick", label, tick_font, style.muted_text, midright=(plot.left - tick_length - gap // 2, row))
     for column, label in zip(tick_columns, x_tick_labels, strict=True):
         pygame.draw.line(surface, style.frame, (column, plot.bottom), (column, plot.bottom + tick_length - 1))
         blit("x tick", label, tick_font, style.muted_text, midtop=(column, plot.bottom + label_drop))

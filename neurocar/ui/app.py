@@ -400,13 +400,15 @@ class WindowApp:
         if areas is None:
             return []
         inner, hud_rect = areas
-        network_rect = pygame.Rect(inner.left, hud_rect.bottom + theme.MARGIN, inner.width, NETWORK_HEIGHT)
         snapshot = None
         caption = "Network"
         if world is not None:
             focus = self.focus_car(world)
             snapshot = self.network_snapshot(focus)
             caption = f"Network of car {focus + 1}" + (" (selected)" if self.selected == focus else " (leader)")
+        top = hud_rect.bottom + theme.MARGIN
+        height = self.network_view.preferred_height(snapshot, inner.bottom - top)
+        network_rect = pygame.Rect(inner.left, top, inner.width, height)
         self.network_view.draw(screen, network_rect, snapshot, caption)
         dirty = [hud_rect, network_rect]
         extra = pygame.Rect(inner.left, network_rect.bottom + theme.MARGIN, inner.width, 0)

@@ -19,7 +19,6 @@ from pathlib import Path
 
 import numpy as np
 import pygame
-import torch
 
 from neurocar.config import Config
 from neurocar.learn.model_file import Model
@@ -29,12 +28,13 @@ from neurocar.paths import display_path
 from neurocar.sim.autopilot import Autopilot
 from neurocar.sim.car import ACTION_NAMES, STRAIGHT
 from neurocar.sim.replay import ReplayPlayer, ReplayRecorder
+from neurocar.sim.sensors import sensor_display_order, sensor_name
 from neurocar.sim.track import Track
 from neurocar.sim.world import World
 from neurocar.ui import theme
-from neurocar.ui.app import NETWORK_HEIGHT, WindowApp, WindowClosed, speed_label
+from neurocar.ui.app import WindowApp, WindowClosed, speed_label
 from neurocar.ui.ghosts import GhostCars
-from neurocar.ui.network_view import NetworkSnapshot, layer_values
+from neurocar.ui.network_view import NetworkSnapshot, network_snapshot
 from neurocar.ui.steering import STEERING_KEYS, SteeringKeys, action_to_keys, keys_to_action
 from neurocar.ui.track_view import ray_colour
 
@@ -275,12 +275,7 @@ class DriveApp(WindowApp):
         """The model's live values (only when a model drives)."""
         if self.model is None or self.policy is None:
             return None
-        observation = self.world.observations[car : car + 1]
-        outputs = self.policy.activations(torch.from_numpy(np.ascontiguousarray(observation)))
-        values = layer_values(self.model.network, observation[0], [output[0].numpy() for output in outputs])
-        linear_layers = [module for module in self.model.network if isinstance(module, torch.nn.Linear)]
-        weights = [module.weight.detach().numpy() for module in linear_layers]
-        return NetworkSnapshot(values, weights, int(np.argmax(values[-1])))
+        return network_snapshot(self.model.network, self.world.observations[car])
 
     def draw_panel(self, screen: pygame.Surface, world: World | None) -> list[pygame.Rect]:
         """HUD, the recording box, the sensor readings and the action histogram (and the network with a model)."""
@@ -297,8 +292,8 @@ class DriveApp(WindowApp):
         self.draw_histogram(screen, histogram_rect)
         dirty = [hud_rect, record_rect, sensor_rect, histogram_rect]
         if self.model is not None:
-            network_rect = pygame.Rect(inner.left, histogram_rect.bottom + theme.MARGIN, inner.width, NETWORK_HEIGHT)
-            network_rect.height = min(NETWORK_HEIGHT, inner.bottom - network_rect.top)
+            network_rect = pygame.Rect(inner.left, histogram_rect.bottom + theme.MARGIN, inner.width, 0)
+            network_rect.height = inner.bottom - network_rect.top
             if network_rect.height > 120:
                 self.network_view.draw(screen, network_rect, self.network_snapshot(0), "Network of the model")
                 dirty.append(network_rect)
@@ -326,12 +321,16 @@ class DriveApp(WindowApp):
         pygame.draw.rect(surface, theme.PANEL, rect, border_radius=8)
         title = self.texts.render("Sensors (what the network sees)", 20, theme.TEXT)
         surface.blit(title, (rect.left + 10, rect.top + 8))
-        readings = self.world.observations[0]
-        bar_left = rect.left + 70
-        bar_width = rect.width - 70 - 60
-        for index, (angle, reading) in enumerate(zip(self.config.sensors.angles_deg, readings.tolist(), strict=True)):
+        readings = self.world.observations[0].tolist()
+        angles = self.config.sensors.angles_deg
+        names = [sensor_name(angle) for angle in angles]
+        name_width = max(self.texts.font(18).size(name)[0] for name in names)
+        bar_left = rect.left + 12 + name_width + 10
+        bar_width = rect.width - (bar_left - rect.left) - 60
+        for index, slot in enumerate(sensor_display_order(angles)):
+            reading = readings[slot]
             y = rect.top + 34 + 22 * index
-            surface.blit(self.texts.render(f"{angle:+.0f}°", 18, theme.TEXT_DIM), (rect.left + 12, y))
+            surface.blit(self.texts.render(names[slot], 18, theme.TEXT_DIM), (rect.left + 12, y))
             pygame.draw.rect(surface, theme.PANEL_EDGE, (bar_left, y + 2, bar_width, 12), border_radius=3)
             filled = round(bar_width * min(1.0, max(0.0, reading)))
             pygame.draw.rect(surface, ray_colour(reading), (bar_left, y + 2, filled, 12), border_radius=3)

@@ -18,7 +18,7 @@ from neurocar.learn.lesson_neuron import behaviour, step_factor, thresholds
 from neurocar.lesson_text import LessonText
 from neurocar.ui import theme
 from neurocar.ui.camera import Camera
-from neurocar.ui.network_view import NetworkSnapshot, NetworkView, layer_values
+from neurocar.ui.network_view import NetworkView, network_snapshot
 from neurocar.ui.theme import TextCache
 from neurocar.ui.track_view import CarSprites, draw_cars, draw_rays, render_track
 
@@ -754,10 +754,7 @@ class LessonView:
         network_rect = pygame.Rect(
             visual.left, legend_y + layout.margin // 2, visual.width, visual.bottom - legend_y - layout.margin // 2
         )
-        outputs = car.activations()
-        values = layer_values(car.network, readings, outputs)
-        weights = [module.weight.detach().numpy() for module in car.network if hasattr(module, "weight")]
-        snapshot = NetworkSnapshot(values, weights, int(np.argmax(values[-1])))
+        snapshot = network_snapshot(car.network, readings)
         if network_rect.height > 80:
             self.network_view.draw(surface, network_rect, snapshot, "")
         self.drawn.update(

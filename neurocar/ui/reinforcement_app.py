@@ -16,12 +16,12 @@ from pathlib import Path
 
 import numpy as np
 import pygame
-import torch
 
+from neurocar.chart import first_lap_markers
 from neurocar.config import Config
 from neurocar.errors import NeuroCarError
 from neurocar.learn.model_file import save_model
-from neurocar.learn.policy import build_network, network_vector
+from neurocar.learn.policy import build_network
 from neurocar.learn.reinforcement import Reinforcement, Reporter, UpdateResult, run_reinforcement
 from neurocar.learn.run_directory import BEST_MODEL_FILE
 from neurocar.paths import display_path
@@ -30,7 +30,7 @@ from neurocar.sim.world import World
 from neurocar.ui import theme
 from neurocar.ui.app import WindowApp, WindowClosed, speed_label
 from neurocar.ui.fitness_chart import FitnessChart
-from neurocar.ui.network_view import NetworkSnapshot, layer_values, network_weights
+from neurocar.ui.network_view import NetworkSnapshot, network_snapshot
 from neurocar.ui.sim_app import MODELS_DIR, new_model_path
 
 UNLIMITED_UPDATES = sys.maxsize
@@ -142,6 +142,7 @@ class ReinforcementApp(WindowApp, Reporter):
         self.chart.set_history(
             [float(row["greedy_fitness"]) for row in history],
             [float(row["mean_episode_fitness"]) for row in history],
+            first_lap_markers(history, "update", "greedy_laps", "first greedy lap"),
         )
         if result.greedy_laps >= 1 and (len(history) < 2 or int(history[-2]["greedy_laps"]) < 1):
             self.toasts.show(f"update {result.update}: the greedy policy drives a whole lap")
@@ -227,16 +228,7 @@ class ReinforcementApp(WindowApp, Reporter):
         learner = self.learner
         if learner is None:
             return None
-        observation = torch.from_numpy(learner.world.observations[car : car + 1]).to(torch.float32)
-        outputs = []
-        values = observation
-        with torch.no_grad():
-            for module in learner.actor:
-                values = module(values)
-                outputs.append(values[0].numpy())
-        layers = layer_values(learner.actor, learner.world.observations[car], outputs)
-        weights = network_weights(self._scratch_network, network_vector(learner.actor))
-        return NetworkSnapshot(layers, weights, int(np.argmax(layers[-1])))
+        return network_snapshot(learner.actor, learner.world.observations[car])
 
     def draw_panel_extra(self, surface: pygame.Surface, rect: pygame.Rect) -> bool:
         """The fitness chart (changes once per update)."""

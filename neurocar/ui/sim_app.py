@@ -16,8 +16,8 @@ from pathlib import Path
 
 import numpy as np
 import pygame
-import torch
 
+from neurocar.chart import first_lap_markers
 from neurocar.config import Config
 from neurocar.errors import NeuroCarError
 from neurocar.learn.checkpoint import save_checkpoint
@@ -37,7 +37,7 @@ from neurocar.sim.world import World
 from neurocar.ui import theme
 from neurocar.ui.app import WindowApp, WindowClosed, leading_car, speed_label
 from neurocar.ui.fitness_chart import FitnessChart
-from neurocar.ui.network_view import NetworkSnapshot, layer_values, network_weights
+from neurocar.ui.network_view import NetworkSnapshot, network_snapshot
 
 MODELS_DIR = Path("models")
 
@@ -196,7 +196,11 @@ class SimApp(WindowApp):
             return
         self.last_result = result
         history = evolution.history
-        self.chart.set_history([row["best_fitness"] for row in history], [row["mean_fitness"] for row in history])
+        self.chart.set_history(
+            [row["best_fitness"] for row in history],
+            [row["mean_fitness"] for row in history],
+            first_lap_markers(history, "generation", "best_laps"),
+        )
         for reporter in self.reporters:
             reporter.on_generation(evolution, result)
         if evolution.outcome is not None:
@@ -316,12 +320,7 @@ class SimApp(WindowApp):
         evolution, world = self.evolution, self.world
         if evolution is None or world is None:
             return None
-        outputs = evolution.policy.activations(torch.from_numpy(world.observations))
-        values = layer_values(
-            self._scratch_network, world.observations[car], [output[car].numpy() for output in outputs]
-        )
-        weights = network_weights(self._scratch_network, evolution.population[car])
-        return NetworkSnapshot(values, weights, int(np.argmax(values[-1])))
+        return network_snapshot(self._scratch_network, world.observations[car], evolution.population[car])
 
     def draw_panel_extra(self, surface: pygame.Surface, rect: pygame.Rect) -> bool:
         """The fitness chart (changes once per generation)."""
