@@ -13,7 +13,10 @@ import pygame
 
 from neurocar.sim.race import Standing, format_time
 from neurocar.ui import theme
+from neurocar.ui.text_layout import fit_text
 from neurocar.ui.theme import TextCache
+
+__all__ = ["RaceEntry", "draw_standings", "fit_text"]
 
 ROW_HEIGHT = 26
 TIMES_ROW_HEIGHT = 44  # a row with the lap times on a second line, used when every row fits
@@ -33,29 +36,6 @@ class RaceEntry:
     label: str
     colour: tuple[int, int, int]
     driver: str  # person, model or autopilot
-
-
-def fit_text(texts: TextCache, text: str, size: int, width: int, keep_end: bool = False) -> str:
-    """`text`, shortened with an ellipsis if needed so it renders at most `width` pixels wide. With `keep_end`, the
-    ellipsis goes in the middle and the end stays (names that differ only at the end stay distinct)."""
-    font = texts.font(size)
-    if font.size(text)[0] <= width:
-        return text
-
-    def shortened(kept: int) -> str:
-        if not keep_end:
-            return text[:kept].rstrip() + "…"
-        tail = min(kept, max((kept + 1) // 2, 12))  # the end says which of similar names it is: keep enough of it
-        return text[: kept - tail].rstrip() + "…" + text[len(text) - tail :].lstrip()
-
-    low, high = 0, len(text)
-    while low < high:  # keep as many characters as fit with the ellipsis
-        middle = (low + high + 1) // 2
-        if font.size(shortened(middle))[0] <= width:
-            low = middle
-        else:
-            high = middle - 1
-    return shortened(low) if low else ""
 
 
 def draw_standings(
