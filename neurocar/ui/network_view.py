@@ -21,11 +21,11 @@ import pygame
 import torch
 from torch import nn
 
-from neurocar.chart import elide
 from neurocar.learn.policy import load_vector
 from neurocar.sim.car import ACTION_NAMES
 from neurocar.sim.sensors import sensor_display_order, sensor_name
 from neurocar.ui import theme
+from neurocar.ui.text_layout import fit_text
 from neurocar.ui.theme import TextCache
 
 MIN_RADIUS = 4
@@ -139,7 +139,7 @@ class NetworkView:
         title_size = max(16, min(theme.TITLE_SIZE, rect.height // 8))
         top = rect.top + pad
         if title:
-            title_text = elide(texts.font(title_size), title, rect.width - 2 * pad)
+            title_text = fit_text(texts, title, title_size, rect.width - 2 * pad)
             title_surface = texts.render(title_text, title_size, theme.TEXT)
             surface.blit(title_surface, (rect.left + pad, top))
             self.drawn["title"] = title_surface.get_rect(topleft=(rect.left + pad, top))
