@@ -107,7 +107,9 @@ def test_inputs_and_outputs_are_listed_from_left_to_right(texts: TextCache) -> N
     names = [text for text, _ in view.drawn["labels"]]
     assert names[:6] == ["right 45°", "0.10", "ahead", "0.60", "left 45°", "0.95"]
     logits = snapshot.values[-1]
-    assert names[6:] == [f"{name} {value:+.2f}" for name, value in zip(("left", "straight", "right"), logits)]
+    assert names[6:] == [
+        f"{name} {value:+.2f}" for name, value in zip(("left", "straight", "right"), logits, strict=True)
+    ]
 
 
 def test_the_picked_action_the_bias_rings_and_the_legend_are_drawn(texts: TextCache) -> None:
