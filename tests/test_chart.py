@@ -326,3 +326,32 @@ def test_format_ticks(ticks: list[float], step: float, labels: list[str]) -> Non
 
 def test_format_ticks_never_prints_negative_zero() -> None:
     assert format_ticks([-0.2 + 0.1 + 0.1, 0.1], 0.1) == ["0.0", "0.1"]
+
+
+def test_the_panel_chart_uses_the_same_renderer_and_marks_the_first_lap() -> None:
+    from neurocar.ui import theme
+    from neurocar.ui.fitness_chart import FitnessChart
+    from neurocar.ui.theme import TextCache
+
+    chart = FitnessChart(TextCache())
+    history = [{"generation": g, "best_laps": int(g >= 3)} for g in range(1, 9)]
+    chart.set_history(
+        [g * 10.0 for g in range(1, 9)],
+        [g * 5.0 for g in range(1, 9)],
+        first_lap_markers(history, "generation", "best_laps"),
+    )
+    drawing = chart.render((336, 220))
+    assert drawing.tick_labels("legend") == ["best", "mean"] and drawing.tick_labels("marker") == ["first lap"]
+    pixels = pixels_of(drawing)
+    column = round(drawing.x_pixel(3))
+    assert (
+        colour_mask(pixels[drawing.plot.top + 2 : drawing.plot.bottom - 2, column : column + 1], theme.GOOD).sum() > 50
+    )
+    for (kind, rect), (other_kind, other) in combinations(drawing.boxes, 2):
+        assert not rect.colliderect(other), f"{kind} {rect} overlaps {other_kind} {other}"
+    screen = pygame.Surface((400, 300))
+    area = pygame.Rect(10, 10, 336, 220)
+    assert chart.draw(screen, area) is True and chart.draw(screen, area) is False  # cached until something changes
+    assert chart.draw(screen, area.inflate(0, -40)) is True
+    chart.set_history([], [])
+    assert chart.render((336, 220)).tick_labels("note") == ["waiting for the first generation..."]

@@ -295,3 +295,17 @@ def test_record_folder_that_is_a_file_fails_before_the_window(run_cli, tmp_path:
     assert not pygame.display.get_init()
     result = run_cli("drive", "--autopilot", "--model", "x.pt")
     assert result.code == 2 and "not allowed with argument" in result.err
+
+
+def test_the_sensor_panel_names_the_rays_from_left_to_right(classic: Track, config: Config) -> None:
+    pygame.font.init()
+    app = DriveApp(config, classic)
+    rendered: list[str] = []
+    original = app.texts.render
+    app.texts.render = lambda text, *arguments: rendered.append(text) or original(text, *arguments)
+    app.draw_sensors(pygame.Surface((360, 200)), pygame.Rect(0, 0, 360, 120))
+    names = [text for text in rendered if text in ("left 45°", "ahead", "right 45°")]
+    assert names == ["left 45°", "ahead", "right 45°"]
+    readings = app.world.observations[0]
+    values = [text for text in rendered if text[:1].isdigit()]
+    assert values == [f"{readings[slot]:.2f}" for slot in (2, 1, 0)]  # config rays: -45 (right), 0, +45 (left)
