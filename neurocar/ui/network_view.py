@@ -161,7 +161,7 @@ class NetworkView:
         inputs, outputs = self._label_texts(snapshot)
         pitch = graph.height / tallest
         # The largest label size at which both label columns and the layers between them fit.
-        for size in range(theme.SMALL_SIZE, MIN_LABEL_SIZE - 1, -1):
+        for size in range(theme.LABEL_SIZE, MIN_LABEL_SIZE - 1, -1):
             font = texts.font(size)
             line = font.get_linesize()
             stacked = graph.height / len(inputs) >= 2 * line
