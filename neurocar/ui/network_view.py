@@ -28,7 +28,7 @@ from neurocar.ui import theme
 from neurocar.ui.text_layout import fit_text
 from neurocar.ui.theme import TextCache
 
-MIN_RADIUS = 4
+MIN_RADIUS = 2
 MAX_RADIUS = 14
 MIN_LABEL_SIZE = 15
 MIN_COLUMN_GAP = 40
