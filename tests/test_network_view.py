@@ -107,9 +107,8 @@ def test_inputs_and_outputs_are_listed_from_left_to_right(texts: TextCache) -> N
     names = [text for text, _ in view.drawn["labels"]]
     assert names[:6] == ["right 45°", "0.10", "ahead", "0.60", "left 45°", "0.95"]
     logits = snapshot.values[-1]
-    assert names[6:] == [
-        f"{name} {value:+.2f}" for name, value in zip(("left", "straight", "right"), logits, strict=True)
-    ]
+    expected = [[name, f"{value:+.2f}"] for name, value in zip(("left", "straight", "right"), logits, strict=True)]
+    assert names[6:] == [text for pair in expected for text in pair]  # each output's name, then its value
 
 
 def test_the_picked_action_the_bias_rings_and_the_legend_are_drawn(texts: TextCache) -> None:
@@ -130,7 +129,7 @@ def test_the_picked_action_the_bias_rings_and_the_legend_are_drawn(texts: TextCa
         assert tuple(surface.get_at((x, y - radius - 1)))[:3] == theme.POSITIVE
     for x, y in outputs:
         assert tuple(surface.get_at((x, y + radius + 1)))[:3] == theme.NEGATIVE
-    chosen_label = view.drawn["labels"][6 + 2][1]
+    chosen_label = view.drawn["labels"][6 + 2 * 2][1]  # the name of the third output
     pixels = pygame.surfarray.pixels3d(surface)[
         chosen_label.left : chosen_label.right, chosen_label.top : chosen_label.bottom
     ]

@@ -245,11 +245,11 @@ class WindowApp:
             snapshot = self.network_snapshot(focus)
             caption = f"Network of car {focus + 1}" + (" (selected)" if self.selected == focus else " (leader)")
         top = hud_rect.bottom + theme.MARGIN
-        height = self.network_view.preferred_height(snapshot, inner.bottom - top)
+        height = self.network_view.preferred_height(snapshot, inner.bottom - top, self.scale)
         network_rect = pygame.Rect(inner.left, top, inner.width, height)
         dirty = [hud_rect]
         if network_rect.height > 120:
-            self.network_view.draw(screen, network_rect, snapshot, caption)
+            self.network_view.draw(screen, network_rect, snapshot, caption, self.scale)
             dirty.append(network_rect)
         extra = pygame.Rect(inner.left, network_rect.bottom + theme.MARGIN, inner.width, 0)
         extra.height = inner.bottom - extra.top

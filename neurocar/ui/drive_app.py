@@ -289,7 +289,8 @@ class DriveApp(WindowApp):
             network_rect = pygame.Rect(inner.left, histogram_rect.bottom + gap, inner.width, 0)
             network_rect.height = inner.bottom - network_rect.top
             if network_rect.height > 120:
-                self.network_view.draw(screen, network_rect, self.network_snapshot(0), "Network of the model")
+                snapshot = self.network_snapshot(0)
+                self.network_view.draw(screen, network_rect, snapshot, "Network of the model", scale)
                 dirty.append(network_rect)
         return dirty
 

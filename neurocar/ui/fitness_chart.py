@@ -5,6 +5,7 @@ generation ends or the panel changes size. It is drawn by the same renderer as t
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 import pygame
 
@@ -49,6 +50,7 @@ class FitnessChart:
         self.mean: list[float] = []
         self.markers: list[Marker] = []
         self._surface: pygame.Surface | None = None
+        self._scale = 1.0
 
     def set_history(self, best: Sequence[float], mean: Sequence[float], markers: Sequence[Marker] = ()) -> None:
         """Replace the series (one value per generation, the first being generation 1) and the markers (such as
@@ -58,26 +60,37 @@ class FitnessChart:
         self.markers = list(markers)
         self._surface = None
 
-    def draw(self, surface: pygame.Surface, rect: pygame.Rect) -> bool:
-        """Blit the chart, rendering it first if the data or the size changed; returns True if it was rendered."""
-        changed = self._surface is None or self._surface.get_size() != rect.size
+    def draw(self, surface: pygame.Surface, rect: pygame.Rect, scale: float = 1.0) -> bool:
+        """Blit the chart, rendering it first if the data, the size or the window's text scale (1 at 1280x800)
+        changed; returns True if it was rendered."""
+        changed = self._surface is None or self._surface.get_size() != rect.size or scale != self._scale
         if changed:
-            self._surface = self.render(rect.size).surface
+            self._scale = scale
+            self._surface = self.render(rect.size, scale).surface
         assert self._surface is not None
         surface.blit(self._surface, rect.topleft)
         return changed
 
-    def render(self, size: tuple[int, int]):
-        """The chart drawn at `size` (a `neurocar.chart.ChartDrawing`)."""
+    def render(self, size: tuple[int, int], scale: float = 1.0):
+        """The chart drawn at `size` with text at `scale` (a `neurocar.chart.ChartDrawing`)."""
+        style = PANEL_STYLE
+        if scale != 1.0:
+            style = replace(
+                PANEL_STYLE,
+                title_size=max(10, round(PANEL_STYLE.title_size * scale)),
+                text_size=max(10, round(PANEL_STYLE.text_size * scale)),
+                tick_size=max(10, round(PANEL_STYLE.tick_size * scale)),
+                padding=max(6, round(PANEL_STYLE.padding * scale)),
+            )
         series = {self.names[0]: self.best, self.names[1]: self.mean} if self.best else {}
         return draw_line_chart(
             size,
             series,
             title=self.title,
-            x_label=self.step_name if size[1] >= 170 else "",  # the title says it too
+            x_label=self.step_name if size[1] >= 170 * scale else "",  # the title says it too
             y_label="",
             markers=self.markers,
-            style=PANEL_STYLE,
+            style=style,
             fonts=self.texts.font,
             empty_note=f"waiting for the first {self.step_name}...",
         )

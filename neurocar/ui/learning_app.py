@@ -254,4 +254,4 @@ class LearningApp(WindowApp):
 
     def draw_panel_extra(self, surface: pygame.Surface, rect: pygame.Rect) -> bool:
         """The fitness chart (changes once per generation or update)."""
-        return self.chart.draw(surface, rect)
+        return self.chart.draw(surface, rect, self.scale)

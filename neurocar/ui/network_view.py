@@ -106,18 +106,21 @@ class NetworkView:
         self.input_order = sensor_display_order(angles)  # slots from top to bottom
         self.output_labels = list(ACTION_NAMES)
         self.drawn: dict[str, object] = {}
+        self.scale = 1.0
 
     # --- sizes -------------------------------------------------------------------------------------------------
 
-    def preferred_height(self, snapshot: NetworkSnapshot | None, available: int) -> int:
+    def preferred_height(self, snapshot: NetworkSnapshot | None, available: int, scale: float = 1.0) -> int:
         """The height this view would like below a HUD when `available` pixels are left in the panel: enough for
-        the tallest layer at a readable pitch, leaving `CHART_ROOM` for the chart below, and at least half."""
+        the tallest layer at a readable pitch, leaving `CHART_ROOM` for the chart below, and at least half. `scale`
+        is the window's text scale (1 at 1280x800)."""
         tallest = max((len(values) for values in snapshot.values), default=3) if snapshot is not None else 6
-        chrome = theme.TITLE_SIZE + 3 * theme.SMALL_SIZE + 24
-        wanted = chrome + max(6, tallest) * ROW_PITCH + 16
-        return int(min(available, max(available // 2, min(wanted, available - CHART_ROOM))))
+        chrome = (theme.TITLE_SIZE + 3 * theme.SMALL_SIZE + 24) * scale
+        wanted = chrome + max(6, tallest) * ROW_PITCH * scale + 16
+        room = available - CHART_ROOM * scale
+        return int(min(available, max(available // 2, min(wanted, room))))
 
-    def _label_texts(self, snapshot: NetworkSnapshot) -> tuple[list[tuple[str, str]], list[str]]:
+    def _label_texts(self, snapshot: NetworkSnapshot) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
         inputs = []
         for slot, reading in enumerate(snapshot.values[0].tolist()):
             name = self.input_labels[slot] if slot < len(self.input_labels) else f"input {slot + 1}"
@@ -125,18 +128,27 @@ class NetworkView:
         outputs = []
         for row, value in enumerate(snapshot.values[-1].tolist()):
             name = self.output_labels[row] if row < len(self.output_labels) else f"output {row + 1}"
-            outputs.append(f"{name} {value:+.2f}")
+            outputs.append((name, f"{value:+.2f}"))
         return inputs, outputs
 
     # --- drawing -----------------------------------------------------------------------------------------------
 
-    def draw(self, surface: pygame.Surface, rect: pygame.Rect, snapshot: NetworkSnapshot | None, title: str) -> None:
-        """Draw the panel: title, weights, neurons with their bias rings, labels and the legend."""
+    def draw(
+        self,
+        surface: pygame.Surface,
+        rect: pygame.Rect,
+        snapshot: NetworkSnapshot | None,
+        title: str,
+        scale: float = 1.0,
+    ) -> None:
+        """Draw the panel: title, weights, neurons with their bias rings, labels and the legend; text sizes follow
+        `scale` (the window's, 1 at 1280x800) and shrink further only when the rectangle needs it."""
+        self.scale = scale
         texts = self.texts
         pygame.draw.rect(surface, theme.PANEL, rect, border_radius=8)
         self.drawn = {"labels": [], "lines": 0, "rings": 0}
         pad = 10
-        title_size = max(16, min(theme.TITLE_SIZE, rect.height // 8))
+        title_size = max(12, min(self._size(theme.TITLE_SIZE), rect.height // 8))
         top = rect.top + pad
         if title:
             title_text = fit_text(texts, title, title_size, rect.width - 2 * pad)
@@ -146,13 +158,17 @@ class NetworkView:
             top += title_surface.get_height() + 4
         if snapshot is None:
             return
-        legend_size = max(MIN_LABEL_SIZE, min(theme.SMALL_SIZE, rect.height // 12))
+        legend_size = max(self._size(MIN_LABEL_SIZE), min(self._size(theme.SMALL_SIZE), rect.height // 12))
         legend_height = self._draw_legend(surface, rect.inflate(-2 * pad, 0), rect.bottom - pad, legend_size, True)
         graph = pygame.Rect(rect.left + pad, top, rect.width - 2 * pad, rect.bottom - pad - legend_height - 4 - top)
         if graph.height < 40 or graph.width < 120:
             return
         self._draw_graph(surface, graph, snapshot)
         self._draw_legend(surface, rect.inflate(-2 * pad, 0), rect.bottom - pad, legend_size, False)
+
+    def _size(self, size: float) -> int:
+        """A pixel size at the current scale (never below 10, so text stays text)."""
+        return max(10, round(size * self.scale))
 
     def _draw_graph(self, surface: pygame.Surface, graph: pygame.Rect, snapshot: NetworkSnapshot) -> None:
         texts = self.texts
@@ -161,7 +177,7 @@ class NetworkView:
         inputs, outputs = self._label_texts(snapshot)
         pitch = graph.height / tallest
         # The largest label size at which both label columns and the layers between them fit.
-        for size in range(theme.LABEL_SIZE, MIN_LABEL_SIZE - 1, -1):
+        for size in range(self._size(theme.LABEL_SIZE), self._size(MIN_LABEL_SIZE) - 1, -1):
             font = texts.font(size)
             line = font.get_linesize()
             stacked = graph.height / len(inputs) >= 2 * line
@@ -169,13 +185,18 @@ class NetworkView:
                 left_width = max(max(font.size(name)[0], font.size(value)[0]) for name, value in inputs)
             else:
                 left_width = max(font.size(f"{name} {value}")[0] for name, value in inputs)
-            right_width = max(font.size(text)[0] for text in outputs) + 8
-            radius = int(max(MIN_RADIUS, min(MAX_RADIUS, pitch * 0.36)))
-            room = graph.width - left_width - right_width - 2 * (radius + 8)
-            if room >= MIN_COLUMN_GAP * (len(sizes) - 1):
+            output_stacked = graph.height / len(outputs) >= 2 * line + 4
+            if output_stacked:
+                right_width = max(max(font.size(name)[0], font.size(value)[0]) for name, value in outputs) + 8
+            else:
+                right_width = max(font.size(f"{name} {value}")[0] for name, value in outputs) + 8
+            radius = int(max(MIN_RADIUS, min(self._size(MAX_RADIUS), pitch * 0.36)))
+            ring_room = max(2, radius // 2) + 3
+            room = graph.width - left_width - right_width - 2 * (radius + 8) - ring_room
+            if room >= self._size(MIN_COLUMN_GAP) * (len(sizes) - 1):
                 break
         left = graph.left + left_width + radius + 8
-        right = graph.right - right_width - radius - 8
+        right = graph.right - right_width - radius - ring_room - 8
         columns: list[list[tuple[int, int]]] = []
         for index, count in enumerate(sizes):
             x = left + (right - left) * index / max(1, len(sizes) - 1)
@@ -245,12 +266,24 @@ class NetworkView:
                 labels.append((f"{name} {value}", text_rect))
         for row, centre in enumerate(columns[-1]):
             chosen = row == snapshot.chosen
-            text = texts.render(outputs[row], size, theme.ACCENT if chosen else theme.TEXT_DIM)
-            text_rect = text.get_rect(midleft=(centre[0] + radius + ring_max + 8, centre[1]))
+            name, value = outputs[row]
+            x = centre[0] + radius + ring_max + 8
+            colour = theme.ACCENT if chosen else theme.TEXT_DIM
+            if output_stacked:
+                name_surface = texts.render(name, size, colour)
+                value_surface = texts.render(value, size, theme.ACCENT if chosen else theme.TEXT)
+                name_rect = name_surface.get_rect(bottomleft=(x, centre[1] + 1))
+                value_rect = value_surface.get_rect(topleft=(x, centre[1] + 1))
+                drawn = [(name, name_rect, name_surface), (value, value_rect, value_surface)]
+            else:
+                text = texts.render(f"{name} {value}", size, colour)
+                drawn = [(f"{name} {value}", text.get_rect(midleft=(x, centre[1])), text)]
             if chosen:
-                pygame.draw.rect(surface, theme.ACCENT, text_rect.inflate(6, 2), 1, border_radius=4)
-            surface.blit(text, text_rect)
-            labels.append((outputs[row], text_rect))
+                box = drawn[0][1].unionall([rect for _, rect, _ in drawn])
+                pygame.draw.rect(surface, theme.ACCENT, box.inflate(6, 2), 1, border_radius=4)
+            for text, text_rect, rendered in drawn:
+                surface.blit(rendered, text_rect)
+                labels.append((text, text_rect))
 
     def _draw_legend(self, surface: pygame.Surface, area: pygame.Rect, bottom: int, size: int, measure: bool) -> int:
         """The legend's items flowed into rows ending at `bottom`; returns its height (draws nothing if `measure`)."""
