@@ -428,6 +428,13 @@ def build_parser() -> ArgumentParser:
         "--executor", choices=("local", "ray"), default="local", help="local processes (default) or a Ray cluster"
     )
     sweep.add_argument("--address", metavar="ADDRESS", help="with --executor ray: the cluster (default: auto)")
+    sweep.add_argument(
+        "--evaluate",
+        action="append",
+        metavar="TRACKS",
+        help="also drive each run's best model one lap on these tracks (a file, a shipped name, shipped or a "
+        "folder) and report how many it lapped (repeatable)",
+    )
     sweep.add_argument("training", nargs=argparse.REMAINDER, help="-- then the training: train evolve OPTIONS")
     sweep.set_defaults(handler=_handler("sweep"))
 

@@ -26,8 +26,9 @@ from neurocar.commands.window_checks import check_window_options
 from neurocar.config import Config
 from neurocar.errors import NeuroCarError
 from neurocar.learn.model_file import config_for_model, describe_differences, load_model
-from neurocar.learn.neuroevolution import Neuroevolution, Reporter
+from neurocar.learn.neuroevolution import Neuroevolution
 from neurocar.learn.run_directory import RunLock, claim_run_directory
+from neurocar.learn.runs import Reporter
 from neurocar.paths import SHIPPED_DRIVER_NAME
 from neurocar.sim.replay import ReplayRecorder
 
@@ -53,10 +54,8 @@ def _evolution_files(evolution: Neuroevolution, folder: Path) -> list:
 
 def _reinforcement_files(learner: Any, folder: Path) -> list:
     from neurocar.commands.reinforcement import reporters_for as reinforcement_reporters
-    from neurocar.learn.reinforcement_reporters import ConsoleReporter
 
-    reporters = reinforcement_reporters(learner, folder, 0, None)
-    return [reporter for reporter in reporters if not isinstance(reporter, ConsoleReporter)]
+    return reinforcement_reporters(learner, folder, None, console=False)
 
 
 def _cars_for_reinforcement(config: Config, cars: int) -> Config:
@@ -108,17 +107,10 @@ def run_sim(arguments: argparse.Namespace) -> int:
 
 
 class _ReleaseLock(Reporter):
-    """Releases a run folder's lock when its run ends (however it ends), for either learner (it has PPO's hooks
-    too, which do nothing)."""
+    """Releases a run folder's lock when its run ends (however it ends), for either learner."""
 
     def __init__(self, lock: RunLock) -> None:
         self.lock = lock
-
-    def on_step(self, learner: Any, world: Any, actions: Any) -> None:
-        """Nothing to do after a step."""
-
-    def on_update(self, learner: Any, result: Any) -> None:
-        """Nothing to do after an update."""
 
     def on_run_end(self, learner: Any, outcome: Any) -> None:
         """The run wrote its last file: let another writer in."""

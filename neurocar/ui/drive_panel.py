@@ -20,8 +20,8 @@ from neurocar.ui.text_layout import fit_text
 from neurocar.ui.theme import TextCache
 from neurocar.ui.track_view import ray_colour
 
-ROW_HEIGHT = 24  # one bar, at scale 1
-TEXT_SIZE = 21
+ROW_HEIGHT = 25  # one bar, at scale 1
+TEXT_SIZE = 22
 TITLE_HEIGHT = 42
 
 # One bar: its label, how full it is (0..1), the value written after it, its colour, and whether it is highlighted.

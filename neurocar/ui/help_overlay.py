@@ -57,7 +57,9 @@ class HelpOverlay:
             action_room = max_width - key_width - 3 * margin
             lines = self._lines(size, action_room)
             rows = sum(len(wrapped) for _key, wrapped in lines)
-            height = margin + round(title_size * 1.6) + line_height * rows + margin + round(size * 1.4)
+            hint_size = max(MIN_SIZE, round(HINT_SIZE * size / KEY_SIZE))
+            hint_height = texts.font(hint_size).get_height()
+            height = margin + round(title_size * 1.6) + line_height * rows + 6 + hint_height + margin // 2
             if height <= max_height or size <= MIN_SIZE:
                 break
             size -= 1
@@ -77,7 +79,6 @@ class HelpOverlay:
             for line in wrapped:
                 overlay.blit(texts.render(line, size, theme.TEXT), (panel.left + 2 * margin + key_width, y))
                 y += line_height
-        hint_size = max(MIN_SIZE, round(HINT_SIZE * size / KEY_SIZE))
         hint = texts.render(fit_text(texts, self.hint, hint_size, panel.width - 2 * margin), hint_size, theme.TEXT_DIM)
         overlay.blit(hint, (panel.centerx - hint.get_width() // 2, min(y + 6, panel.bottom - hint.get_height() - 6)))
         return overlay

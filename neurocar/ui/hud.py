@@ -15,10 +15,10 @@ from neurocar.ui.theme import TextCache
 
 __all__ = ["ROW_HEIGHT", "Hud", "Toasts"]
 
-ROW_HEIGHT = 26  # at scale 1
-LABEL_SIZE = 22
-VALUE_SIZE = 24
-TITLE_SIZE = 30
+ROW_HEIGHT = 28  # at scale 1
+LABEL_SIZE = 24
+VALUE_SIZE = 26
+TITLE_SIZE = 32
 
 
 class Hud:

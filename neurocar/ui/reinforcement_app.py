@@ -1,51 +1,32 @@
-"""`neurocar sim --teacher rl`: PPO learns live in the learning window.
+"""`neurocar sim --teacher rl`: PPO learns live in the learning window (`LearningApp`).
 
-The window is one more `Reporter` of the same `run_reinforcement` loop that `neurocar train rl` runs, so a windowed
-run and a headless run with the same seed and config give the same numbers. Every car of the rollout drives with
-the one policy being learned, sampling its actions; a car that crashes or stalls starts again at once somewhere
-along the track. `on_step` spends the step budget of the current speed and draws frames as it runs out, like the
-evolution window. R restarts the run with the same seed; S saves the best greedy model so far; closing the window
-is Ctrl-C for the loop, so the run folder (with `--run-dir`) keeps the best model and the checkpoint.
+`ReinforcementLearning` is what the window needs to know of `Reinforcement`: how to start a run, what the HUD and
+the network view show (the one policy being learned, with the shown car's live values), and which car leads.
+Every car of the rollout drives with that policy, sampling its actions; a car that crashes or stalls starts again
+at once somewhere along the track, so no car is ever shown stopped.
 """
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
-from typing import Any
 
 import numpy as np
-from torch import nn
 
-from neurocar.chart import first_lap_markers
 from neurocar.config import Config
-from neurocar.learn.reinforcement import Reinforcement, Reporter, UpdateResult, run_reinforcement
+from neurocar.learn.reinforcement import UNLIMITED_UPDATES, Reinforcement, UpdateResult
 from neurocar.sim.track import Track
 from neurocar.sim.world import World
-from neurocar.ui.app import WindowClosed
 from neurocar.ui.learning_app import LearningApp, RunFiles
 from neurocar.ui.network_view import NetworkSnapshot, network_snapshot
 
-UNLIMITED_UPDATES = sys.maxsize
 
-
-class RestartLearning(Exception):  # noqa: N818 - a control-flow signal, not an error
-    """Abort the current run so the window can start a new one with the same seed (R)."""
-
-
-class LearningWindowClosed(KeyboardInterrupt):
-    """The window closed while PPO was stepping: PPO's loop ends as on Ctrl-C, with the outcome 'closed', and its
-    reporters save."""
-
-    outcome = "closed"
-
-
-class ReinforcementLearning(Reporter):
-    """PPO as the learning window drives it: PPO's own loop runs, and the window draws from its step hook."""
+class ReinforcementLearning:
+    """PPO as the learning window shows it."""
 
     help_title = "NeuroCar - reinforcement learning"
     hud_title = "Reinforcement learning"
     restart_text = "restart learning (same seed)"
+    unit = "update"
     chart_labels = ("Fitness per update", ("greedy", "sampled"), "update")
     changes_track = False
 
@@ -55,66 +36,23 @@ class ReinforcementLearning(Reporter):
         self.updates = updates or UNLIMITED_UPDATES
         self.learner: Reinforcement | None = None
         self.last_result: UpdateResult | None = None
-        self.outcome: str | None = None
-        self.window: LearningApp | None = None
 
-    @property
-    def world(self) -> World | None:
-        """The world the cars are learning in."""
-        return self.learner.world if self.learner is not None else None
-
-    def start(self, track: Track) -> None:
+    def create(self, track: Track) -> Reinforcement:
         """A fresh PPO run on `track`."""
-        self.learner = Reinforcement(self.config, [track], self.seed)
+        self.learner = Reinforcement(self.config, [track], self.seed, updates=self.updates)
         self.last_result = None
+        return self.learner
 
-    def drive(self, window: LearningApp) -> None:
-        """PPO's loop with the window (and the run folder's reporters) until it ends, the window closes or a
-        restart is asked."""
+    def after_result(self, window: LearningApp, result: UpdateResult) -> None:
+        """Say so when the greedy policy drives its first whole lap."""
         assert self.learner is not None
-        self.window = window
-        try:
-            self.outcome = run_reinforcement(self.learner, self.updates, [self, *window.reporters])
-        except RestartLearning:
-            return
-        if self.outcome == "interrupted" and not window.shell.closed:
-            raise KeyboardInterrupt  # a real Ctrl-C in the terminal: the reporters have saved, now stop
-
-    # --- Reporter hooks ----------------------------------------------------------------------------------------
-
-    def on_step(self, learner: Reinforcement, world: World, actions: np.ndarray) -> None:
-        """Spend one step of the budget; when it runs out, draw frames (and handle keys) until there is more."""
-        window = self.window
-        assert window is not None
-        window.record_pose(world)
-        window.pacer.spend_step()
-        try:
-            if window.pacer.frame_due():
-                window.frame()
-            while window.pacer.budget < 1:
-                window.frame()
-        except WindowClosed:
-            raise LearningWindowClosed from None
-        if window.pending_track is not None:
-            raise RestartLearning
-
-    def on_update(self, learner: Reinforcement, result: UpdateResult) -> None:
-        """Update the chart (greedy drive and sampled episodes) and the HUD's numbers."""
-        window = self.window
-        assert window is not None
-        self.last_result = result
-        history = learner.history
-        window.show_history(
-            [float(row["greedy_fitness"]) for row in history],
-            [float(row["mean_episode_fitness"]) for row in history],
-            first_lap_markers(history, "update", "greedy_laps", "first greedy lap"),
-        )
+        history = self.learner.history
         if result.greedy_laps >= 1 and (len(history) < 2 or int(history[-2]["greedy_laps"]) < 1):
             window.notices.show(f"update {result.update}: the greedy policy drives a whole lap")
 
     # --- what the window shows ---------------------------------------------------------------------------------
 
-    def hud_rows(self, window: LearningApp) -> list[tuple[str, str]]:
+    def hud_rows(self) -> list[tuple[str, str]]:
         """Update, car-steps, the last update's episodes and greedy drive."""
         learner, result = self.learner, self.last_result
         update = learner.update + 1 if learner is not None else 1
@@ -147,16 +85,13 @@ class ReinforcementLearning(Reporter):
             return None
         return network_snapshot(learner.actor, learner.world.observations[car])
 
-    def best_model(self) -> tuple[nn.Sequential, Config, dict[str, Any], str] | None:
-        """The best greedy network so far (None before the first update ends)."""
-        learner = self.learner
-        if learner is None or learner.best_vector is None:
-            return None
-        description = f"greedy, update {learner.best_update}"
-        return learner.best_network(), learner.config, learner.training_info(), description
+    def best_description(self) -> str:
+        """A few words on the best model so far."""
+        assert self.learner is not None
+        return f"greedy, update {self.learner.best_update}"
 
     def after_save(self, folder: Path | None) -> None:
-        """Nothing more: PPO's checkpoint reporter keeps the run folder's checkpoint."""
+        """Nothing more: the checkpoint reporter keeps the run folder's checkpoint at every update."""
 
 
 class ReinforcementApp(LearningApp):
@@ -183,13 +118,3 @@ class ReinforcementApp(LearningApp):
             screenshot=screenshot,
             speed=speed,
         )
-
-    @property
-    def learner(self) -> Reinforcement | None:
-        """The run being shown."""
-        return self.learning.learner
-
-    @property
-    def outcome(self) -> str | None:
-        """How the last run ended."""
-        return self.learning.outcome

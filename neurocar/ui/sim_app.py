@@ -1,29 +1,23 @@
-"""`neurocar sim`: a population evolves live in the learning window.
+"""`neurocar sim`: a population evolves live in the learning window (`LearningApp`).
 
-The window is one more caller of the same run state the headless command steps (`Neuroevolution`), so a windowed
-run and a headless run with the same seed and config give the same numbers. Each frame it handles the keys, draws,
-and then advances the run by as many simulation steps as the frame's budget allows (the current speed), or, at max
-speed, for a slice of time between rare frames. Pausing simply runs no steps. Restart (R) and next track (N) end
-the current run as RESTARTED and the window starts a fresh one with the same seed; closing the window ends the run
-as CLOSED, so the run folder (with `--run-dir`) keeps the best model and the checkpoint.
+`EvolutionLearning` is what the window needs to know of `Neuroevolution`: how to start a run, what the HUD and the
+network view show (the live values of the car's own genome), and that after each generation the next one is put
+on the start line, so the window follows its leader from the start.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import numpy as np
-from torch import nn
 
-from neurocar.chart import first_lap_markers
 from neurocar.config import Config
 from neurocar.learn.checkpoint import save_checkpoint
-from neurocar.learn.neuroevolution import UNLIMITED_GENERATIONS, GenerationResult, Neuroevolution, RunOutcome
+from neurocar.learn.neuroevolution import UNLIMITED_GENERATIONS, GenerationResult, Neuroevolution
 from neurocar.learn.policy import build_network
 from neurocar.sim.track import Track
 from neurocar.sim.world import World
-from neurocar.ui.app import WindowClosed, leading_car
+from neurocar.ui.app import leading_car
 from neurocar.ui.learning_app import MODELS_DIR, LearningApp, RunFiles, new_model_path
 from neurocar.ui.network_view import NetworkSnapshot, network_snapshot
 
@@ -31,11 +25,12 @@ __all__ = ["MODELS_DIR", "EvolutionLearning", "SimApp", "new_model_path"]
 
 
 class EvolutionLearning:
-    """Neuroevolution as the learning window drives it: one simulation step at a time, from the window's loop."""
+    """Neuroevolution as the learning window shows it."""
 
     help_title = "NeuroCar - evolution"
     hud_title = "Evolution"
     restart_text = "restart evolution (same seed)"
+    unit = "generation"
     chart_labels = ("Fitness per generation", ("best", "mean"), "generation")
     changes_track = True
 
@@ -45,8 +40,6 @@ class EvolutionLearning:
         self.generations = generations or UNLIMITED_GENERATIONS
         self.learner: Neuroevolution | None = None
         self.last_result: GenerationResult | None = None
-        self.outcome: RunOutcome | None = None
-        self.reporters: list[Any] = []
         self._scratch_network = build_network(
             len(config.sensors.angles_deg), config.policy.hidden_sizes, config.policy.activation
         )
@@ -56,76 +49,23 @@ class EvolutionLearning:
         """The world the current generation drives in."""
         return self.learner.world if self.learner is not None else None
 
-    def start(self, track: Track) -> None:
-        """A fresh evolution on `track`."""
+    def create(self, track: Track) -> Neuroevolution:
+        """A fresh evolution on `track`, its first generation on the start line."""
         self.learner = Neuroevolution(self.config, [track], self.seed, generations=self.generations)
+        self.learner.start_drive()
         self.last_result = None
-        self.outcome = None
+        return self.learner
 
-    def drive(self, window: LearningApp) -> None:
-        """Frames and steps until the run ends, the window closes or a restart is asked; the reporters hear of
-        the run's start, every generation and its end."""
-        evolution = self.learner
-        assert evolution is not None
-        self.reporters = window.reporters
-        for reporter in self.reporters:
-            reporter.on_run_start(evolution)
-        evolution.start_drive()
-        window.reset_poses(evolution.world)
-        try:
-            while evolution.outcome is None:
-                window.frame()
-                if window.pending_track is not None:
-                    self.end(RunOutcome.RESTARTED)
-                    return
-                window.pacer.run_steps(lambda: self.step(window), lambda: evolution.outcome is None)
-            self.end(evolution.outcome)
-        except WindowClosed:
-            self.end(RunOutcome.CLOSED)
-        except KeyboardInterrupt:
-            # Ctrl-C in the terminal: save through the reporters, then let the command line say it stopped.
-            self.end(RunOutcome.INTERRUPTED)
-            raise
-
-    def step(self, window: LearningApp) -> None:
-        """One simulation step; at the end of a generation, the chart and the reporters learn of it."""
-        evolution = self.learner
-        assert evolution is not None
-        result = evolution.step()
-        world = evolution.world
-        assert world is not None
-        if result is None:
-            window.record_pose(world)
-            return
-        self.last_result = result
-        history = evolution.history
-        window.show_history(
-            [row["best_fitness"] for row in history],
-            [row["mean_fitness"] for row in history],
-            first_lap_markers(history, "generation", "best_laps"),
-        )
-        for reporter in self.reporters:
-            reporter.on_generation(evolution, result)
-        if evolution.outcome is not None:
-            return
-        evolution.start_drive()  # the next generation is on the start line: follow its leader
+    def after_result(self, window: LearningApp, result: GenerationResult) -> None:
+        """The next generation is on the start line: follow its leader."""
+        assert self.learner is not None and self.learner.world is not None
+        self.learner.start_drive()
         window.selected = None
-        window.reset_poses(world)
-
-    def end(self, outcome: RunOutcome) -> None:
-        """End the run (once) and let the reporters save."""
-        evolution = self.learner
-        if evolution is None or self.outcome is not None:
-            return
-        if evolution.outcome is None:
-            evolution.stop(outcome)
-        self.outcome = evolution.outcome
-        for reporter in self.reporters:
-            reporter.on_run_end(evolution, evolution.outcome)
+        window.reset_poses(self.learner.world)
 
     # --- what the window shows ---------------------------------------------------------------------------------
 
-    def hud_rows(self, window: LearningApp) -> list[tuple[str, str]]:
+    def hud_rows(self) -> list[tuple[str, str]]:
         """Generation, alive, last generation's fitness and laps, simulated time."""
         evolution, world, result = self.learner, self.world, self.last_result
         population = self.config.evolution.population
@@ -154,14 +94,10 @@ class EvolutionLearning:
             return None
         return network_snapshot(self._scratch_network, world.observations[car], evolution.population[car])
 
-    def best_model(self) -> tuple[nn.Sequential, Config, dict[str, Any], str] | None:
-        """The best network so far, its config, training info and a few words on it (None before the first
-        generation ends)."""
-        evolution = self.learner
-        if evolution is None or evolution.best_vector is None:
-            return None
-        description = f"fitness {evolution.best_fitness:.0f}"
-        return evolution.best_network(), evolution.config, evolution.training_info(), description
+    def best_description(self) -> str:
+        """A few words on the best model so far."""
+        assert self.learner is not None
+        return f"fitness {self.learner.best_fitness:.0f}"
 
     def after_save(self, folder: Path | None) -> None:
         """With a run folder, the checkpoint is brought up to date with the saved model."""
@@ -198,13 +134,3 @@ class SimApp(LearningApp):
     def evolution(self) -> Neuroevolution | None:
         """The run being shown."""
         return self.learning.learner
-
-    @property
-    def world(self) -> World | None:
-        """The world the current generation drives in."""
-        return self.learning.world
-
-    @property
-    def outcome(self) -> RunOutcome | None:
-        """How the last run ended (None while it runs)."""
-        return self.learning.outcome
