@@ -103,6 +103,7 @@ class LessonApp:
         self.view = LessonView(self.shell.texts, words, lesson, recordings)
         self.space_held_frames: int | None = None
         self._bound_chapter: str | None = None
+        self._pressed = 0  # the key being handled (a digit picks its chapter)
         self._car_budget = 0.0
         self._last_time = 0.0
         self.real_time = time.perf_counter  # a clock [s]; the car drives as much time as has passed on it

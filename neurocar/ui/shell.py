@@ -3,7 +3,7 @@
 A window composes one `WindowShell` and keeps only what is its own (what it simulates, what its panel shows, its
 keys). The shell gives it:
 
-- `open()` / `close_window()`: the resizable display (`open_display`, one-line error without a display) and, on
+- `open(caption)` / `close_window()`: the resizable display (`open_display`, one-line error without a display) and, on
   closing, the `--screenshot` picture; `close()` ends the window by raising `WindowClosed`, which the window's own
   loop catches (Esc, the close button and the `--frames` limit all end this way).
 - `layout`: a `ShellLayout` for the current size: `scale` (1.0 at 1280x800; text and panel sizes follow it),
@@ -11,8 +11,10 @@ keys). The shell gives it:
   the view for the title and the help hint), `notice_rect` (a strip at the bottom of the view kept for notices)
   and `stage_rect` (what remains between them: where a window fits its track, so nothing covers it).
   `on_resize` is called after every new layout.
-- `bindings`: the window's `KeyBindings` (key, help text, action). The shell adds H / F1 (help) and Esc (quit)
-  at the end, dispatches every key press and left click through them, and draws the help overlay from them.
+- `set_bindings(bindings)`: the window's `Binding`s (key label, help text, action; see `key_bindings`). The shell
+  adds H / F1 (help) and Esc (quit) at the end (their words: `help_label`, `help_text`, `quit_text`; the overlay's
+  title and closing hint: `help_title`, `help_hint`), dispatches every key press (`press(key)`) and left click
+  through them, and draws the help overlay from them (`help_lines()`), so the help lists exactly the window's keys.
   `event_filter(event) -> bool` sees each event first (held steering keys consume theirs there).
 - `notices.show(text)`: a message in the notice strip (wrapped to it, newest lowest, a few seconds).
 - `begin_frame()`: the test hook `before_frame()`, the frame count, the events. `draw_chrome(screen, title)`: the
