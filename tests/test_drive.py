@@ -19,6 +19,7 @@ from pathlib import Path
 os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 
+import numpy as np
 import pygame
 import pytest
 import yaml
@@ -33,6 +34,8 @@ from neurocar.sim.car import STEER_LEFT, STEER_RIGHT, STRAIGHT
 from neurocar.sim.track import Track
 from neurocar.ui import pacing
 from neurocar.ui.drive_app import DriveApp, keys_to_action, last_checkpoint_progress
+from neurocar.ui.drive_panel import draw_sensors
+from neurocar.ui.theme import TextCache
 
 
 def laps_frames(track: Track, config: Config, laps: int) -> int:
@@ -295,3 +298,19 @@ def test_record_folder_that_is_a_file_fails_before_the_window(run_cli, tmp_path:
     assert not pygame.display.get_init()
     result = run_cli("drive", "--autopilot", "--model", "x.pt")
     assert result.code == 2 and "not allowed with argument" in result.err
+
+
+def test_the_sensor_panel_names_the_rays_from_left_to_right(classic: Track, config: Config) -> None:
+    pygame.font.init()
+    texts = TextCache()
+    rendered: list[str] = []
+    original = texts.render
+    texts.render = lambda text, *arguments: rendered.append(text) or original(text, *arguments)
+    readings = np.array([0.25, 0.5, 0.75])  # config rays: -45 (right), 0, +45 (left)
+    draw_sensors(
+        pygame.Surface((360, 200)), pygame.Rect(0, 0, 360, 140), texts, 1.0, config.sensors.angles_deg, readings
+    )
+    names = [text for text in rendered if text in ("left 45°", "ahead", "right 45°")]
+    assert names == ["left 45°", "ahead", "right 45°"]
+    values = [text for text in rendered if text[:1].isdigit()]
+    assert values == ["0.75", "0.50", "0.25"]

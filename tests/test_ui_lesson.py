@@ -304,3 +304,21 @@ def test_e_in_chapter_six_runs_the_sim_window_then_comes_back(run_cli, monkeypat
     assert result.code == 0, result.err
     assert calls == [["sim", "--seed", "0", "--set", "episode.max_seconds=3", "--frames", "3"]]
     assert openings == [6, 6]  # the lesson came back at the last chapter
+
+
+@pytest.mark.parametrize(
+    ("language", "names"), [("en", ("left", "ahead", "right")), ("es", ("izquierda", "delante", "derecha"))]
+)
+def test_the_lesson_names_and_lists_the_sensors_like_every_window(setting, language, names):
+    app = make_app(setting, chapter=2, language=language, max_frames=3)
+    drive(app, {})
+    car = app.lesson.car
+    left, ahead, right = names
+    shown = [app.view.sensor_labels[slot] for slot in (car.slots.left, car.slots.ahead, car.slots.right)]
+    assert shown == [f"{left} 45°", ahead, f"{right} 45°"]
+    # x1 is the car's leftmost ray, and the written sum starts with it.
+    neuron = app.lesson.weighted_sum
+    assert neuron.order == (car.slots.left, car.slots.ahead, car.slots.right, 3) and neuron.chosen == car.slots.left
+    readings = car.readings
+    first_term = app.view.drawn["equation"].split(" ")[0]
+    assert first_term.endswith(number(float(readings[car.slots.left])))

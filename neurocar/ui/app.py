@@ -21,7 +21,7 @@ from neurocar.ui.hud import Hud
 from neurocar.ui.key_bindings import Binding
 from neurocar.ui.network_view import NetworkSnapshot, NetworkView
 from neurocar.ui.pacing import SPEEDS, Pacer, parse_speed, speed_label
-from neurocar.ui.shell import WindowClosed, WindowShell, scaled
+from neurocar.ui.shell import WindowClosed, WindowShell
 from neurocar.ui.track_scene import CarGroups, TrackScene
 
 __all__ = ["SPEEDS", "WindowApp", "WindowClosed", "leading_car", "parse_speed", "speed_label"]
@@ -238,19 +238,18 @@ class WindowApp:
         if areas is None:
             return []
         inner, hud_rect = areas
-        top = hud_rect.bottom + theme.MARGIN
-        network_rect = pygame.Rect(
-            inner.left, top, inner.width, min(scaled(NETWORK_HEIGHT, self.scale), inner.bottom - top)
-        )
         snapshot = None
         caption = "Network"
         if world is not None:
             focus = self.focus_car(world)
             snapshot = self.network_snapshot(focus)
             caption = f"Network of car {focus + 1}" + (" (selected)" if self.selected == focus else " (leader)")
+        top = hud_rect.bottom + theme.MARGIN
+        height = self.network_view.preferred_height(snapshot, inner.bottom - top, self.scale)
+        network_rect = pygame.Rect(inner.left, top, inner.width, height)
         dirty = [hud_rect]
         if network_rect.height > 120:
-            self.network_view.draw(screen, network_rect, snapshot, caption)
+            self.network_view.draw(screen, network_rect, snapshot, caption, self.scale)
             dirty.append(network_rect)
         extra = pygame.Rect(inner.left, network_rect.bottom + theme.MARGIN, inner.width, 0)
         extra.height = inner.bottom - extra.top

@@ -18,7 +18,6 @@ from pathlib import Path
 
 import numpy as np
 import pygame
-import torch
 
 from neurocar.config import Config
 from neurocar.learn.model_file import Model
@@ -31,11 +30,11 @@ from neurocar.sim.replay import ReplayPlayer, ReplayRecorder
 from neurocar.sim.track import Track
 from neurocar.sim.world import World
 from neurocar.ui import theme
-from neurocar.ui.app import NETWORK_HEIGHT, WindowApp, WindowClosed
+from neurocar.ui.app import WindowApp, WindowClosed
 from neurocar.ui.drive_panel import bars_height, draw_actions, draw_recording, draw_sensors
 from neurocar.ui.ghosts import GhostCars
 from neurocar.ui.key_bindings import Binding
-from neurocar.ui.network_view import NetworkSnapshot, layer_values
+from neurocar.ui.network_view import NetworkSnapshot, network_snapshot
 from neurocar.ui.shell import scaled
 from neurocar.ui.steering import STEERING_KEYS, SteeringKeys, action_to_keys, keys_to_action
 
@@ -264,12 +263,7 @@ class DriveApp(WindowApp):
         """The model's live values (only when a model drives)."""
         if self.model is None or self.policy is None:
             return None
-        observation = self.world.observations[car : car + 1]
-        outputs = self.policy.activations(torch.from_numpy(np.ascontiguousarray(observation)))
-        values = layer_values(self.model.network, observation[0], [output[0].numpy() for output in outputs])
-        linear_layers = [module for module in self.model.network if isinstance(module, torch.nn.Linear)]
-        weights = [module.weight.detach().numpy() for module in linear_layers]
-        return NetworkSnapshot(values, weights, int(np.argmax(values[-1])))
+        return network_snapshot(self.model.network, self.world.observations[car])
 
     def draw_panel(self, screen: pygame.Surface, world: World | None) -> list[pygame.Rect]:
         """HUD, the recording box, the sensor readings and the action histogram (and the network with a model)."""
@@ -292,11 +286,11 @@ class DriveApp(WindowApp):
         draw_actions(screen, histogram_rect, texts, scale, title, self.shown_histogram, self.last_action)
         dirty = [hud_rect, record_rect, sensor_rect, histogram_rect]
         if self.model is not None:
-            top = histogram_rect.bottom + gap
-            height = min(scaled(NETWORK_HEIGHT, scale), inner.bottom - top)
-            network_rect = pygame.Rect(inner.left, top, inner.width, height)
+            network_rect = pygame.Rect(inner.left, histogram_rect.bottom + gap, inner.width, 0)
+            network_rect.height = inner.bottom - network_rect.top
             if network_rect.height > 120:
-                self.network_view.draw(screen, network_rect, self.network_snapshot(0), "Network of the model")
+                snapshot = self.network_snapshot(0)
+                self.network_view.draw(screen, network_rect, snapshot, "Network of the model", scale)
                 dirty.append(network_rect)
         return dirty
 

@@ -13,8 +13,8 @@ import numpy as np
 import pygame
 
 from neurocar.sim.car import ACTION_NAMES
+from neurocar.sim.sensors import sensor_display_order, sensor_name
 from neurocar.ui import theme
-from neurocar.ui.network_view import sensor_label
 from neurocar.ui.shell import scaled
 from neurocar.ui.text_layout import fit_text
 from neurocar.ui.theme import TextCache
@@ -102,10 +102,9 @@ def draw_sensors(
 ) -> None:
     """One bar per ray, leftmost first: what the network sees (distance / range, 1 = nothing in range)."""
     values = [float(reading) for reading in readings]
-    order = sorted(range(len(angles_deg)), key=lambda index: -angles_deg[index])  # leftmost = largest angle
     bars = [
-        (sensor_label(angles_deg[index]), values[index], f"{values[index]:.2f}", ray_colour(values[index]), False)
-        for index in order
+        (sensor_name(angles_deg[index]), values[index], f"{values[index]:.2f}", ray_colour(values[index]), False)
+        for index in sensor_display_order(angles_deg)
     ]
     draw_bars(surface, rect, texts, scale, "Sensors (what the network sees)", bars)
 

@@ -19,16 +19,18 @@ best.pt), the fitness chart and the panel.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
 import pygame
 
+from neurocar.chart import Marker
 from neurocar.config import Config
 from neurocar.errors import NeuroCarError
 from neurocar.learn.model_file import save_model
+from neurocar.learn.reporters import chart_markers
 from neurocar.learn.run_directory import BEST_MODEL_FILE
 from neurocar.learn.runs import RunOutcome
 from neurocar.paths import TRACKS_DIR, display_path, resolve_track_path
@@ -211,7 +213,7 @@ class LearningApp(WindowApp):
         for reporter in self.reporters:
             reporter.on_result(learner, result)
         _title, series = learner.chart_series()
-        self.show_history(*list(series.values())[:2])
+        self.show_history(*list(series.values())[:2], chart_markers(learner))
         if learner.outcome is not None:
             self.end_run(learner.outcome)
             return
@@ -254,9 +256,10 @@ class LearningApp(WindowApp):
         self.notices.show(f"track: {track.name}")
         return track
 
-    def show_history(self, best: list[float], mean: list[float]) -> None:
-        """A generation or an update finished: the chart shows the run's history (its two series)."""
-        self.chart.set_history(best, mean)
+    def show_history(self, best: list[float], mean: list[float], markers: Sequence[Marker] = ()) -> None:
+        """A generation or an update finished: the chart shows the run's history (its two series) and its markers
+        (the first lap's)."""
+        self.chart.set_history(best, mean, markers)
 
     def save_best(self) -> Path | None:
         """Save the best model so far (the same format as training) and say where; never overwrites in models/.
@@ -321,4 +324,4 @@ class LearningApp(WindowApp):
 
     def draw_panel_extra(self, surface: pygame.Surface, rect: pygame.Rect) -> bool:
         """The fitness chart (changes once per generation or update)."""
-        return self.chart.draw(surface, rect)
+        return self.chart.draw(surface, rect, self.scale)

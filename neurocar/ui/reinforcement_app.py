@@ -11,15 +11,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from neurocar.config import Config
-from neurocar.learn.policy import build_network, network_vector
 from neurocar.learn.reinforcement import UNLIMITED_UPDATES, Reinforcement, UpdateResult
 from neurocar.sim.track import Track
 from neurocar.sim.world import World
 from neurocar.ui.learning_app import LearningApp, RunFiles
-from neurocar.ui.network_view import NetworkSnapshot, layer_values, network_weights
+from neurocar.ui.network_view import NetworkSnapshot, network_snapshot
 
 
 class ReinforcementLearning:
@@ -38,9 +36,6 @@ class ReinforcementLearning:
         self.updates = updates or UNLIMITED_UPDATES
         self.learner: Reinforcement | None = None
         self.last_result: UpdateResult | None = None
-        self._scratch_network = build_network(
-            len(config.sensors.angles_deg), config.policy.hidden_sizes, config.policy.activation
-        )
 
     def create(self, track: Track) -> Reinforcement:
         """A fresh PPO run on `track`."""
@@ -88,16 +83,7 @@ class ReinforcementLearning:
         learner = self.learner
         if learner is None:
             return None
-        observation = torch.from_numpy(learner.world.observations[car : car + 1]).to(torch.float32)
-        outputs = []
-        values = observation
-        with torch.no_grad():
-            for module in learner.actor:
-                values = module(values)
-                outputs.append(values[0].numpy())
-        layers = layer_values(learner.actor, learner.world.observations[car], outputs)
-        weights = network_weights(self._scratch_network, network_vector(learner.actor))
-        return NetworkSnapshot(layers, weights, int(np.argmax(layers[-1])))
+        return network_snapshot(learner.actor, learner.world.observations[car])
 
     def best_description(self) -> str:
         """A few words on the best model so far."""

@@ -10,7 +10,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from neurocar.config import Config
 from neurocar.learn.checkpoint import save_checkpoint
@@ -20,7 +19,7 @@ from neurocar.sim.track import Track
 from neurocar.sim.world import World
 from neurocar.ui.app import leading_car
 from neurocar.ui.learning_app import MODELS_DIR, LearningApp, RunFiles, new_model_path
-from neurocar.ui.network_view import NetworkSnapshot, layer_values, network_weights
+from neurocar.ui.network_view import NetworkSnapshot, network_snapshot
 
 __all__ = ["MODELS_DIR", "EvolutionLearning", "SimApp", "new_model_path"]
 
@@ -93,12 +92,7 @@ class EvolutionLearning:
         evolution, world = self.learner, self.world
         if evolution is None or world is None:
             return None
-        outputs = evolution.policy.activations(torch.from_numpy(world.observations))
-        values = layer_values(
-            self._scratch_network, world.observations[car], [output[car].numpy() for output in outputs]
-        )
-        weights = network_weights(self._scratch_network, evolution.population[car])
-        return NetworkSnapshot(values, weights, int(np.argmax(values[-1])))
+        return network_snapshot(self._scratch_network, world.observations[car], evolution.population[car])
 
     def best_description(self) -> str:
         """A few words on the best model so far."""

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import numpy as np
 import pygame
-import torch
 
 from neurocar.config import Config
 from neurocar.learn.evaluation import TIME_ALLOWANCE, TIME_MARGIN_S
@@ -26,7 +25,7 @@ from neurocar.sim.world import World
 from neurocar.ui import theme
 from neurocar.ui.app import WindowApp, WindowClosed
 from neurocar.ui.key_bindings import Binding
-from neurocar.ui.network_view import NetworkSnapshot, layer_values
+from neurocar.ui.network_view import NetworkSnapshot, network_snapshot
 from neurocar.ui.text_layout import fit_text
 
 LEGEND_ROW_HEIGHT = 46  # a car with its lap times on a second line, at scale 1
@@ -192,14 +191,7 @@ class WatchApp(WindowApp):
 
     def network_snapshot(self, car: int) -> NetworkSnapshot:
         """The car's model with its live values."""
-        driver = self.drivers[car]
-        observation = self.world.observations[car : car + 1]
-        outputs = driver.policy.activations(torch.from_numpy(np.ascontiguousarray(observation)))
-        values = layer_values(driver.model.network, observation[0], [output[0].numpy() for output in outputs])
-        weights = [
-            module.weight.detach().numpy() for module in driver.model.network if isinstance(module, torch.nn.Linear)
-        ]
-        return NetworkSnapshot(values, weights, int(np.argmax(values[-1])))
+        return network_snapshot(self.drivers[car].model.network, self.world.observations[car])
 
     def draw_panel_extra(self, surface: pygame.Surface, rect: pygame.Rect) -> bool:
         """The legend: each model's colour, name, laps, status and lap times (redrawn every frame); every text is
