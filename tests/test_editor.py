@@ -460,7 +460,7 @@ def test_every_key_binding_runs_its_command_and_is_in_the_help(config, tmp_path)
     labels = " ".join(binding.label for binding in bindings)
     for name in ("Left click", "drag", "Right click", "Wheel", "Delete", "[ / ]", "S", "R", "1 - 5", "N", "T"):
         assert name in labels
-    for name in ("Ctrl+Z", "Ctrl+Y", "Ctrl+Shift+Z", "Ctrl+S", "Esc", "Arrow keys", "+ / -", "F"):
+    for name in ("Ctrl+Z", "Ctrl+Y", "Ctrl+Shift+Z", "Ctrl+S", "Esc", "arrows", "+ / -", "F"):
         assert name in labels
     chords = [(chord, binding) for binding in bindings for chord in binding.chords]
     assert len({(chord.key, chord.ctrl, chord.shift) for chord, _binding in chords}) == len(chords)

@@ -295,15 +295,15 @@ class EditorController:
             Binding("Left click", "add a point (into the nearest side of the loop); on a point: select it"),
             Binding("Left drag", "move a point (or place a new one)"),
             Binding("Right click", "delete the point under the mouse"),
-            Binding("Right / middle drag", "pan the view"),
-            Binding("Arrow keys", "pan the view", lambda: self.pan(0, -PAN_STEP_PX), keys(pygame.K_DOWN)),
+            Binding(
+                "Right / middle drag, arrows", "pan the view", lambda: self.pan(0, -PAN_STEP_PX), keys(pygame.K_DOWN)
+            ),
             Binding("", "", lambda: self.pan(0, PAN_STEP_PX), keys(pygame.K_UP)),
             Binding("", "", lambda: self.pan(PAN_STEP_PX, 0), keys(pygame.K_LEFT)),
             Binding("", "", lambda: self.pan(-PAN_STEP_PX, 0), keys(pygame.K_RIGHT)),
-            Binding("Wheel", "zoom in / out at the mouse"),
             Binding(
-                "+ / -",
-                "zoom in / out",
+                "Wheel, + / -",
+                "zoom in / out (the wheel zooms at the mouse)",
                 lambda: self.zoom(ZOOM_STEP),
                 keys(pygame.K_PLUS, pygame.K_EQUALS, pygame.K_KP_PLUS),
             ),

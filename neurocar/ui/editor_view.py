@@ -33,8 +33,8 @@ GRID_MAJOR = (38, 42, 54)
 CONTROL_LINE = (92, 100, 120)
 PREVIEW_WALL = (150, 156, 170)
 ARROW_SPACING_M = 40.0
-MIN_TEXT_SIZE = 20  # pygame font sizes: 20 at 800x600, 26 from 1280x800 up
-MAX_TEXT_SIZE = 27
+MIN_TEXT_SIZE = 21  # pygame font sizes: 21 at 800x600, 29 at 1280x800 (legible across a classroom)
+MAX_TEXT_SIZE = 30
 HEADER_PADDING = 9
 MIN_VIEW_WIDTH = 320
 MIN_PANEL_WIDTH = 160
@@ -157,9 +157,16 @@ def draw_points(
 
 
 def draw_problem_marker(
-    surface: pygame.Surface, camera: Camera, position: tuple[float, float], texts: TextCache, phase: float
+    surface: pygame.Surface,
+    camera: Camera,
+    position: tuple[float, float],
+    texts: TextCache,
+    phase: float,
+    area: pygame.Rect | None = None,
+    size: int = 20,
 ) -> None:
-    """A red target ring at the problem's place, gently pulsing, labelled."""
+    """A red target ring at the problem's place, gently pulsing, labelled on whichever side keeps the label inside
+    `area`."""
     centre = to_screen(camera, np.asarray(position, dtype=np.float64))
     x, y = round(float(centre[0])), round(float(centre[1]))
     pulse = 4 * (1 + math.sin(phase))
@@ -169,8 +176,13 @@ def draw_problem_marker(
     pygame.draw.line(surface, theme.BAD, (x + 12, y), (x + 30, y), 2)
     pygame.draw.line(surface, theme.BAD, (x, y - 30), (x, y - 12), 2)
     pygame.draw.line(surface, theme.BAD, (x, y + 12), (x, y + 30), 2)
-    label = texts.render("problem here", 20, theme.BAD)
+    label = texts.render("problem here", size, theme.BAD)
     box = label.get_rect(midleft=(x + 34, y - 22)).inflate(10, 6)
+    if area is not None:
+        if box.right > area.right:
+            box = label.get_rect(midright=(x - 34, y - 22)).inflate(10, 6)
+        if box.top < area.top:
+            box.top = y + 34
     pygame.draw.rect(surface, theme.PANEL, box, border_radius=4)
     surface.blit(label, label.get_rect(center=box.center))
 
@@ -202,7 +214,7 @@ class EditorLayout:
 def editor_layout(size: tuple[int, int], panel: pygame.Rect | None = None) -> EditorLayout:
     """The layout for a window of `size`; `panel` is the side panel when the window shell placed it already."""
     width, height = size
-    text_size = max(MIN_TEXT_SIZE, min(MAX_TEXT_SIZE, round(height / 30)))
+    text_size = max(MIN_TEXT_SIZE, min(MAX_TEXT_SIZE, round(height / 28)))
     if panel is None:
         panel_width = max(0, min(round(width * 0.3), 420, width - MIN_VIEW_WIDTH))
         panel = pygame.Rect(width - panel_width, 0, panel_width, height)
@@ -223,10 +235,12 @@ class EditorView:
         self._track_picture_key: tuple | None = None
         self._sprites: CarSprites | None = None
         self._sprites_scale = 0.0
+        self.marker_size = MIN_TEXT_SIZE
 
     def draw(self, surface: pygame.Surface, editor: EditorController, layout: EditorLayout, phase: float) -> None:
         """The track view, the header bar, the panel, and the quit warning and name field when they are up.
         `phase` [s] animates the problem marker and the caret."""
+        self.marker_size = layout.small_size
         surface.fill(theme.BACKGROUND, layout.view)
         surface.set_clip(layout.view)
         self.draw_track_area(surface, editor, layout.view, phase)
@@ -269,7 +283,8 @@ class EditorView:
         if editor.test_drive is not None:
             self.draw_test_car(surface, editor)
         if editor.problem is not None and current and editor.problem.position is not None:
-            draw_problem_marker(surface, camera, editor.problem.position, self.texts, phase * 9.0)
+            position = editor.problem.position
+            draw_problem_marker(surface, camera, position, self.texts, phase * 9.0, area, self.marker_size)
 
     def draw_test_car(self, surface: pygame.Surface, editor: EditorController) -> None:
         """The test-drive car, ringed so it is easy to find."""
