@@ -329,6 +329,19 @@ def test_the_wheel_zooms_at_the_mouse_and_keys_zoom_pan_and_fit(config, tmp_path
     assert controller.camera.scale == pytest.approx(scale)
 
 
+def test_a_new_window_size_keeps_the_zoom_and_the_middle_of_the_view(config, tmp_path):
+    controller = controller_for(config, tmp_path / "t.yaml")
+    controller.wheel(3)
+    scale, middle = controller.camera.scale, controller.world_at((450, 420))
+    controller.set_viewport((0, 30, 500, 540))
+    assert controller.camera.scale == scale and controller.world_at((250, 300)) == pytest.approx(middle)
+    controller.set_viewport((0, 30, 500, 540), fit=True)
+    assert controller.camera.scale < scale
+    assert not controller.contains((250, 10)) and controller.contains((250, 300))
+    controller.mouse_down((250, 10), 1)  # a click on the header adds nothing
+    assert len(controller.document.points) == len(STARTER_LOOP)
+
+
 def test_keys_change_width_difficulty_start_and_direction(config, tmp_path):
     controller = controller_for(config, tmp_path / "night.yaml")
     for code in (pygame.K_RIGHTBRACKET, pygame.K_RIGHTBRACKET, pygame.K_LEFTBRACKET, pygame.K_4):
