@@ -638,8 +638,13 @@ def test_a_long_name_and_a_refused_save_stay_inside_their_places(config, tmp_pat
     assert picture.get_size() == size and not path.exists()
     message = app.notices[-1][0]
     assert message.startswith("Not saved: ") and len(message) > 60
-    boxes = draw_notices(picture, app.texts, layout.view, [message], layout.text_size)
-    assert boxes and all(layout.view.contains(box) for box in boxes)
+    strip = layout.notices
+    shown = {
+        picture.get_at((x, y))[:3] for x in range(strip.left, strip.right, 2) for y in range(strip.top, strip.bottom)
+    }
+    assert theme.TEXT in shown  # the window drew the notice in its strip
+    boxes = draw_notices(picture.copy(), app.texts, strip, [message], layout.text_size)
+    assert len(boxes) == 1 and strip.contains(boxes[0]) and not layout.stage.colliderect(strip)
     name, rest = app.view.header_text(app.controller, layout)
     assert text_width(app.texts, name + rest, layout.text_size) <= layout.header.width - 2 * theme.MARGIN
     assert name.startswith("The Very Long")

@@ -10,6 +10,7 @@ twice), those edits are kept in a recovery copy beside the track file: a closed 
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -68,6 +69,7 @@ class EditorApp:
         self.clock: pygame.time.Clock | None = None
         self.layout: EditorLayout | None = None
         self._started = time.perf_counter()
+        self._cursor: int | None = None
 
     @property
     def document(self) -> TrackDocument:
@@ -107,7 +109,7 @@ class EditorApp:
         """Lay the editor out for the current window size."""
         assert self.screen is not None
         self.layout = editor_layout(self.screen.get_size())
-        self.controller.set_viewport(tuple(self.layout.view), fit=fit)
+        self.controller.set_viewport(tuple(self.layout.view), fit=fit, fit_area=tuple(self.layout.stage))
 
     def update_caption(self) -> None:
         """The window title: the track's name, its file, and a star when there are unsaved changes."""
@@ -155,6 +157,7 @@ class EditorApp:
         for event in pygame.event.get():
             self.handle_event(event)
         self.controller.update()
+        self.update_cursor()
         self.draw()
         pygame.display.flip()
         assert self.clock is not None
@@ -194,6 +197,23 @@ class EditorApp:
                 return
         self.controller.key_down(key, modifiers, text)
 
+    def update_cursor(self) -> None:
+        """The mouse pointer says what a click would do: a hand over a point, a cross where a click adds one, the
+        move arrows while dragging or panning."""
+        controller = self.controller
+        if controller.dragging is not None or controller.panning_button is not None:
+            cursor = pygame.SYSTEM_CURSOR_SIZEALL
+        elif self.show_help or not controller.contains(controller.mouse_position):
+            cursor = pygame.SYSTEM_CURSOR_ARROW
+        elif controller.hovered is not None:
+            cursor = pygame.SYSTEM_CURSOR_HAND
+        else:
+            cursor = pygame.SYSTEM_CURSOR_CROSSHAIR
+        if cursor != self._cursor:
+            self._cursor = cursor
+            with contextlib.suppress(pygame.error):  # a display without a mouse pointer
+                pygame.mouse.set_cursor(cursor)
+
     # --- drawing ------------------------------------------------------------------------------------------------
 
     def draw(self) -> None:
@@ -204,8 +224,7 @@ class EditorApp:
         self.view.draw(self.screen, self.controller, self.layout, phase)
         now = time.perf_counter()
         self.notices = [(message, until) for message, until in self.notices if until > now]
-        draw_notices(
-            self.screen, self.texts, self.layout.view, [message for message, _ in self.notices], self.layout.text_size
-        )
+        messages = [message for message, _until in self.notices]
+        draw_notices(self.screen, self.texts, self.layout.notices, messages, self.layout.text_size)
         if self.show_help:
             self.help.draw(self.screen)

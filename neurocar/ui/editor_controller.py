@@ -256,6 +256,7 @@ class EditorController:
         self.notices: list[str] = []  # every message given, newest last (the window shows them as notices)
         self.notify_hook = notify
         self.viewport: Viewport = (0, 0, 800, 600)
+        self.fit_area: Viewport = self.viewport
         self.camera = fit_camera(np.zeros((0, 2)), 0.0, self.viewport)
         self._placed = False  # the first viewport fits the track into it
         self.selected: int | None = None
@@ -412,12 +413,16 @@ class EditorController:
 
     # --- the view ---------------------------------------------------------------------------------------------------
 
-    def set_viewport(self, viewport: Viewport, fit: bool = False) -> None:
-        """The screen rectangle the track is drawn in. The first time (or with `fit`) the track is fitted into it;
-        afterwards the view keeps its scale and the world point at its centre."""
+    def set_viewport(self, viewport: Viewport, fit: bool = False, fit_area: Viewport | None = None) -> None:
+        """The screen rectangle the track is drawn in (and clicks land in), and `fit_area`, the part of it that `F`
+        fits the track into (all of it by default; the window keeps a strip free for its notices). The first time
+        (or with `fit`) the track is fitted; afterwards the view keeps its scale and the world point at its
+        centre."""
         first = not self._placed
         old_centre = self.viewport[0] + self.viewport[2] / 2, self.viewport[1] + self.viewport[3] / 2
         self.viewport = (int(viewport[0]), int(viewport[1]), int(viewport[2]), int(viewport[3]))
+        area = viewport if fit_area is None else fit_area
+        self.fit_area = (int(area[0]), int(area[1]), int(area[2]), int(area[3]))
         self._placed = True
         if fit or first:
             self.fit_view()
@@ -432,8 +437,8 @@ class EditorController:
         return left <= position[0] < left + width and top <= position[1] < top + height
 
     def fit_view(self) -> None:
-        """Show the whole track (or a default area when there are no points)."""
-        left, top, width, height = self.viewport
+        """Show the whole track in the fit area (or a default area when there are no points)."""
+        left, top, width, height = self.fit_area
         margin = 12
         inner = (left + margin, top + margin, max(1, width - 2 * margin), max(1, height - 2 * margin))
         points = np.asarray(self.document.points, dtype=np.float64).reshape(-1, 2)

@@ -38,6 +38,7 @@ MAX_TEXT_SIZE = 30
 HEADER_PADDING = 9
 MIN_VIEW_WIDTH = 320
 MIN_PANEL_WIDTH = 160
+NOTICE_LINES = 3  # the strip kept free for notices holds this many lines
 
 
 def to_screen(camera: Camera, points: np.ndarray) -> np.ndarray:
@@ -196,6 +197,8 @@ class EditorLayout:
 
     header: pygame.Rect  # the bar over the track view: name, file, help hint
     view: pygame.Rect  # the track view (the controller's viewport)
+    stage: pygame.Rect  # the part of the view the track is fitted into, above the notices
+    notices: pygame.Rect  # the strip at the bottom of the view kept for notices
     panel: pygame.Rect  # the side panel
     text_size: int  # body text [px, pygame font size]
     title_size: int
@@ -222,7 +225,10 @@ def editor_layout(size: tuple[int, int], panel: pygame.Rect | None = None) -> Ed
     header_height = round(text_size * 0.8) + 2 * HEADER_PADDING
     header = pygame.Rect(0, 0, view_width, header_height)
     view = pygame.Rect(0, header_height, view_width, max(1, height - header_height))
-    return EditorLayout(header, view, panel, text_size, text_size + 6)
+    notice_height = min(view.height // 3, NOTICE_LINES * (round(text_size * 0.8) + 4) + 2 * 7 + 8)
+    notices = pygame.Rect(0, view.bottom - notice_height, view_width, notice_height)
+    stage = pygame.Rect(0, view.top, view_width, max(1, notices.top - view.top))
+    return EditorLayout(header, view, stage, notices, panel, text_size, text_size + 6)
 
 
 class EditorView:
@@ -553,27 +559,33 @@ def draw_text_box(
 
 
 def draw_notices(
-    surface: pygame.Surface, texts: TextCache, area: pygame.Rect, messages: list[str], size: int
+    surface: pygame.Surface, texts: TextCache, strip: pygame.Rect, messages: list[str], size: int
 ) -> list[pygame.Rect]:
-    """Messages stacked at the bottom of `area`, newest lowest, each wrapped to the area's width; returns the boxes."""
-    width = min(area.width - 2 * theme.MARGIN, 760)
+    """Messages stacked in `strip`, newest lowest, each wrapped to the strip's width; returns the boxes drawn.
+    The newest one is always shown (its last line elided if the strip is too low for all of it); older ones only
+    while there is room above it."""
+    width = min(strip.width - 2 * theme.MARGIN, 900)
     line = round(size * 0.8) + 4
-    boxes = []
-    y = area.bottom - theme.MARGIN
+    padding = 7
+    boxes: list[pygame.Rect] = []
+    bottom = strip.bottom - padding
     for message in reversed(messages):
-        lines = wrap_text(texts, message, size, width - 28, max_lines=4)
+        room_lines = max(1, (bottom - strip.top - 2 * padding) // line)
+        lines = wrap_text(texts, message, size, width - 28, max_lines=room_lines)
+        if boxes and len(wrap_text(texts, message, size, width - 28)) > room_lines:
+            break  # an older notice that no longer fits whole is left out
         widest = max(text_width(texts, text, size) for text in lines)
-        box = pygame.Rect(0, 0, min(width, widest + 28), 14 + line * len(lines))
-        box.midbottom = (area.centerx, y)
-        if box.top < area.top:
-            break
+        box = pygame.Rect(0, 0, min(width, widest + 28), 2 * padding + line * len(lines))
+        box.midbottom = (strip.centerx, bottom)
         pygame.draw.rect(surface, theme.PANEL, box, border_radius=8)
         pygame.draw.rect(surface, theme.ACCENT, box, 1, border_radius=8)
-        text_y = box.top + 7
+        text_y = box.top + padding
         for text in lines:
             rendered = texts.render(text, size, theme.TEXT)
             surface.blit(rendered, rendered.get_rect(midtop=(box.centerx, text_y)))
             text_y += line
         boxes.append(box)
-        y = box.top - 6
+        bottom = box.top - 4
+        if bottom - strip.top < 2 * padding + line:
+            break
     return boxes
