@@ -41,8 +41,8 @@ def test_the_window_learns_exactly_like_headless_training_and_closing_keeps_the_
         if current.learner.update >= 2:
             pygame.event.post(pygame.event.Event(pygame.QUIT))
 
-    app.before_frame = close_after_two_updates
-    assert app.run() == 0 and app.closed
+    app.shell.before_frame = lambda: close_after_two_updates(app)
+    assert app.run() == 0 and app.shell.closed
     assert "window closed: best model saved" in capsys.readouterr().out
     assert load_model(folder / "best.pt").training["method"] == "reinforcement"
     resumed, _updates = load_checkpoint(folder)

@@ -28,8 +28,9 @@ from neurocar.paths import display_path
 from neurocar.sim.track import Track
 from neurocar.sim.world import World
 from neurocar.ui import theme
-from neurocar.ui.app import WindowApp, WindowClosed, speed_label
+from neurocar.ui.app import WindowApp, WindowClosed
 from neurocar.ui.fitness_chart import FitnessChart
+from neurocar.ui.key_bindings import Binding
 from neurocar.ui.network_view import NetworkSnapshot, layer_values, network_weights
 from neurocar.ui.sim_app import MODELS_DIR, new_model_path
 
@@ -82,10 +83,15 @@ class ReinforcementApp(WindowApp, Reporter):
             len(config.sensors.angles_deg), config.policy.hidden_sizes, config.policy.activation
         )
 
-    def help_keys(self) -> list[tuple[str, str]]:
-        """The common keys plus restart and save."""
-        keys = super().help_keys()
-        return [*keys[:4], ("R", "restart learning (same seed)"), ("S", "save the best model so far"), *keys[4:]]
+    def key_bindings(self) -> list[Binding]:
+        """Speed and rays, restart and save, and the click that picks the car shown."""
+        return [
+            *self.speed_bindings(),
+            self.rays_binding(),
+            Binding("R", "restart learning (same seed)", self.restart_by_key, (pygame.K_r,)),
+            Binding("S", "save the best model so far", self.save_best, (pygame.K_s,)),
+            self.select_binding(),
+        ]
 
     # --- the run -----------------------------------------------------------------------------------------------
 
@@ -115,9 +121,9 @@ class ReinforcementApp(WindowApp, Reporter):
             self.run_folder, file_reporters = self.run_files(self.learner, self.runs_started)
             reporters += file_reporters
             if self.runs_started > 1:
-                self.toasts.show(f"new run folder {display_path(self.run_folder)}")
+                self.notices.show(f"new run folder {display_path(self.run_folder)}")
         outcome = run_reinforcement(self.learner, self.updates, reporters)
-        if outcome == "interrupted" and not self.closed:
+        if outcome == "interrupted" and not self.shell.closed:
             raise KeyboardInterrupt  # a real Ctrl-C in the terminal: the reporters have saved, now stop
         return outcome
 
@@ -126,11 +132,11 @@ class ReinforcementApp(WindowApp, Reporter):
     def on_step(self, learner: Reinforcement, world: World, actions: np.ndarray) -> None:
         """Spend one step of the budget; when it runs out, draw frames (and handle keys) until there is more."""
         self.record_pose(world)
-        self.budget -= 1
+        self.pacer.spend_step()
         try:
-            if self.max_speed and self.max_speed_draw_due():
+            if self.pacer.frame_due():
                 self.frame()
-            while self.budget < 1:
+            while self.pacer.budget < 1:
                 self.frame()
         except WindowClosed:
             raise LearningWindowClosed from None
@@ -144,23 +150,20 @@ class ReinforcementApp(WindowApp, Reporter):
             [float(row["mean_episode_fitness"]) for row in history],
         )
         if result.greedy_laps >= 1 and (len(history) < 2 or int(history[-2]["greedy_laps"]) < 1):
-            self.toasts.show(f"update {result.update}: the greedy policy drives a whole lap")
+            self.notices.show(f"update {result.update}: the greedy policy drives a whole lap")
 
     # --- keys --------------------------------------------------------------------------------------------------
 
-    def on_key(self, key: int) -> None:
-        """R restart, S save."""
-        if key == pygame.K_r:
-            self.toasts.show("restarting learning")
-            raise RestartLearning
-        if key == pygame.K_s:
-            self.save_best()
+    def restart_by_key(self) -> None:
+        """R: end this run and start a new one with the same seed."""
+        self.notices.show("restarting learning")
+        raise RestartLearning
 
     def save_best(self) -> Path | None:
         """Save the best greedy model so far (the same format as training); never overwrites in models/."""
         learner = self.learner
         if learner is None or learner.best_vector is None:
-            self.toasts.show("nothing to save yet: wait for the first update to finish")
+            self.notices.show("nothing to save yet: wait for the first update to finish")
             return None
         if self.run_folder is not None:
             path = self.run_folder / BEST_MODEL_FILE
@@ -170,9 +173,9 @@ class ReinforcementApp(WindowApp, Reporter):
         try:
             save_model(path, learner.best_network(), learner.config, learner.training_info())
         except (NeuroCarError, OSError) as error:
-            self.toasts.show(f"not saved: {error}")
+            self.notices.show(f"not saved: {error}")
             return None
-        self.toasts.show(f"saved the best greedy model (update {learner.best_update}) to {display_path(path)}")
+        self.notices.show(f"saved the best greedy model (update {learner.best_update}) to {display_path(path)}")
         self.last_saved = path
         return path
 
@@ -205,7 +208,6 @@ class ReinforcementApp(WindowApp, Reporter):
         """Update, car-steps, the last update's episodes and greedy drive, speed, FPS, track."""
         learner, result = self.learner, self.last_result
         update = learner.update + 1 if learner is not None else 1
-        speed = "paused" if self.paused else speed_label(self.multiplier)
         episode_fitness = (
             "-" if result is None or np.isnan(result.mean_episode_fitness) else (f"{result.mean_episode_fitness:.1f}")
         )
@@ -217,7 +219,7 @@ class ReinforcementApp(WindowApp, Reporter):
             ("Greedy laps (last)", str(result.greedy_laps) if result else "-"),
             ("Greedy progress (last)", f"{result.greedy_progress_percent:.1f}%" if result else "-"),
             ("Entropy", f"{result.entropy:.2f}" if result else "-"),
-            ("Speed", speed),
+            ("Speed", self.pacer.label()),
             ("FPS", self.fps_label()),
         ]
         return "Reinforcement learning", rows

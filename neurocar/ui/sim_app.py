@@ -35,8 +35,9 @@ from neurocar.paths import TRACKS_DIR, display_path, resolve_track_path
 from neurocar.sim.track import Track, load_track
 from neurocar.sim.world import World
 from neurocar.ui import theme
-from neurocar.ui.app import WindowApp, WindowClosed, leading_car, speed_label
+from neurocar.ui.app import WindowApp, WindowClosed, leading_car
 from neurocar.ui.fitness_chart import FitnessChart
+from neurocar.ui.key_bindings import Binding
 from neurocar.ui.network_view import NetworkSnapshot, layer_values, network_weights
 
 MODELS_DIR = Path("models")
@@ -90,15 +91,15 @@ class SimApp(WindowApp):
             len(config.sensors.angles_deg), config.policy.hidden_sizes, config.policy.activation
         )
 
-    def help_keys(self) -> list[tuple[str, str]]:
-        """The common keys plus restart, next track and save."""
-        keys = super().help_keys()
+    def key_bindings(self) -> list[Binding]:
+        """Speed and rays, restart, next track and save, and the click that picks the car shown."""
         return [
-            *keys[:4],
-            ("R", "restart evolution (same seed)"),
-            ("N", "next track (restarts evolution)"),
-            ("S", "save the best model so far"),
-            *keys[4:],
+            *self.speed_bindings(),
+            self.rays_binding(),
+            Binding("R", "restart evolution (same seed)", self.ask_restart, (pygame.K_r,)),
+            Binding("N", "next track (restarts evolution)", self.ask_next_track, (pygame.K_n,)),
+            Binding("S", "save the best model so far", self.save_best, (pygame.K_s,)),
+            self.select_binding(),
         ]
 
     @property
@@ -143,7 +144,7 @@ class SimApp(WindowApp):
         if self.run_files is not None:
             self.run_folder, self.reporters = self.run_files(self.evolution, self.runs_started)
             if self.runs_started > 1:
-                self.toasts.show(f"new run folder {display_path(self.run_folder)}")
+                self.notices.show(f"new run folder {display_path(self.run_folder)}")
         for reporter in self.reporters:
             reporter.on_run_start(self.evolution)
         self.evolution.start_drive()
@@ -170,19 +171,11 @@ class SimApp(WindowApp):
         self.start_run(track)
 
     def advance(self) -> None:
-        """Run the simulation steps this frame allows: the budget's whole steps, or at max speed until the next
-        frame is due."""
+        """Run the simulation steps this frame allows (the pacer's budget, or a slice of time at max speed)."""
         evolution = self.evolution
-        if evolution is None or self.paused:
+        if evolution is None:
             return
-        while evolution.outcome is None:
-            if self.max_speed:
-                if self.max_speed_draw_due():
-                    return
-            elif self.budget < 1:
-                return
-            self.budget -= 1
-            self.step()
+        self.pacer.run_steps(self.step, lambda: evolution.outcome is None)
 
     def step(self) -> None:
         """One simulation step; at the end of a generation, the chart, the HUD and the reporters learn of it."""
@@ -212,17 +205,16 @@ class SimApp(WindowApp):
 
     # --- keys --------------------------------------------------------------------------------------------------
 
-    def on_key(self, key: int) -> None:
-        """R restart, N next track, S save."""
-        if key == pygame.K_r:
-            self.toasts.show("restarting evolution")
-            self.pending_track = self.track
-        elif key == pygame.K_n:
-            track = self.next_track()
-            if track is not None:
-                self.pending_track = track
-        elif key == pygame.K_s:
-            self.save_best()
+    def ask_restart(self) -> None:
+        """R: a new run on the same track, started before the next steps."""
+        self.notices.show("restarting evolution")
+        self.pending_track = self.track
+
+    def ask_next_track(self) -> None:
+        """N: a new run on the next shipped track."""
+        track = self.next_track()
+        if track is not None:
+            self.pending_track = track
 
     def next_track(self) -> Track | None:
         """The shipped track after the current one (alphabetical, wrapping round); None if it cannot load."""
@@ -241,9 +233,9 @@ class SimApp(WindowApp):
                 physics.car_width_m,
             )
         except NeuroCarError as error:
-            self.toasts.show(f"cannot load {following.name}: {error}")
+            self.notices.show(f"cannot load {following.name}: {error}")
             return None
-        self.toasts.show(f"track: {track.name}")
+        self.notices.show(f"track: {track.name}")
         return track
 
     def save_best(self) -> Path | None:
@@ -251,7 +243,7 @@ class SimApp(WindowApp):
         With a run folder, the model goes to its best.pt and the checkpoint is brought up to date."""
         evolution = self.evolution
         if evolution is None or evolution.best_vector is None:
-            self.toasts.show("nothing to save yet: wait for the first generation to finish")
+            self.notices.show("nothing to save yet: wait for the first generation to finish")
             return None
         if self.run_folder is not None:
             path = self.run_folder / BEST_MODEL_FILE
@@ -263,9 +255,9 @@ class SimApp(WindowApp):
             if self.run_folder is not None:
                 save_checkpoint(self.run_folder, evolution)
         except (NeuroCarError, OSError) as error:
-            self.toasts.show(f"not saved: {error}")
+            self.notices.show(f"not saved: {error}")
             return None
-        self.toasts.show(f"saved best model (fitness {evolution.best_fitness:.0f}) to {display_path(path)}")
+        self.notices.show(f"saved best model (fitness {evolution.best_fitness:.0f}) to {display_path(path)}")
         self.last_saved = path
         return path
 
@@ -297,7 +289,6 @@ class SimApp(WindowApp):
         result = self.last_result
         alive = int(world.state.driving.sum()) if world is not None else population
         generation = evolution.generation + 1 if evolution is not None else 1
-        speed = "paused" if self.paused else speed_label(self.multiplier)
         rows = [
             ("Track", self.track.name),
             ("Generation", str(generation)),
@@ -306,7 +297,7 @@ class SimApp(WindowApp):
             ("Mean fitness (last gen)", f"{result.mean_fitness:.1f}" if result else "-"),
             ("Best laps (last gen)", str(result.best_laps) if result else "-"),
             ("Simulated time", f"{world.time_s:5.1f} s" if world is not None else "-"),
-            ("Speed", speed),
+            ("Speed", self.pacer.label()),
             ("FPS", self.fps_label()),
         ]
         return "Evolution", rows
