@@ -27,7 +27,6 @@ from neurocar.sim.track_document import STARTER_LOOP, TrackDocument, free_track_
 from neurocar.ui import theme
 from neurocar.ui.editor_app import EditorApp
 from neurocar.ui.editor_controller import NAME_LIMIT, EditorController
-from neurocar.ui.editor_view import draw_notices
 from neurocar.ui.text_layout import text_width
 
 FIXTURES = PROJECT_ROOT / "tests" / "fixtures" / "tracks"
@@ -419,9 +418,9 @@ def test_an_invalid_track_is_refused_with_its_reason_and_the_file_is_unchanged(c
     assert not controller.save()
     assert path.read_bytes() == before
     assert controller.problem is not None and controller.document.dirty
-    assert controller.notices[-1] == f"Not saved: {controller.problem_text}"
+    assert controller.notices[-1] == f"Not saved (the panel says why and how to fix it): {controller.problem_text}"
     controller.key_down(pygame.K_t)
-    assert controller.test_drive is None and controller.notices[-1].startswith("Cannot test drive: ")
+    assert controller.test_drive is None and controller.notices[-1].startswith("No test drive (the panel says why): ")
 
 
 def test_a_tight_curve_made_by_dragging_is_marked_where_it_is(config, tmp_path):
@@ -537,13 +536,13 @@ def motion(position, rel=(0, 0), buttons=(1, 0, 0)) -> pygame.event.Event:
 
 
 def run_app(app: EditorApp, script) -> dict:
-    """Run the window; `script(app)` returns the events to post before each frame. Returns pictures of the window
-    taken after the frames `script` asks for (by returning them under the key 'shot')."""
+    """Run the window; `script(app)` returns the events to post before each frame. Returns the pictures of the
+    window after each frame, by frame number."""
     shots = {}
 
     def before(current: EditorApp) -> None:
-        if current.screen is not None and current.frame_count:
-            shots[current.frame_count] = current.screen.copy()
+        if current.shell.screen is not None and current.frame_count:
+            shots[current.frame_count] = current.shell.screen.copy()
         for event in script(current) or []:
             pygame.event.post(event)
 
@@ -590,9 +589,11 @@ def test_h_shows_the_help_made_from_the_bindings_and_esc_closes_it_first(config,
 
     run_app(app, script)
     assert shown[:9] == [False, False, True, True, False, False, True, True, False]
-    assert app.frame_count == 9 and app.closed
-    listed = [line for line, _help in app.help.keys]
+    assert app.frame_count == 9 and app.controller.closed and app.shell.closed
+    listed = [line for line, _help in app.help_lines()]
     assert "H or F1" in listed and "Ctrl+S" in listed and "N" in listed and "" not in listed
+    assert listed.count("Esc") == 1 and listed[-1] == "Esc" and "asks first" in app.help_lines()[-1][1]
+    assert len(listed) == len({binding.label for binding in app.controller.bindings if binding.help}) + 1
 
 
 def test_the_header_stays_readable_zoomed_in_over_the_road(config, tmp_path):
@@ -636,15 +637,15 @@ def test_a_long_name_and_a_refused_save_stay_inside_their_places(config, tmp_pat
     shots = run_app(app, script)
     picture, layout = shots[4], app.layout
     assert picture.get_size() == size and not path.exists()
-    message = app.notices[-1][0]
-    assert message.startswith("Not saved: ") and len(message) > 60
+    message = app.notices.messages[-1][0]
+    assert message.startswith("Not saved (the panel says why") and len(message) > 100
     strip = layout.notices
     shown = {
         picture.get_at((x, y))[:3] for x in range(strip.left, strip.right, 2) for y in range(strip.top, strip.bottom)
     }
-    assert theme.TEXT in shown  # the window drew the notice in its strip
-    boxes = draw_notices(picture.copy(), app.texts, strip, [message], layout.text_size)
-    assert len(boxes) == 1 and strip.contains(boxes[0]) and not layout.stage.colliderect(strip)
+    assert theme.TEXT in shown and not layout.stage.colliderect(strip)  # the notice is in its strip, under the track
+    above = {picture.get_at((x, strip.top - 2))[:3] for x in range(strip.left, strip.right, 2)}
+    assert theme.TEXT not in above  # and it stays there, however long it is
     name, rest = app.view.header_text(app.controller, layout)
     assert text_width(app.texts, name + rest, layout.text_size) <= layout.header.width - 2 * theme.MARGIN
     assert name.startswith("The Very Long")

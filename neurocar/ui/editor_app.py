@@ -1,11 +1,14 @@
-"""`neurocar edit`: the track editor window, an `EditorController` and an `EditorView` on one window.
+"""`neurocar edit`: the track editor window, an `EditorController` and an `EditorView` on the window shell.
 
-The controller turns the window's keys and mouse into commands on the `TrackDocument` (see
-`neurocar.ui.editor_controller`), the view draws it (`neurocar.ui.editor_view`); this module only opens the window,
-feeds it the events, paces the frames, shows the help (made from the key bindings) and the notices, and writes the
-screenshot. When the editor ends with unsaved changes, other than by the user choosing to quit without saving (Esc
-twice), those edits are kept in a recovery copy beside the track file: a closed window, Ctrl-C and a stop signal
-(SIGTERM, SIGHUP) never lose them, and the track file itself is only ever written by Ctrl+S.
+The controller turns keys and mouse into commands on the `TrackDocument` (see `neurocar.ui.editor_controller`), the
+view draws it (`neurocar.ui.editor_view`), and the `WindowShell` gives the window: display and layout, the help
+overlay (made from the controller's key bindings), the notice strip under the track, the `--frames` limit and the
+screenshot. The editor reads every key and mouse event itself (its keys have Ctrl and Shift chords and a text field)
+through the shell's event filter, and leaves H / F1 to the shell.
+
+When the editor ends with unsaved changes, other than by the user choosing to quit without saving (Esc twice),
+those edits are kept in a recovery copy beside the track file: a closed window, Ctrl-C and a stop signal (SIGTERM,
+SIGHUP) never lose them, and the track file itself is only ever written by Ctrl+S.
 """
 
 from __future__ import annotations
@@ -21,23 +24,24 @@ from neurocar.config import Config
 from neurocar.paths import display_path
 from neurocar.sim.track_document import TrackDocument
 from neurocar.ui import theme
-from neurocar.ui.display import open_display, save_png
-from neurocar.ui.editor_controller import Binding, Chord, EditorController, keys
-from neurocar.ui.editor_view import EditorLayout, EditorView, draw_notices, editor_layout
-from neurocar.ui.help_overlay import HelpOverlay
-from neurocar.ui.theme import TextCache
+from neurocar.ui.editor_controller import EditorController
+from neurocar.ui.editor_view import EditorLayout, EditorView, editor_layout
+from neurocar.ui.key_bindings import Binding
+from neurocar.ui.shell import WindowClosed, WindowShell
 
-NOTICE_SECONDS = 5.0
-MAX_NOTICES = 3
-
-
-def help_lines(bindings: list[Binding]) -> list[tuple[str, str]]:
-    """(key, what it does) for the help overlay: one line per binding that has help text."""
-    return [(binding.label, binding.help) for binding in bindings if binding.help]
+HELP_KEYS = (pygame.K_h, pygame.K_F1)
+WINDOW_EVENTS = (
+    pygame.QUIT,
+    pygame.KEYDOWN,
+    pygame.MOUSEBUTTONDOWN,
+    pygame.MOUSEBUTTONUP,
+    pygame.MOUSEMOTION,
+    pygame.MOUSEWHEEL,
+)
 
 
 class EditorApp:
-    """The editor window: the track view on the left under its header bar, the panel on the right."""
+    """The editor window: the track view under its header bar, the notice strip under it, the panel on the right."""
 
     help_title = "NeuroCar - track editor"
 
@@ -52,24 +56,24 @@ class EditorApp:
         screenshot: str | Path | None = None,
     ) -> None:
         self.config = config
-        self.max_frames = max_frames
-        self.screenshot = screenshot
-        self.frame_count = 0
         self.before_frame: Callable[[EditorApp], None] | None = None  # tests post events here
-        self.show_help = False
-        self.texts = TextCache()
-        self.notices: list[tuple[str, float]] = []  # (message, shown until [perf_counter s])
+        self.shell = WindowShell(config, self.help_title, max_frames=max_frames, screenshot=screenshot)
+        self.texts = self.shell.texts
+        self.notices = self.shell.notices
         self.controller = EditorController(
-            config, document, path, choose_free_name=choose_free_name, notify=self.notice
+            config, document, path, choose_free_name=choose_free_name, notify=self.notices.show
         )
         self.controller.caption_changed = self.update_caption
         self.view = EditorView(self.texts, config.physics)
-        self.help = HelpOverlay(self.texts, self.help_title, help_lines(self.bindings))
-        self.screen: pygame.Surface | None = None
-        self.clock: pygame.time.Clock | None = None
-        self.layout: EditorLayout | None = None
+        self.shell.quit_text = next(binding.help for binding in self.controller.bindings if binding.label == "Esc")
+        self.shell.set_bindings(self.help_bindings())
+        self.shell.event_filter = self.handle_event
+        self.shell.on_resize = self.place
+        self.shell.before_frame = self._before_frame
+        self.layout: EditorLayout = editor_layout(self.shell.layout)
         self._started = time.perf_counter()
         self._cursor: int | None = None
+        self._fitted = False
 
     @property
     def document(self) -> TrackDocument:
@@ -77,63 +81,61 @@ class EditorApp:
         return self.controller.document
 
     @property
-    def closed(self) -> bool:
-        """True once the editor was asked to close (or ran its frames)."""
-        return self.controller.closed
+    def frame_count(self) -> int:
+        """Frames begun so far."""
+        return self.shell.frame_count
 
     @property
-    def bindings(self) -> list[Binding]:
-        """The window's own keys, then the editor's (the help overlay lists them in this order)."""
-        window = [Binding("H or F1", "this help", self.toggle_help, keys(pygame.K_h, pygame.K_F1))]
-        return [*self.controller.bindings[:-1], *window, self.controller.bindings[-1]]
+    def show_help(self) -> bool:
+        """True while the help overlay is shown."""
+        return self.shell.show_help
 
-    def toggle_help(self) -> None:
-        """H or F1."""
-        self.show_help = not self.show_help
+    def help_bindings(self) -> list[Binding]:
+        """The controller's bindings as the shell's help lists them (the shell adds H / F1 and Esc, with the
+        editor's words for Esc). The keys are dispatched by the controller itself, so these carry only the help
+        text."""
+        bindings = self.controller.bindings
+        return [Binding(binding.label, binding.help) for binding in bindings if binding.help and binding.label != "Esc"]
 
-    def notice(self, message: str) -> None:
-        """Show a message at the bottom of the track view for a few seconds (the newest lowest)."""
-        self.notices.append((message, time.perf_counter() + NOTICE_SECONDS))
-        del self.notices[:-MAX_NOTICES]
+    def help_lines(self) -> list[tuple[str, str]]:
+        """(keys, what they do) as the help overlay shows them."""
+        return self.shell.help_lines()
 
     # --- the window ---------------------------------------------------------------------------------------------
 
     def open_window(self) -> None:
         """Open the resizable window and fit the track in the view."""
-        self.screen = open_display(self.config)
-        self.clock = pygame.time.Clock()
-        self.place(fit=True)
-        self.update_caption()
+        self.shell.open(self.caption())
 
-    def place(self, fit: bool = False) -> None:
-        """Lay the editor out for the current window size."""
-        assert self.screen is not None
-        self.layout = editor_layout(self.screen.get_size())
-        self.controller.set_viewport(tuple(self.layout.view), fit=fit, fit_area=tuple(self.layout.stage))
+    def place(self) -> None:
+        """Lay the editor out for the shell's current layout (the first time, the track is fitted in)."""
+        self.layout = editor_layout(self.shell.layout)
+        self.controller.set_viewport(tuple(self.layout.view), fit=not self._fitted, fit_area=tuple(self.layout.stage))
+        self._fitted = True
+
+    def caption(self) -> str:
+        """The window title: the track's name, its file, and a star when there are unsaved changes."""
+        star = "*" if self.document.dirty else ""
+        return f"NeuroCar editor - {star}{self.document.values.name} ({self.controller.file_name})"
 
     def update_caption(self) -> None:
-        """The window title: the track's name, its file, and a star when there are unsaved changes."""
-        if self.screen is None:
-            return
-        star = "*" if self.document.dirty else ""
-        name = self.document.values.name
-        pygame.display.set_caption(f"NeuroCar editor - {star}{name} ({self.controller.file_name})")
+        """Show the current caption."""
+        if self.shell.screen is not None:
+            pygame.display.set_caption(self.caption())
 
     def run(self) -> int:
         """Open the window and edit until it closes (or the frame limit); returns the exit code."""
         self.open_window()
         try:
-            while not self.closed:
+            while True:
                 self.frame()
+        except WindowClosed:
+            pass
         except KeyboardInterrupt:  # Ctrl-C or a stop signal: keep the edits, then let the command line say so
             self.keep_unsaved_edits()
             raise
         finally:
-            if self.screen is not None and self.screenshot is not None:
-                save_png(self.screen, self.screenshot)
-                print(f"screenshot saved to {display_path(Path(self.screenshot))}")
-            pygame.display.quit()
-            self.screen = None
+            self.shell.close_window()
         if self.controller.discarded:
             print(f"quit without saving the changes: {self.controller.file_name} was not changed by them")
         else:
@@ -150,33 +152,37 @@ class EditorApp:
             )
 
     def frame(self) -> None:
-        """One frame: the test hook, events, the controller's update, drawing, pacing."""
-        if self.before_frame is not None:
-            self.before_frame(self)
-        self.frame_count += 1
-        for event in pygame.event.get():
-            self.handle_event(event)
+        """One frame: the test hook and events (through `handle_event`), the controller's update, drawing, the
+        flip and pacing; closing ends the loop through `WindowClosed`."""
+        self.shell.begin_frame()
+        if self.controller.closed:
+            self.shell.close()
         self.controller.update()
         self.update_cursor()
         self.draw()
-        pygame.display.flip()
-        assert self.clock is not None
-        self.clock.tick(self.config.window.fps)
-        if self.max_frames is not None and self.frame_count >= self.max_frames:
-            self.controller.closed = True
+        self.shell.end_frame(None)
 
-    def handle_event(self, event: pygame.event.Event) -> None:
-        """Hand one window event to the help overlay, the window's own keys or the controller."""
+    def _before_frame(self) -> None:
+        if self.before_frame is not None:
+            self.before_frame(self)
+
+    def handle_event(self, event: pygame.event.Event) -> bool:
+        """The shell's event filter: the editor takes the keys, the mouse and the close button; returns False only
+        for what the shell handles (H / F1 for the help, resizing)."""
+        if event.type not in WINDOW_EVENTS:
+            return False
         controller = self.controller
         if event.type == pygame.QUIT:
             controller.close_window()
-        elif event.type in (pygame.VIDEORESIZE, pygame.WINDOWSIZECHANGED):
-            self.screen = pygame.display.get_surface()
-            self.place()
         elif event.type == pygame.KEYDOWN:
-            self.key_down(event.key, event.mod, getattr(event, "unicode", ""))
-        elif self.show_help:
-            return  # the mouse does nothing while the help covers the window
+            if controller.name_field is None and event.key in HELP_KEYS:
+                return False
+            if self.shell.show_help and event.key == pygame.K_ESCAPE:
+                self.shell.toggle_help()
+            else:
+                controller.key_down(event.key, event.mod, getattr(event, "unicode", ""))
+        elif self.shell.show_help:
+            return True  # the mouse does nothing while the help covers the window
         elif event.type == pygame.MOUSEBUTTONDOWN and event.button in (1, 2, 3):
             controller.mouse_down(event.pos, event.button)
         elif event.type == pygame.MOUSEBUTTONUP and event.button in (1, 2, 3):
@@ -185,17 +191,7 @@ class EditorApp:
             controller.mouse_move(event.pos, event.rel)
         elif event.type == pygame.MOUSEWHEEL:
             controller.wheel(event.y)
-
-    def key_down(self, key: int, modifiers: int, text: str) -> None:
-        """The name field takes every key while it is open; Esc closes the help first."""
-        if self.controller.name_field is None:
-            if self.show_help and key == pygame.K_ESCAPE:
-                self.show_help = False
-                return
-            if any(chord.matches(key, modifiers) for chord in (Chord(pygame.K_h), Chord(pygame.K_F1))):
-                self.toggle_help()
-                return
-        self.controller.key_down(key, modifiers, text)
+        return True
 
     def update_cursor(self) -> None:
         """The mouse pointer says what a click would do: a hand over a point, a cross where a click adds one, the
@@ -203,7 +199,7 @@ class EditorApp:
         controller = self.controller
         if controller.dragging is not None or controller.panning_button is not None:
             cursor = pygame.SYSTEM_CURSOR_SIZEALL
-        elif self.show_help or not controller.contains(controller.mouse_position):
+        elif self.shell.show_help or not controller.contains(controller.mouse_position):
             cursor = pygame.SYSTEM_CURSOR_ARROW
         elif controller.hovered is not None:
             cursor = pygame.SYSTEM_CURSOR_HAND
@@ -217,14 +213,10 @@ class EditorApp:
     # --- drawing ------------------------------------------------------------------------------------------------
 
     def draw(self) -> None:
-        """The editor, the notices over the bottom of the track view, the help on top."""
-        assert self.screen is not None and self.layout is not None
-        phase = time.perf_counter() - self._started
-        self.screen.fill(theme.BACKGROUND)
-        self.view.draw(self.screen, self.controller, self.layout, phase)
-        now = time.perf_counter()
-        self.notices = [(message, until) for message, until in self.notices if until > now]
-        messages = [message for message, _until in self.notices]
-        draw_notices(self.screen, self.texts, self.layout.notices, messages, self.layout.text_size)
-        if self.show_help:
-            self.help.draw(self.screen)
+        """The editor, then the shell's notices and help on top."""
+        screen = self.shell.screen
+        assert screen is not None
+        screen.fill(theme.BACKGROUND)
+        panel = self.shell.draw_panel_frame(screen)
+        self.view.draw(screen, self.controller, self.layout, time.perf_counter() - self._started, panel)
+        self.shell.draw_chrome(screen)

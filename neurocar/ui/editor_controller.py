@@ -50,6 +50,9 @@ MIN_SCALE = 0.05  # pixels per metre: about 20 km across a 1000 px view
 MAX_SCALE = 80.0
 MIN_FIT_SPAN_M = 60.0
 CTRL = pygame.KMOD_CTRL | pygame.KMOD_META
+# A notice may be elided to fit its strip: the words up front say where the whole reason is.
+REFUSED_SAVE = "Not saved (the panel says why and how to fix it): "
+REFUSED_TEST_DRIVE = "No test drive (the panel says why): "
 
 Viewport = tuple[int, int, int, int]  # left, top, width, height [px]
 
@@ -686,7 +689,7 @@ class EditorController:
         if not self.current:
             self.validate()
         if self.problem is not None:
-            self.notify(f"Not saved: {self.problem_text}")
+            self.notify(f"{REFUSED_SAVE}{self.problem_text}")
             return False
         if self.choose_free_name and not self.saved_paths:
             self.path = free_track_path(self.path.parent, self.path.stem.split("-")[0])
@@ -732,7 +735,7 @@ class EditorController:
         if not self.current:
             self.validate()
         if self.track is None:
-            self.notify(f"Cannot test drive: {self.problem_text}")
+            self.notify(f"{REFUSED_TEST_DRIVE}{self.problem_text}")
             return
         self.test_drive = TestDrive(self.config, self.track, self.clock())
         self.notify("test drive: the autopilot drives (T stops)")

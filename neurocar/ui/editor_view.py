@@ -19,6 +19,7 @@ from neurocar.sim.track import Track
 from neurocar.ui import theme
 from neurocar.ui.camera import Camera
 from neurocar.ui.editor_controller import EditorController, camera_key
+from neurocar.ui.shell import ShellLayout
 from neurocar.ui.text_layout import ELLIPSIS, fit_text, text_width, wrap_text
 from neurocar.ui.theme import TextCache
 from neurocar.ui.track_view import CarSprites, draw_cars, render_track
@@ -33,12 +34,9 @@ GRID_MAJOR = (38, 42, 54)
 CONTROL_LINE = (92, 100, 120)
 PREVIEW_WALL = (150, 156, 170)
 ARROW_SPACING_M = 40.0
-MIN_TEXT_SIZE = 21  # pygame font sizes: 21 at 800x600, 29 at 1280x800 (legible across a classroom)
-MAX_TEXT_SIZE = 30
-HEADER_PADDING = 9
-MIN_VIEW_WIDTH = 320
+BASE_TEXT_SIZE = 28  # pygame font size of body text at the shell's scale 1 (1280x800): legible across a classroom
+MIN_TEXT_SIZE = 20
 MIN_PANEL_WIDTH = 160
-NOTICE_LINES = 3  # the strip kept free for notices holds this many lines
 
 
 def to_screen(camera: Camera, points: np.ndarray) -> np.ndarray:
@@ -214,21 +212,22 @@ class EditorLayout:
         return round(self.text_size * 0.8)
 
 
-def editor_layout(size: tuple[int, int], panel: pygame.Rect | None = None) -> EditorLayout:
-    """The layout for a window of `size`; `panel` is the side panel when the window shell placed it already."""
-    width, height = size
-    text_size = max(MIN_TEXT_SIZE, min(MAX_TEXT_SIZE, round(height / 28)))
-    if panel is None:
-        panel_width = max(0, min(round(width * 0.3), 420, width - MIN_VIEW_WIDTH))
-        panel = pygame.Rect(width - panel_width, 0, panel_width, height)
-    view_width = max(0, panel.left if panel.left > 0 else width - panel.width)
-    header_height = round(text_size * 0.8) + 2 * HEADER_PADDING
-    header = pygame.Rect(0, 0, view_width, header_height)
-    view = pygame.Rect(0, header_height, view_width, max(1, height - header_height))
-    notice_height = min(view.height // 3, NOTICE_LINES * (round(text_size * 0.8) + 4) + 2 * 7 + 8)
-    notices = pygame.Rect(0, view.bottom - notice_height, view_width, notice_height)
-    stage = pygame.Rect(0, view.top, view_width, max(1, notices.top - view.top))
-    return EditorLayout(header, view, stage, notices, panel, text_size, text_size + 6)
+def editor_layout(shell: ShellLayout) -> EditorLayout:
+    """The editor's layout inside the window shell's: the header bar and the track view under it, the stage the
+    track is fitted into (above the notice strip), the panel, and text sized by the window's scale."""
+    text_size = max(MIN_TEXT_SIZE, round(BASE_TEXT_SIZE * shell.scale))
+    header = pygame.Rect(shell.header_rect)
+    view_rect = shell.view_rect
+    view = pygame.Rect(view_rect.left, header.bottom, view_rect.width, max(1, view_rect.bottom - header.bottom))
+    return EditorLayout(
+        header,
+        view,
+        pygame.Rect(shell.stage_rect),
+        pygame.Rect(shell.notice_rect),
+        pygame.Rect(shell.panel_rect),
+        text_size,
+        text_size + 6,
+    )
 
 
 class EditorView:
@@ -243,17 +242,25 @@ class EditorView:
         self._sprites_scale = 0.0
         self.marker_size = MIN_TEXT_SIZE
 
-    def draw(self, surface: pygame.Surface, editor: EditorController, layout: EditorLayout, phase: float) -> None:
-        """The track view, the header bar, the panel, and the quit warning and name field when they are up.
-        `phase` [s] animates the problem marker and the caret."""
+    def draw(
+        self,
+        surface: pygame.Surface,
+        editor: EditorController,
+        layout: EditorLayout,
+        phase: float,
+        panel: pygame.Rect | None = None,
+    ) -> None:
+        """The track view, the header bar, the panel's content in `panel` (the inside of the shell's panel frame;
+        nothing when None), and the quit warning and name field when they are up. `phase` [s] animates the problem
+        marker and the caret."""
         self.marker_size = layout.small_size
         surface.fill(theme.BACKGROUND, layout.view)
         surface.set_clip(layout.view)
         self.draw_track_area(surface, editor, layout.view, phase)
         surface.set_clip(None)
         self.draw_header(surface, editor, layout)
-        if layout.panel.width >= MIN_PANEL_WIDTH:
-            self.draw_panel(surface, editor, layout)
+        if panel is not None and panel.width >= MIN_PANEL_WIDTH:
+            self.draw_panel(surface, editor, layout, panel)
         if editor.quit_armed:
             self.draw_quit_warning(surface, editor, layout)
         if editor.name_field is not None:
@@ -368,13 +375,11 @@ class EditorView:
             rows.append(("Test drive", editor.test_drive.status))
         return rows
 
-    def draw_panel(self, surface: pygame.Surface, editor: EditorController, layout: EditorLayout) -> None:
-        """Title, the name (wrapped), the values, the validation box, what was wrong with the file as opened, and the
-        mouse hints when there is room."""
-        panel = layout.panel
-        pygame.draw.rect(surface, theme.BACKGROUND, panel)
-        pygame.draw.line(surface, theme.PANEL_EDGE, panel.topleft, panel.bottomleft)
-        inner = panel.inflate(-2 * theme.MARGIN, -2 * theme.MARGIN)
+    def draw_panel(
+        self, surface: pygame.Surface, editor: EditorController, layout: EditorLayout, inner: pygame.Rect
+    ) -> None:
+        """Into `inner`: the title, the name (wrapped), the values, the validation box, what was wrong with the file
+        as opened, and the mouse hints when there is room."""
         size, line = layout.text_size, layout.line_height
         rows = self.panel_rows(editor)
         name_lines = wrap_text(self.texts, editor.document.values.name, size + 2, inner.width - 24, max_lines=3)
@@ -422,7 +427,7 @@ class EditorView:
         self, surface: pygame.Surface, editor: EditorController, layout: EditorLayout, rect: pygame.Rect
     ) -> int:
         """Valid track, its problem, or checking; returns the height drawn."""
-        rect = pygame.Rect(rect.left, rect.top, rect.width, layout.panel.bottom - theme.MARGIN - rect.top)
+        rect = pygame.Rect(rect.left, rect.top, rect.width, layout.panel.bottom - 2 * theme.MARGIN - rect.top)
         if not editor.current:
             return draw_text_box(surface, self.texts, rect, "Checking...", theme.TEXT_DIM, [], layout)
         if editor.problem is None:
@@ -556,36 +561,3 @@ def draw_text_box(
         surface.blit(texts.render(text, layout.small_size, colour), (box.left + 12, y))
         y += line
     return height
-
-
-def draw_notices(
-    surface: pygame.Surface, texts: TextCache, strip: pygame.Rect, messages: list[str], size: int
-) -> list[pygame.Rect]:
-    """Messages stacked in `strip`, newest lowest, each wrapped to the strip's width; returns the boxes drawn.
-    The newest one is always shown (its last line elided if the strip is too low for all of it); older ones only
-    while there is room above it."""
-    width = min(strip.width - 2 * theme.MARGIN, 900)
-    line = round(size * 0.8) + 4
-    padding = 7
-    boxes: list[pygame.Rect] = []
-    bottom = strip.bottom - padding
-    for message in reversed(messages):
-        room_lines = max(1, (bottom - strip.top - 2 * padding) // line)
-        lines = wrap_text(texts, message, size, width - 28, max_lines=room_lines)
-        if boxes and len(wrap_text(texts, message, size, width - 28)) > room_lines:
-            break  # an older notice that no longer fits whole is left out
-        widest = max(text_width(texts, text, size) for text in lines)
-        box = pygame.Rect(0, 0, min(width, widest + 28), 2 * padding + line * len(lines))
-        box.midbottom = (strip.centerx, bottom)
-        pygame.draw.rect(surface, theme.PANEL, box, border_radius=8)
-        pygame.draw.rect(surface, theme.ACCENT, box, 1, border_radius=8)
-        text_y = box.top + padding
-        for text in lines:
-            rendered = texts.render(text, size, theme.TEXT)
-            surface.blit(rendered, rendered.get_rect(midtop=(box.centerx, text_y)))
-            text_y += line
-        boxes.append(box)
-        bottom = box.top - 4
-        if bottom - strip.top < 2 * padding + line:
-            break
-    return boxes
