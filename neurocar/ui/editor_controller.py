@@ -37,6 +37,7 @@ from neurocar.sim.track_document import (
 )
 from neurocar.sim.world import World
 from neurocar.ui.camera import Camera
+from neurocar.ui.text_field import TextField
 
 HIT_RADIUS_PX = 12  # a click this close to a point picks it
 CLICK_SLOP_PX = 4  # a right-button press that moves less than this is a click (delete), not a pan
@@ -127,74 +128,6 @@ def keys(*codes: int, ctrl: bool = False, shift: bool | None = None) -> tuple[Ch
     return tuple(Chord(code, ctrl, shift) for code in codes)
 
 
-# --- the name field -----------------------------------------------------------------------------------------------
-
-
-class NameField:
-    """A one-line text field: it opens with the whole text selected, so typing replaces it and Enter keeps it.
-
-    Arrow keys, Home and End move the caret (and drop the selection), Backspace and Delete remove the selection or a
-    character, Ctrl+A selects everything again, Ctrl+Backspace clears the field."""
-
-    def __init__(self, text: str, limit: int = NAME_LIMIT) -> None:
-        self.text = text
-        self.caret = len(text)
-        self.all_selected = bool(text)
-        self.limit = limit
-
-    def key(self, key: int, modifiers: int, typed: str) -> str | None:
-        """Handle one key press; returns 'keep' (Enter), 'cancel' (Esc) or None (still typing)."""
-        control = bool(modifiers & CTRL)
-        if key in (pygame.K_RETURN, pygame.K_KP_ENTER):
-            return "keep"
-        if key == pygame.K_ESCAPE:
-            return "cancel"
-        if key == pygame.K_a and control:
-            self.all_selected = bool(self.text)
-            self.caret = len(self.text)
-        elif key == pygame.K_BACKSPACE and (control or self.all_selected):
-            self._replace_all("")
-        elif key == pygame.K_BACKSPACE:
-            if self.caret:
-                self.text = self.text[: self.caret - 1] + self.text[self.caret :]
-                self.caret -= 1
-        elif key == pygame.K_DELETE:
-            if self.all_selected:
-                self._replace_all("")
-            else:
-                self.text = self.text[: self.caret] + self.text[self.caret + 1 :]
-        elif key in (pygame.K_LEFT, pygame.K_RIGHT, pygame.K_HOME, pygame.K_END):
-            if self.all_selected:
-                self.caret = 0 if key in (pygame.K_LEFT, pygame.K_HOME) else len(self.text)
-            elif key == pygame.K_LEFT:
-                self.caret = max(0, self.caret - 1)
-            elif key == pygame.K_RIGHT:
-                self.caret = min(len(self.text), self.caret + 1)
-            else:
-                self.caret = 0 if key == pygame.K_HOME else len(self.text)
-            self.all_selected = False
-        elif typed and not control:
-            self.type(typed)
-        return None
-
-    def type(self, typed: str) -> None:
-        """Insert printable text at the caret (replacing the selection), up to the length limit."""
-        typed = "".join(character for character in typed if character.isprintable())
-        if not typed:
-            return
-        if self.all_selected:
-            self._replace_all("")
-        room = self.limit - len(self.text)
-        typed = typed[: max(0, room)]
-        self.text = self.text[: self.caret] + typed + self.text[self.caret :]
-        self.caret += len(typed)
-
-    def _replace_all(self, text: str) -> None:
-        self.text = text
-        self.caret = len(text)
-        self.all_selected = False
-
-
 # --- the test drive -----------------------------------------------------------------------------------------------
 
 
@@ -269,7 +202,7 @@ class EditorController:
         self.panning_button: int | None = None
         self.press_position: tuple[float, float] = (0.0, 0.0)
         self.mouse_position: tuple[float, float] = (0.0, 0.0)
-        self.name_field: NameField | None = None
+        self.name_field: TextField | None = None
         self.track: Track | None = None
         self.problem: TrackError | None = None
         self.validated_revision = -1
@@ -662,7 +595,7 @@ class EditorController:
 
     def start_rename(self) -> None:
         """N: open the name field with the whole name selected, so what is typed replaces it."""
-        self.name_field = NameField(self.document.values.name)
+        self.name_field = TextField(self.document.values.name, NAME_LIMIT)
 
     def finish_rename(self, keep: bool) -> None:
         """Close the name field, renaming the track if asked (an empty or unchanged name keeps the old one)."""
