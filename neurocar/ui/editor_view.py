@@ -20,7 +20,7 @@ from neurocar.ui import theme
 from neurocar.ui.camera import Camera
 from neurocar.ui.editor_controller import EditorController, camera_key
 from neurocar.ui.shell import ShellLayout
-from neurocar.ui.text_layout import ELLIPSIS, fit_text, text_width, wrap_text
+from neurocar.ui.text_layout import ELLIPSIS, fit_size, fit_text, text_width, wrap_text
 from neurocar.ui.theme import TextCache
 from neurocar.ui.track_view import CarSprites, draw_cars, render_track
 
@@ -465,9 +465,10 @@ class EditorView:
         field = editor.name_field
         assert field is not None
         view = layout.view
-        size = layout.text_size + 4
         width = max(200, min(view.width - 2 * theme.MARGIN, 760))
         inner_width = width - 40
+        # As large as the room allows for the whole name, down to the body size; past that, part of it shows.
+        size = fit_size(self.texts, field.text, layout.text_size + 4, inner_width - 8, minimum=layout.text_size)
         title = self.texts.render("New name for the track", layout.text_size, theme.ACCENT)
         hint_text = (
             "Type to replace it.  Enter: keep.  Esc: cancel." if field.all_selected else "Enter: keep.  Esc: cancel."
@@ -486,15 +487,14 @@ class EditorView:
         entry = pygame.Rect(box.left + 14, y - 4, width - 28, text_height + 8)
         pygame.draw.rect(surface, theme.BACKGROUND, entry, border_radius=4)
         before, after = field.text[: field.caret], field.text[field.caret :]
-        shown_before = fit_text(self.texts, before, size, inner_width - 8, keep_end=True) if before else ""
-        if shown_before != before:
-            shown_before = visible_tail(self.texts, before, size, inner_width - 8)
+        shown_before = visible_tail(self.texts, before, size, inner_width - 8)  # the caret stays in sight
         shown_after = fit_text(
             self.texts, after, size, max(0, inner_width - 8 - text_width(self.texts, shown_before, size))
         )
         x = box.left + 20
         if field.all_selected:
-            selection = self.texts.render(shown_before + shown_after, size, theme.BACKGROUND)
+            shown = fit_text(self.texts, field.text, size, inner_width - 8)  # from its start, elided at the end
+            selection = self.texts.render(shown, size, theme.BACKGROUND)
             pygame.draw.rect(surface, theme.ACCENT, selection.get_rect(topleft=(x, y)).inflate(4, 2))
             surface.blit(selection, (x, y))
         else:
