@@ -21,7 +21,7 @@ from neurocar.config import Config
 from neurocar.sim.race import Race, Standing, finishing_order, format_time, standings_lines
 from neurocar.sim.replay import ReplayPlayer
 from neurocar.sim.track import Track
-from neurocar.sim.world import World
+from neurocar.sim.world import LapEvent, World
 from neurocar.ui import theme
 from neurocar.ui.app import WindowApp, WindowClosed, speed_label
 from neurocar.ui.ghosts import GhostCars
@@ -59,7 +59,7 @@ class PlayedReplay:
     def __init__(self, player: ReplayPlayer) -> None:
         self.player = player
         self.world = player.world
-        self.laps = player.replay.laps
+        self.laps = 1 if player.replay.is_lap else player.replay.laps
         self.finished = np.zeros(player.replay.population, dtype=bool)
         self.match: bool | None = None
 
@@ -95,7 +95,13 @@ class PlayedReplay:
         """The order now, by the replay's laps (or every lap driven, for a drive)."""
         state = self.world.state
         laps = self.laps or max(1, int(state.laps.max()))
-        return finishing_order(state.lap_events, laps, state.progress_m, state.crashed, state.stalled, state.driving)
+        events = state.lap_events
+        if self.player.replay.is_lap:  # the one lap it holds, timed from its own start
+            number = self.player.replay.lap_number
+            events = [
+                LapEvent(event.car, 1, event.lap_time_s, event.lap_time_s) for event in events if event.lap == number
+            ]
+        return finishing_order(events, laps, state.progress_m, state.crashed, state.stalled, state.driving)
 
 
 class RaceApp(WindowApp):
@@ -226,7 +232,7 @@ class RaceApp(WindowApp):
         counting = self.race.countdown_label not in (None, "GO!")
         moved = self.race.tick()
         if moved and not counting:
-            self.ghosts.step()
+            self.ghosts.step(None if self.person is None else int(self.race.world.state.laps[self.person]))
             self.record_pose(self.race.world)
         return moved
 
@@ -313,7 +319,11 @@ class RaceApp(WindowApp):
             ("FPS", self.fps_label()),
         ]
         if len(self.ghosts) and self.person is not None:
-            rows.insert(3, ("Ahead of ghost", self.ghosts.gap_label(float(world.state.progress_m[self.person]))))
+            gap = self.ghosts.gap_label(float(world.state.progress_m[self.person]), self.track.length_m)
+            rows.insert(3, ("Ahead of ghost", gap))
+            ghost_lap = self.ghosts.lap_time_label()
+            if ghost_lap is not None:
+                rows.insert(3, ("Ghost lap", fit_text(self.texts, ghost_lap, 22, room)))
         match = getattr(self.race, "match", None)
         player = getattr(self.race, "player", None)
         if player is not None:
