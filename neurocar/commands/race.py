@@ -34,11 +34,24 @@ from neurocar.sim.world import World
 
 DEFAULT_LAPS = 3
 PERSON_COLOUR = (255, 196, 64)
-MODEL_COLOURS = [(64, 200, 226), (236, 96, 236), (120, 220, 110), (250, 90, 90), (150, 130, 255), (60, 230, 190)]
+# Ten colours a class can tell apart and name (cyan, magenta, green, red, blue, orange, brown, pink, lime, teal),
+# each at least 25 CIELAB units from the others, from your amber car, the violet ghost, the road and the panel.
+MODEL_COLOURS = [
+    (64, 200, 226),
+    (236, 96, 236),
+    (120, 220, 110),
+    (250, 90, 90),
+    (40, 110, 230),
+    (255, 130, 20),
+    (160, 100, 50),
+    (255, 160, 200),
+    (200, 235, 40),
+    (0, 150, 110),
+]
 
 
 def car_colours(count: int) -> list[tuple[int, int, int]]:
-    """Distinct colours for the models' cars: a hand-picked few, then hues spread round the colour wheel."""
+    """Distinct colours for the models' cars: ten hand-picked ones, then hues spread round the colour wheel."""
     colours = list(MODEL_COLOURS[:count])
     extra = count - len(colours)
     for index in range(extra):

@@ -26,7 +26,7 @@ from neurocar.ui import theme
 from neurocar.ui.app import WindowApp, WindowClosed, speed_label
 from neurocar.ui.ghosts import GhostCars
 from neurocar.ui.network_view import NetworkSnapshot
-from neurocar.ui.standings_view import RaceEntry, draw_standings, fit_text
+from neurocar.ui.standings_view import RaceEntry, draw_results, draw_standings, fit_text
 from neurocar.ui.steering import SteeringKeys
 
 MAX_SPEED_SLICE_SECONDS = 1.0 / 8  # at max speed, step this long between two frames
@@ -305,14 +305,21 @@ class RaceApp(WindowApp):
         """The race panel shows the order instead of a network."""
         return None
 
+    def laps_row(self) -> tuple[str, str]:
+        """The laps of the race, or the lap you are driving of them ("2 / 3"; "done" once you finished)."""
+        laps = self.race.laps
+        if self.person is None or not laps:
+            return ("Laps", str(laps) if laps else "-")
+        completed = int(self.race.world.state.laps[self.person])
+        return ("Your lap", "done" if self.race.finished[self.person] else f"{min(completed + 1, laps)} / {laps}")
+
     def hud_rows(self) -> tuple[str, list[tuple[str, str]]]:
         """Track, laps, time, speed, FPS (and the check of a replay)."""
         room = max(40, self.panel_rect.width - 2 * theme.MARGIN - 110)
         world = self.race.world
-        laps = self.race.laps
         rows = [
             ("Track", fit_text(self.texts, self.track.name, 22, room)),
-            ("Laps", str(laps) if laps else "-"),
+            self.laps_row(),
             ("Cars driving", f"{int(world.state.driving.sum())} / {len(self.entries)}"),
             ("Race time", format_time(world.steps * self.config.physics.dt_s)),
             ("Speed", "paused" if self.paused else speed_label(self.multiplier)),
@@ -359,7 +366,12 @@ class RaceApp(WindowApp):
         if label is not None:
             dirty.append(self.draw_banner(self.screen, [label], 150 if len(label) == 1 else 120))
         elif self.race.done:
-            dirty.append(self.draw_banner(self.screen, self.result_lines(), 40))
+            heading = [line for line in self.result_lines() if not line.startswith("your laps")]
+            standings = self.race.standings()
+            table = draw_results(
+                self.screen, self.view_rect, self.texts, standings, self.entries, self.race.laps, heading, self.person
+            )
+            dirty.append(table)
         return dirty
 
     def result_lines(self) -> list[str]:
