@@ -55,6 +55,7 @@ from neurocar.config import EpisodeConfig, PhysicsConfig, SensorConfig, load_yam
 from neurocar.errors import NeuroCarError
 from neurocar.files import atomic_write_text
 from neurocar.paths import display_path, resolve_track_path
+from neurocar.schema import MAX_YAML_BYTES, read_text_file
 from neurocar.sim.track import Track, track_from_data
 from neurocar.sim.world import World
 
@@ -413,7 +414,12 @@ def _field_error(name: str, key: str, message: str) -> NeuroCarError:
 
 
 def _number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an integer too large for a float
+        return False
 
 
 def _section(data: dict[str, Any], key: str, kind: type, name: str) -> Any:
@@ -440,14 +446,9 @@ def load_replay(path: str | Path) -> Replay:
     """Load and check a replay file; every problem is a `NeuroCarError` naming the file and the field."""
     replay_path = Path(path)
     name = display_path(replay_path)
-    if not replay_path.exists():
-        raise NeuroCarError(f"{name}: replay file not found")
-    if replay_path.is_dir():
-        raise NeuroCarError(f"{name}: is a folder, not a replay file")
-    try:
-        text = replay_path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise NeuroCarError(f"{name}: cannot be read as a replay file ({error.__class__.__name__})") from None
+    text = read_text_file(
+        replay_path, name, "replay file", MAX_YAML_BYTES, "replay file not found", "is a folder, not a replay file"
+    )
     data = parse_yaml(text, name, " (a damaged or truncated replay file)")
     if not isinstance(data, dict) or data.get("format") != REPLAY_FORMAT:
         raise NeuroCarError(f"{name}: not a NeuroCar replay file (no 'format: {REPLAY_FORMAT}')")
@@ -466,6 +467,8 @@ def load_replay(path: str | Path) -> Replay:
     track = data["track"]
     if not isinstance(track, dict) or not all(isinstance(track.get(key), str) for key in ("name", "sha256", "text")):
         raise _field_error(name, "track", "expected name, file, sha256 and text")
+    if not track["name"].isprintable() or not 0 < len(track["name"]) <= 200:
+        raise _field_error(name, "track.name", "expected a name of 1 to 200 printable characters")
     if text_sha256(track["text"]) != track["sha256"]:
         raise _field_error(name, "track.text", "does not match track.sha256 (the file was damaged or edited)")
     physics = _section(data, "physics", PhysicsConfig, name)
@@ -485,6 +488,8 @@ def load_replay(path: str | Path) -> Replay:
         where = f"cars[{index}]"
         if not isinstance(car, dict) or not isinstance(car.get("label"), str):
             raise _field_error(name, where, "expected label, driver and actions")
+        if not car["label"].isprintable() or not 0 < len(car["label"]) <= 200:
+            raise _field_error(name, f"{where}.label", "expected a name of 1 to 200 printable characters")
         if car.get("driver") not in DRIVERS:
             raise _field_error(
                 name, f"{where}.driver", f"expected one of {', '.join(DRIVERS)}, got {car.get('driver')!r}"
