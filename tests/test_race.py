@@ -317,10 +317,11 @@ def test_sigterm_during_a_race_still_saves_the_replay(tmp_path: Path) -> None:
     import time
 
     out = tmp_path / "stopped.replay"
+    lap_file = tmp_path / "stopped.lap"
     environment = {**os.environ, "SDL_VIDEODRIVER": "dummy", "SDL_AUDIODRIVER": "dummy"}
     process = subprocess.Popen(
         [sys.executable, "-m", "neurocar", "race", "--autopilot", "--track", "oval", "--speed", "max",
-         "--replay-out", str(out)],
+         "--replay-out", str(out), "--best-lap-out", str(lap_file)],
         env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     assert process.stdout is not None
@@ -331,7 +332,13 @@ def test_sigterm_during_a_race_still_saves_the_replay(tmp_path: Path) -> None:
     stdout, stderr = process.communicate(timeout=60)
     assert process.returncode == 143, stderr  # 128 + SIGTERM
     assert "replay saved to" in stdout and out.exists()
-    assert load_replay(out).steps > 0
+    replay = load_replay(out)
+    assert replay.steps > 0
+    # The best lap is saved too, if a lap was completed before the signal (the replay says whether one was).
+    if any(replay.final_laps):
+        assert "best lap saved to" in stdout and load_replay(lap_file).is_lap
+    else:
+        assert "no clean lap was completed; no best lap saved" in stdout and not lap_file.exists()
 
 
 def test_cars_drive_through_each_other(oval: Track, config: Config) -> None:
