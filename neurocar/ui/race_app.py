@@ -310,8 +310,13 @@ class RaceApp(WindowApp):
         laps = self.race.laps
         if self.person is None or not laps:
             return ("Laps", str(laps) if laps else "-")
-        completed = int(self.race.world.state.laps[self.person])
-        return ("Your lap", "done" if self.race.finished[self.person] else f"{min(completed + 1, laps)} / {laps}")
+        state = self.race.world.state
+        if self.race.finished[self.person]:
+            return ("Your lap", "done")
+        if not state.driving[self.person] and not self.race.countdown_label:
+            status = next(item.status for item in self.race.standings() if item.car == self.person)
+            return ("Your lap", status)
+        return ("Your lap", f"{min(int(state.laps[self.person]) + 1, laps)} / {laps}")
 
     def hud_rows(self) -> tuple[str, list[tuple[str, str]]]:
         """Track, laps, time, speed, FPS (and the check of a replay)."""
@@ -392,7 +397,7 @@ class RaceApp(WindowApp):
         match = getattr(self.race, "match", None)
         if match is not None:
             lines.append("final state matches the saved one" if match else "final state DIFFERS from the saved one")
-        lines.append("R: again   Esc: quit")
+        lines.append("R: again  ·  Esc: quit")
         return lines
 
     def draw_banner(self, screen: pygame.Surface, lines: list[str], size: int) -> pygame.Rect:
