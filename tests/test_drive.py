@@ -31,7 +31,7 @@ from neurocar.learn.recording import FRAMES_FILE, SessionWriter, find_sessions, 
 from neurocar.paths import TRACKS_DIR
 from neurocar.sim.car import STEER_LEFT, STEER_RIGHT, STRAIGHT
 from neurocar.sim.track import Track
-from neurocar.ui import app as window_app
+from neurocar.ui import pacing
 from neurocar.ui.drive_app import DriveApp, keys_to_action, last_checkpoint_progress
 
 
@@ -114,10 +114,10 @@ def run_with_script(app: DriveApp, script: dict[int, list[pygame.event.Event]]) 
     """Run the app, posting `script[frame]` before that frame."""
 
     def before(current: DriveApp) -> None:
-        for event in script.get(current.frame_count, []):
+        for event in script.get(current.shell.frame_count, []):
             pygame.event.post(event)
 
-    app.before_frame = before
+    app.shell.before_frame = lambda: before(app)
     assert app.run() == 0
 
 
@@ -126,7 +126,7 @@ def test_person_driving_with_injected_keys_is_recorded(
 ) -> None:
     # However slow the machine, a frame never counts for more than 1/60 s of simulated time, so holding a key for
     # 12 frames always means the same few steps.
-    monkeypatch.setattr(window_app, "MAX_FRAME_SECONDS", 1 / 60)
+    monkeypatch.setattr(pacing, "MAX_FRAME_SECONDS", 1 / 60)
     writer = SessionWriter(tmp_path, classic, config, "person", "tester")
     app = DriveApp(config, classic, writer=writer, max_frames=200)
     run_with_script(
@@ -147,7 +147,7 @@ def test_person_driving_with_injected_keys_is_recorded(
     assert STEER_LEFT in actions and STEER_RIGHT in actions
     segments = [action for index, action in enumerate(actions) if index == 0 or action != actions[index - 1]]
     assert segments in ([STRAIGHT, STEER_LEFT, STEER_RIGHT, STRAIGHT], [STEER_LEFT, STEER_RIGHT, STRAIGHT])
-    assert app.frame_count in (90, 91)  # Esc, posted before frame 90, ended it there (not the 200-frame limit)
+    assert app.shell.frame_count in (90, 91)  # Esc, posted before frame 90, ended it there (not the 200-frame limit)
     summary = capsys.readouterr().out
     assert f"recorded {session.frame_count} frames to" in summary
     assert f"drove {session.frame_count} frames ({session.frame_count * 0.05:.1f} s), 0 laps;" in summary
@@ -162,7 +162,7 @@ def test_backspace_removes_the_last_three_seconds(tmp_path: Path, classic: Track
     try:
         pygame.event.clear()
         pygame.event.post(key_event(pygame.KEYDOWN, pygame.K_BACKSPACE))
-        app.handle_events()
+        app.shell.handle_events()
     finally:
         pygame.display.quit()
     assert app.removed_frames == 60 and writer.frame_count == 40
@@ -185,7 +185,7 @@ def test_r_puts_a_crashed_car_back_at_the_last_checkpoint(tmp_path: Path, classi
         app.step()
     crashed_at = float(app.world.state.progress_m[0])
     recorded = writer.frame_count
-    app.on_key(pygame.K_r)
+    app.shell.press(pygame.K_r)
     state = app.world.state
     assert state.driving[0] and not state.crashed[0]
     assert float(state.progress_m[0]) == pytest.approx(last_checkpoint_progress(classic, crashed_at))

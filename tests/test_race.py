@@ -131,11 +131,11 @@ def test_the_autopilot_races_models_and_the_order_follows_the_lap_events(
 
     def before(current: RaceApp) -> None:
         if current.race.done and "over" not in seen:
-            seen["over"] = current.frame_count
-        elif "over" in seen and current.frame_count > int(seen["over"]) + 1:
+            seen["over"] = current.shell.frame_count
+        elif "over" in seen and current.shell.frame_count > int(seen["over"]) + 1:
             pygame.event.post(pygame.event.Event(pygame.QUIT))
 
-    app.before_frame = before
+    app.shell.before_frame = lambda: before(app)
     assert app.run() == 0
     assert race.done and app.results_printed
     standings = race.standings()
@@ -185,7 +185,7 @@ def test_the_arrow_keys_steer_your_car_after_the_countdown(oval: Track, config: 
     app.open_window()
     try:
         pygame.event.post(key_event(pygame.KEYDOWN, pygame.K_LEFT))
-        app.handle_events()
+        app.shell.handle_events()
         start = float(app.race.world.state.headings[0])
         for _ in range(app.race.countdown_steps):
             app.tick()
@@ -193,8 +193,9 @@ def test_the_arrow_keys_steer_your_car_after_the_countdown(oval: Track, config: 
         for _ in range(4):
             app.tick()
         assert float(app.race.world.state.headings[0]) > start  # left: anticlockwise
+        assert app.laps_row() == ("Your lap", "1 / 1")
         pygame.event.post(key_event(pygame.KEYUP, pygame.K_LEFT))
-        app.handle_events()
+        app.shell.handle_events()
         turned = float(app.race.world.state.headings[0])
         for _ in range(5):
             app.tick()
@@ -202,16 +203,16 @@ def test_the_arrow_keys_steer_your_car_after_the_countdown(oval: Track, config: 
         actions = np.stack(app.race.recorder._actions)[:, 0].tolist()
         assert actions == [STEER_LEFT] * 4 + [STRAIGHT] * 5
         pygame.event.post(key_event(pygame.KEYDOWN, pygame.K_r))
-        app.handle_events()
+        app.shell.handle_events()
         assert app.race.counting_down and app.race.world.steps == 0 and app.race.recorder.steps == 0
     finally:
         app.close_window()
 
 
 def view_pixels(app: RaceApp) -> np.ndarray:
-    assert app.screen is not None
+    assert app.shell.screen is not None
     app.draw()
-    return pygame.surfarray.array3d(app.screen.subsurface(app.view_rect)).copy()
+    return pygame.surfarray.array3d(app.shell.screen.subsurface(app.view_rect)).copy()
 
 
 def test_the_window_shows_the_countdown_then_moving_cars_then_the_result(oval: Track, config: Config) -> None:
@@ -433,7 +434,7 @@ def test_ten_models_and_a_long_track_name_fit_the_race_window(oval: Track, confi
     app = ten_model_race_app(oval, config, size)
     app.open_window()
     try:
-        assert app.screen.get_size() == size
+        assert app.shell.screen.get_size() == size
         while not app.race.done:  # straight on: every car into the first bend
             app.tick()
         app.draw()
@@ -453,7 +454,7 @@ def test_ten_models_and_a_long_track_name_fit_the_race_window(oval: Track, confi
         assert font.size(name)[0] < layout.box.width
     assert len({name for name, _car in models}) == 10
     assert rows["Track"].endswith("…") and app.texts.font(22).size(rows["Track"])[0] <= app.panel_rect.width - 110
-    assert rows["Your lap"] == "1 / 1"
+    assert rows["Your lap"] == "crashed"  # straight on into the bend, like everyone
 
 
 def test_the_results_table_is_drawn_only_inside_the_track_view() -> None:
