@@ -450,7 +450,7 @@ def test_ten_models_and_a_long_track_name_fit_the_race_window(oval: Track, confi
     font = app.texts.font(layout.size)
     models = [(name, standing.car) for name, standing in zip(layout.names, standings, strict=True) if standing.car]
     for name, car in models:
-        assert "…" in name and name.endswith(f"number_{car}")  # shortened, yet each one distinct
+        assert "…" in name and name.endswith(f"_{car}")  # shortened, yet each one distinct
         assert font.size(name)[0] < layout.box.width
     assert len({name for name, _car in models}) == 10
     assert rows["Track"].endswith("…") and app.texts.font(22).size(rows["Track"])[0] <= app.panel_rect.width - 110
@@ -484,3 +484,19 @@ def test_the_results_table_is_drawn_only_inside_the_track_view() -> None:
 
     small = results_layout(pygame.Rect(0, 0, 300, 200), texts, standings, entries, 1, ["Race over"])
     assert 0 < small.rows < count
+
+
+def test_a_name_squeezed_into_a_narrow_panel_keeps_its_start_and_its_end() -> None:
+    from neurocar.ui.standings_view import fit_name
+
+    pygame.font.init()
+    texts = TextCache()
+    width = texts.font(20).size("evolved_se")[0]
+    names = [fit_name(texts, f"evolved_seed_{number}", 20, width) for number in (1, 2, 10)]
+    for name, number in zip(names, (1, 2, 10), strict=True):
+        head, ellipsis, tail = name.partition("…")
+        assert ellipsis and len(head) >= 3 and tail.endswith(str(number)), name
+        assert texts.font(20).size(name)[0] <= width
+    assert len(set(names)) == 3
+    roomy = fit_name(texts, "a_rather_long_model_file_name_from_run_number_10", 20, 200)
+    assert roomy.endswith("run_number_10") and roomy.startswith("a_r")  # room enough: the end stays whole

@@ -300,3 +300,15 @@ def test_the_lap_fixture_drives_its_lap_again_in_its_time(run_cli) -> None:
     assert "lap driven again in 31.68s, exactly the saved time" in result.out
     lap = load_replay(FIXTURES / "oval_lap2.lap")
     assert lap.start is not None and lap.start.step == 634 and lap.start.laps == 1
+
+
+def test_the_replay_window_plays_back_the_same_drive_at_any_speed(run_cli) -> None:
+    """Speed only decides how many saved steps a frame plays: slow, fast and max end in the same state."""
+    results = []
+    for speed in ("16", "max"):
+        result = run_cli("replay", FIXTURES / "oval_race.replay", "--speed", speed, "--frames", "180")
+        assert result.code == 0, result.err
+        assert "final state matches the saved one" in result.out, speed
+        results.append([line for line in result.out.splitlines() if line.startswith((" 1.", " 2."))])
+    assert results[0] == results[1]
+    assert results[0][0].startswith(" 1. autopilot  finished in 31.68s")

@@ -13,7 +13,7 @@ import pygame
 
 from neurocar.sim.race import Standing, format_time
 from neurocar.ui import theme
-from neurocar.ui.text_layout import fit_text, wrap_text
+from neurocar.ui.text_layout import ELLIPSIS, fit_text, wrap_text
 from neurocar.ui.theme import TextCache
 
 __all__ = ["RaceEntry", "draw_standings", "fit_text"]
@@ -36,6 +36,24 @@ class RaceEntry:
     label: str
     colour: tuple[int, int, int]
     driver: str  # person, model or autopilot
+
+
+def fit_name(texts: TextCache, name: str, size: int, width: int) -> str:
+    """A car's name fitted to `width` with the ellipsis in the middle, so names that differ only at the end stay
+    distinct; when the room is small, the start and the end share it evenly ("evolv…eed_3", not "…lved_seed_3")."""
+    fitted = fit_text(texts, name, size, width, keep_end=True)
+    head = fitted.partition(ELLIPSIS)[0]
+    if ELLIPSIS not in fitted or len(head) >= 4 or len(name) < 8:
+        return fitted
+    font = texts.font(size)
+    best = fitted
+    for kept in range(2, len(name)):
+        start, end = (kept + 1) // 2, kept // 2
+        candidate = name[:start] + ELLIPSIS + name[len(name) - end :]
+        if font.size(candidate)[0] > width:
+            break
+        best = candidate
+    return best
 
 
 def draw_standings(
@@ -77,7 +95,7 @@ def draw_standings(
         surface.blit(right, (rect.right - 10 - right.get_width(), y + 3))
         name_left = rect.left + 62
         room = rect.right - 10 - right.get_width() - 10 - name_left
-        name = fit_text(texts, entry.label, 20, room, keep_end=True)
+        name = fit_name(texts, entry.label, 20, room)
         colour = theme.ACCENT if entry.driver == "person" else theme.TEXT
         surface.blit(texts.render(name, 20, colour), (name_left, y + 2))
         if with_times:
@@ -150,10 +168,7 @@ def results_layout(
         if rows < len(standings):
             rows = max(0, rows - 1)  # one line says how many more there are
         fits = rows == len(standings) and name_room >= min(full_names, MIN_NAME_SHARE * inner)
-        names = [
-            fit_text(texts, entries[standing.car].label, size, max(0, name_room), keep_end=True)
-            for standing in standings
-        ]
+        names = [fit_name(texts, entries[standing.car].label, size, max(0, name_room)) for standing in standings]
         widest_name = max((font.size(name)[0] for name in names[:rows]), default=0)
         table_width = place_width + swatch + widest_name + right_width + 3 * margin + 2 * margin
         heading_width = (
