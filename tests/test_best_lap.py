@@ -155,6 +155,8 @@ def test_a_lap_ghost_starts_its_lap_with_each_of_yours(oval: Track, config: Conf
     while int(world.state.laps[0]) == 0:
         # The autopilot drives the lap the ghost drove: in the first lap they are one car.
         assert np.array_equal(ghost.world.state.positions[0], world.state.positions[0])
+        lap_time = world.time_s - float(world.state.lap_start_s[0])
+        assert abs(app.ghosts.lap_delta_s(float(world.state.progress_m[0]), lap_time, oval.length_m)) < 1e-9
         app.tick()
     # You crossed the line: the ghost starts its lap again, from where it began it.
     assert ghost.step_index == 0
@@ -164,12 +166,15 @@ def test_a_lap_ghost_starts_its_lap_with_each_of_yours(oval: Track, config: Conf
     assert ghost.step_index == 20
     gap = float(app.ghosts.gap_m(float(world.state.progress_m[0]), oval.length_m))
     assert abs(gap) < 5.0  # the same driver, one lap later: side by side
+    lap_time = world.time_s - float(world.state.lap_start_s[0])
+    assert abs(app.ghosts.lap_delta_s(float(world.state.progress_m[0]), lap_time, oval.length_m)) < 0.2
     app.open_window()
     try:
         rows = dict(app.hud_rows()[1])
     finally:
         app.close_window()
     assert rows["Ghost lap"] == f"{best.best_time_s:.2f}s (steady)" and rows["Ahead of ghost"].endswith(" m")
+    assert rows["Lap vs ghost"].endswith((" behind", " ahead", " level"))
 
 
 def test_race_saves_the_fastest_lap_and_races_it(run_cli, tmp_path: Path) -> None:
@@ -211,6 +216,7 @@ def test_drive_keeps_your_best_lap_as_the_ghost_of_your_next_laps(oval: Track, c
     assert ghost.step_index == driven_since_lap  # it began with your second lap
     rows = dict(app.hud_rows()[1])
     assert rows["Best lap"] == f"{best.best_time_s:.2f} s" and "Ahead of ghost" in rows
+    assert rows["Lap vs ghost"] == "0.00 s level"  # the autopilot drives every lap alike
 
 
 def test_drive_race_is_the_race(run_cli, tmp_path: Path) -> None:

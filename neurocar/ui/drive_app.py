@@ -280,14 +280,23 @@ class DriveApp(WindowApp):
             ("Laps", f"{int(state.laps[0])}" + (f"  (last {times[-1]:.2f} s)" if times else "")),
             ("Driven", f"{self.driven_steps * self.config.physics.dt_s:5.1f} s"),
             *([("Best lap", f"{self.best_laps.best_time_s:.2f} s")] if self.best_laps and self.best_laps.best else []),
-            *(
-                [("Ahead of ghost", self.ghosts.gap_label(float(state.progress_m[0]), self.track.length_m))]
-                if len(self.ghosts)
-                else []
-            ),
+            *self.ghost_rows(),
             ("Speed", "fast" if self.fast and not self.pacer.paused else self.pacer.label()),
             ("FPS", "-" if self.fast else self.fps_label()),
         ]
+
+    def ghost_rows(self) -> list[tuple[str, str]]:
+        """How you stand against the ghost: metres ahead, and time against a lap ghost."""
+        if not len(self.ghosts):
+            return []
+        state = self.world.state
+        progress = float(state.progress_m[0])
+        rows = [("Ahead of ghost", self.ghosts.gap_label(progress, self.track.length_m))]
+        lap_time = self.world.time_s - float(state.lap_start_s[0])
+        delta = self.ghosts.lap_delta_label(progress, lap_time, self.track.length_m)
+        if delta is not None:
+            rows.append(("Lap vs ghost", delta))
+        return rows
 
     def network_snapshot(self, car: int) -> NetworkSnapshot | None:
         """The model's live values (only when a model drives)."""

@@ -38,6 +38,24 @@ def ghost_car(player: ReplayPlayer) -> int:
     return winner.car
 
 
+def lap_profile(player: ReplayPlayer) -> tuple[np.ndarray, np.ndarray]:
+    """For a lap: how far along its lap the ghost was [m] and how long into its lap [s], after each saved step
+    (played through once, then rewound). The distances never decrease, so a distance finds its time."""
+    replay = player.replay
+    assert replay.start is not None
+    length = player.world.track.length_m
+    player.restart()
+    progress = [float(player.world.state.progress_m[0])]
+    while not player.finished:
+        player.step()
+        progress.append(float(player.world.state.progress_m[0]))
+    player.restart()
+    along = np.maximum.accumulate(np.array(progress) - replay.start.laps * length)
+    dt = replay.physics.dt_s
+    times = (replay.start.step + np.arange(len(along))) * dt - replay.start.lap_start_s
+    return along, times
+
+
 class GhostCars:
     """The ghosts of a window: stepping, restarting and drawing them."""
 
@@ -46,6 +64,7 @@ class GhostCars:
         as your next lap begins)."""
         self.players = list(players)
         self.cars = [ghost_car(player) for player in self.players]
+        self._lap_profiles = [lap_profile(player) if player.replay.is_lap else None for player in self.players]
         self._previous: list[tuple[np.ndarray, float]] = []
         self.restart()
         self._laps_seen = laps_completed
@@ -119,6 +138,23 @@ class GhostCars:
         """The gap to the first ghost as text, e.g. "+12 m" ("-" without ghosts)."""
         gap = self.gap_m(progress_m, track_length_m)
         return "-" if gap is None else f"{gap:+.0f} m"
+
+    def lap_delta_s(self, progress_m: float, lap_time_s: float, track_length_m: float) -> float | None:
+        """Against the first lap ghost: how much longer (+) or shorter (-) you took to get where you are in your
+        lap than the ghost took to get there [s]; None without a lap ghost."""
+        for profile in self._lap_profiles:
+            if profile is not None:
+                along, times = profile
+                own_lap = progress_m - self._laps_seen * track_length_m
+                return lap_time_s - float(np.interp(own_lap, along, times))
+        return None
+
+    def lap_delta_label(self, progress_m: float, lap_time_s: float, track_length_m: float) -> str | None:
+        """The lap delta as words: "0.42 s behind", "0.10 s ahead" (None without a lap ghost)."""
+        delta = self.lap_delta_s(progress_m, lap_time_s, track_length_m)
+        if delta is None:
+            return None
+        return f"{abs(delta):.2f} s {'behind' if delta > 0.005 else 'ahead' if delta < -0.005 else 'level'}"
 
     def lap_time_label(self) -> str | None:
         """The first lap ghost's lap time and whose it is, e.g. "42.62s (driver)"; None if no ghost is a lap."""
