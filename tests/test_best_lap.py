@@ -175,6 +175,7 @@ def test_a_lap_ghost_starts_its_lap_with_each_of_yours(oval: Track, config: Conf
         app.close_window()
     assert rows["Ghost lap"] == f"{best.best_time_s:.2f}s (steady)" and rows["Ahead of ghost"].endswith(" m")
     assert rows["Lap vs ghost"].endswith((" behind", " ahead", " level"))
+    assert app.ghosts.lap_delta_label(100.0, float("nan"), oval.length_m) == "-"  # you are out: no delta
 
 
 def test_race_saves_the_fastest_lap_and_races_it(run_cli, tmp_path: Path) -> None:

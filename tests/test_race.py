@@ -308,7 +308,7 @@ def test_drive_steps_a_ghost_with_every_step_and_shows_the_gap(config: Config) -
     assert player.step_index == app.driven_steps == 80
     rows = dict(app.hud_rows()[1])
     gap = float(app.world.state.progress_m[0]) - float(player.world.state.progress_m[app.ghosts.cars[0]])
-    assert rows["Ahead of ghost"] == f"{gap:+.0f} m"
+    assert rows["Ahead of ghost"] == f"{round(gap) + 0:+d} m"
 
 
 def test_sigterm_during_a_race_still_saves_the_replay(tmp_path: Path) -> None:

@@ -292,7 +292,7 @@ class DriveApp(WindowApp):
         state = self.world.state
         progress = float(state.progress_m[0])
         rows = [("Ahead of ghost", self.ghosts.gap_label(progress, self.track.length_m))]
-        lap_time = self.world.time_s - float(state.lap_start_s[0])
+        lap_time = self.world.time_s - float(state.lap_start_s[0]) if state.driving[0] else math.nan
         delta = self.ghosts.lap_delta_label(progress, lap_time, self.track.length_m)
         if delta is not None:
             rows.append(("Lap vs ghost", delta))

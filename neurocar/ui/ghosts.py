@@ -137,11 +137,12 @@ class GhostCars:
     def gap_label(self, progress_m: float, track_length_m: float) -> str:
         """The gap to the first ghost as text, e.g. "+12 m" ("-" without ghosts)."""
         gap = self.gap_m(progress_m, track_length_m)
-        return "-" if gap is None else f"{gap:+.0f} m"
+        return "-" if gap is None else f"{round(gap) + 0:+d} m"  # never "-0 m"
 
     def lap_delta_s(self, progress_m: float, lap_time_s: float, track_length_m: float) -> float | None:
         """Against the first lap ghost: how much longer (+) or shorter (-) you took to get where you are in your
-        lap than the ghost took to get there [s]; None without a lap ghost."""
+        lap than the ghost took to get there [s]; None without a lap ghost (or while you are not driving: pass NaN
+        as `lap_time_s`)."""
         for profile in self._lap_profiles:
             if profile is not None:
                 along, times = profile
@@ -154,6 +155,8 @@ class GhostCars:
         delta = self.lap_delta_s(progress_m, lap_time_s, track_length_m)
         if delta is None:
             return None
+        if math.isnan(delta):
+            return "-"
         return f"{abs(delta):.2f} s {'behind' if delta > 0.005 else 'ahead' if delta < -0.005 else 'level'}"
 
     def lap_time_label(self) -> str | None:

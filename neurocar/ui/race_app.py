@@ -9,6 +9,7 @@ keys like the cars do.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Protocol
@@ -315,8 +316,8 @@ class RaceApp(WindowApp):
             rows.insert(3, ("Ahead of ghost", gap))
             ghost_lap = self.ghosts.lap_time_label()
             if ghost_lap is not None:
-                state = world.state
-                lap_time = world.time_s - float(state.lap_start_s[self.person])
+                state, person = world.state, self.person
+                lap_time = world.time_s - float(state.lap_start_s[person]) if state.driving[person] else math.nan
                 delta = self.ghosts.lap_delta_label(float(state.progress_m[self.person]), lap_time, self.track.length_m)
                 rows.insert(4, ("Lap vs ghost", delta or "-"))
                 rows.insert(3, ("Ghost lap", fit_text(self.texts, ghost_lap, 22, room)))
