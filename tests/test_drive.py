@@ -297,7 +297,7 @@ def test_record_folder_that_is_a_file_fails_before_the_window(run_cli, tmp_path:
     assert result.err == f"neurocar: error: --record {taken}: is a file, not a folder\n"
     assert not pygame.display.get_init()
     result = run_cli("drive", "--autopilot", "--model", "x.pt")
-    assert result.code == 2 and "not allowed with argument" in result.err
+    assert result.code == 2 and "--autopilot and --model both drive the car: choose one" in result.err
 
 
 def test_the_sensor_panel_names_the_rays_from_left_to_right(classic: Track, config: Config) -> None:

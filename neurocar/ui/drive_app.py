@@ -25,6 +25,7 @@ from neurocar.learn.policy import PopulationPolicy, network_vector
 from neurocar.learn.recording import SessionWriter
 from neurocar.paths import display_path
 from neurocar.sim.autopilot import Autopilot
+from neurocar.sim.best_lap import BestLapRecorder
 from neurocar.sim.car import ACTION_NAMES, STRAIGHT
 from neurocar.sim.replay import ReplayPlayer, ReplayRecorder
 from neurocar.sim.track import Track
@@ -92,6 +93,9 @@ class DriveApp(WindowApp):
         self.steering = SteeringKeys()
         self.recorder = recorder
         self.ghosts = GhostCars(ghosts or [])
+        self.best_laps: BestLapRecorder | None = None
+        self.follow_best_lap = not ghosts  # without --ghost, your best lap so far is the ghost of your next laps
+        self._best_lap_shown = 0
         self.person_until_s = -math.inf
         self.current_driver = self.default_driver
         self.last_action = STRAIGHT
@@ -192,13 +196,31 @@ class DriveApp(WindowApp):
         world.step(np.array([action]))
         if self.recorder is not None:
             self.recorder.step(np.array([action]))
-        self.ghosts.step()
+        if self.best_laps is not None:
+            self.best_laps.step(world, np.array([action]))
+        self.ghosts.step(int(state.laps[0]))
+        self.show_best_lap_ghost()
         self.record_pose(world)
         self.last_action, self.current_driver = action, driver
         self.driven_steps += 1
         self.histogram[action] += 1
         if self.writer is not None:
             self.writer.write(world.steps, world.time_s, observation, action, pose, progress, lap, driver)
+
+    def keep_best_laps(self, best_laps: BestLapRecorder) -> None:
+        """Keep the best lap as it is driven (from now on)."""
+        self.best_laps = best_laps
+        best_laps.restart(self.world)
+
+    def show_best_lap_ghost(self) -> None:
+        """A new best lap was just completed: without --ghost, it drives as the ghost of your next laps."""
+        best = self.best_laps
+        if best is None or best.best is None or best.improvements == self._best_lap_shown:
+            return
+        self._best_lap_shown = best.improvements
+        if self.follow_best_lap:
+            self.ghosts = GhostCars([ReplayPlayer(best.best, self.track)], int(self.world.state.laps[0]))
+            self.notices.show(f"best lap {best.best_time_s:.2f}s: its ghost drives your next laps")
 
     # --- keys --------------------------------------------------------------------------------------------------
 
@@ -208,6 +230,8 @@ class DriveApp(WindowApp):
         self.world.place(np.array([0]), np.array([progress]))
         if self.recorder is not None:
             self.recorder.place(0, progress)
+        if self.best_laps is not None:
+            self.best_laps.spoil(0)
         self.reset_poses(self.world)
         self.pacer.budget = 0.0
         where = "the start" if progress % self.track.length_m < 1e-6 else f"the checkpoint at {progress:.0f} m"
@@ -254,10 +278,24 @@ class DriveApp(WindowApp):
             ("Driver", self.current_driver),
             ("Laps", f"{int(state.laps[0])}" + (f"  (last {times[-1]:.2f} s)" if times else "")),
             ("Driven", f"{self.driven_steps * self.config.physics.dt_s:5.1f} s"),
-            *([("Ahead of ghost", self.ghosts.gap_label(float(state.progress_m[0])))] if len(self.ghosts) else []),
+            *([("Best lap", f"{self.best_laps.best_time_s:.2f} s")] if self.best_laps and self.best_laps.best else []),
+            *self.ghost_rows(),
             ("Speed", "fast" if self.fast and not self.pacer.paused else self.pacer.label()),
             ("FPS", "-" if self.fast else self.fps_label()),
         ]
+
+    def ghost_rows(self) -> list[tuple[str, str]]:
+        """How you stand against the ghost: metres ahead, and time against a lap ghost."""
+        if not len(self.ghosts):
+            return []
+        state = self.world.state
+        progress = float(state.progress_m[0])
+        rows = [("Ahead of ghost", self.ghosts.gap_label(progress, self.track.length_m))]
+        lap_time = self.world.time_s - float(state.lap_start_s[0]) if state.driving[0] else math.nan
+        delta = self.ghosts.lap_delta_label(progress, lap_time, self.track.length_m)
+        if delta is not None:
+            rows.append(("Lap vs ghost", delta))
+        return rows
 
     def network_snapshot(self, car: int) -> NetworkSnapshot | None:
         """The model's live values (only when a model drives)."""

@@ -9,6 +9,7 @@ keys like the cars do.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Protocol
@@ -20,13 +21,13 @@ from neurocar.config import Config
 from neurocar.sim.race import Race, Standing, finishing_order, format_time, standings_lines
 from neurocar.sim.replay import ReplayPlayer
 from neurocar.sim.track import Track
-from neurocar.sim.world import World
+from neurocar.sim.world import LapEvent, World
 from neurocar.ui import theme
 from neurocar.ui.app import WindowApp, WindowClosed
 from neurocar.ui.ghosts import GhostCars
 from neurocar.ui.key_bindings import Binding
 from neurocar.ui.network_view import NetworkSnapshot
-from neurocar.ui.standings_view import RaceEntry, draw_standings
+from neurocar.ui.standings_view import RaceEntry, draw_results, draw_standings
 from neurocar.ui.steering import SteeringKeys
 from neurocar.ui.text_layout import fit_text
 
@@ -59,7 +60,7 @@ class PlayedReplay:
     def __init__(self, player: ReplayPlayer) -> None:
         self.player = player
         self.world = player.world
-        self.laps = player.replay.laps
+        self.laps = 1 if player.replay.is_lap else player.replay.laps
         self.finished = np.zeros(player.replay.population, dtype=bool)
         self.match: bool | None = None
 
@@ -95,7 +96,13 @@ class PlayedReplay:
         """The order now, by the replay's laps (or every lap driven, for a drive)."""
         state = self.world.state
         laps = self.laps or max(1, int(state.laps.max()))
-        return finishing_order(state.lap_events, laps, state.progress_m, state.crashed, state.stalled, state.driving)
+        events = state.lap_events
+        if self.player.replay.is_lap:  # the one lap it holds, timed from its own start
+            number = self.player.replay.lap_number
+            events = [
+                LapEvent(event.car, 1, event.lap_time_s, event.lap_time_s) for event in events if event.lap == number
+            ]
+        return finishing_order(events, laps, state.progress_m, state.crashed, state.stalled, state.driving)
 
 
 class RaceApp(WindowApp):
@@ -215,7 +222,7 @@ class RaceApp(WindowApp):
         counting = self.race.countdown_label not in (None, "GO!")
         moved = self.race.tick()
         if moved and not counting:
-            self.ghosts.step()
+            self.ghosts.step(None if self.person is None else int(self.race.world.state.laps[self.person]))
             self.record_pose(self.race.world)
         return moved
 
@@ -279,21 +286,41 @@ class RaceApp(WindowApp):
         """The race panel shows the order instead of a network."""
         return None
 
+    def laps_row(self) -> tuple[str, str]:
+        """The laps of the race, or the lap you are driving of them ("2 / 3"; "done" once you finished)."""
+        laps = self.race.laps
+        if self.person is None or not laps:
+            return ("Laps", str(laps) if laps else "-")
+        state = self.race.world.state
+        if self.race.finished[self.person]:
+            return ("Your lap", "done")
+        if not state.driving[self.person] and not self.race.countdown_label:
+            status = next(item.status for item in self.race.standings() if item.car == self.person)
+            return ("Your lap", status)
+        return ("Your lap", f"{min(int(state.laps[self.person]) + 1, laps)} / {laps}")
+
     def hud_rows(self) -> tuple[str, list[tuple[str, str]]]:
         """Track, laps, time, speed, FPS (and the check of a replay)."""
         room = max(40, self.panel_rect.width - 2 * theme.MARGIN - 110)
         world = self.race.world
-        laps = self.race.laps
         rows = [
             ("Track", fit_text(self.texts, self.track.name, 22, room)),
-            ("Laps", str(laps) if laps else "-"),
+            self.laps_row(),
             ("Cars driving", f"{int(world.state.driving.sum())} / {len(self.entries)}"),
             ("Race time", format_time(world.steps * self.config.physics.dt_s)),
             ("Speed", self.pacer.label()),
             ("FPS", self.fps_label()),
         ]
         if len(self.ghosts) and self.person is not None:
-            rows.insert(3, ("Ahead of ghost", self.ghosts.gap_label(float(world.state.progress_m[self.person]))))
+            gap = self.ghosts.gap_label(float(world.state.progress_m[self.person]), self.track.length_m)
+            rows.insert(3, ("Ahead of ghost", gap))
+            ghost_lap = self.ghosts.lap_time_label()
+            if ghost_lap is not None:
+                state, person = world.state, self.person
+                lap_time = world.time_s - float(state.lap_start_s[person]) if state.driving[person] else math.nan
+                delta = self.ghosts.lap_delta_label(float(state.progress_m[self.person]), lap_time, self.track.length_m)
+                rows.insert(4, ("Lap vs ghost", delta or "-"))
+                rows.insert(3, ("Ghost lap", fit_text(self.texts, ghost_lap, 22, room)))
         match = getattr(self.race, "match", None)
         player = getattr(self.race, "player", None)
         if player is not None:
@@ -325,7 +352,13 @@ class RaceApp(WindowApp):
         if label is not None:
             return [self.draw_banner(screen, [label], 150 if len(label) == 1 else 120)]
         if self.race.done:
-            return [self.draw_banner(screen, self.result_lines(), 40)]
+            heading = [line for line in self.result_lines() if not line.startswith("your laps")]
+            standings = self.race.standings()
+            return [
+                draw_results(
+                    screen, self.view_rect, self.texts, standings, self.entries, self.race.laps, heading, self.person
+                )
+            ]
         return []
 
     def result_lines(self) -> list[str]:
@@ -346,7 +379,7 @@ class RaceApp(WindowApp):
         match = getattr(self.race, "match", None)
         if match is not None:
             lines.append("final state matches the saved one" if match else "final state DIFFERS from the saved one")
-        lines.append("R: again   Esc: quit")
+        lines.append("R: again  ·  Esc: quit")
         return lines
 
     def draw_banner(self, screen: pygame.Surface, lines: list[str], size: int) -> pygame.Rect:
