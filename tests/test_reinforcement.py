@@ -9,8 +9,9 @@ import torch
 
 from neurocar.learn.evaluation import evaluate_network
 from neurocar.learn.model_file import load_model
-from neurocar.learn.reinforcement import Reinforcement, Reporter, run_reinforcement
+from neurocar.learn.reinforcement import Reinforcement, run_reinforcement
 from neurocar.learn.reinforcement_checkpoint import load_checkpoint
+from neurocar.learn.runs import Reporter, RunOutcome
 from neurocar.paths import SHIPPED_DRIVER
 
 # Small rollouts keep these runs fast.
@@ -58,8 +59,8 @@ def test_same_seed_same_run_and_resume_continues_exactly(tmp_path, run_cli):
     assert "resuming after update 2" in resumed.out
     assert (tmp_path / "split" / "log.csv").read_text() == (tmp_path / "whole" / "log.csv").read_text()
     assert_same_model(tmp_path / "split" / "best.pt", tmp_path / "whole" / "best.pt")
-    one, _ = load_checkpoint(tmp_path / "split")
-    other, _ = load_checkpoint(tmp_path / "whole")
+    one = load_checkpoint(tmp_path / "split")
+    other = load_checkpoint(tmp_path / "whole")
     assert torch.equal(one.generator.get_state(), other.generator.get_state())
     assert (one.world.state.positions == other.world.state.positions).all()
 
@@ -70,7 +71,7 @@ class StopAt(Reporter):
     def __init__(self, update: int) -> None:
         self.update = update
 
-    def on_update(self, learner, result):
+    def on_result(self, learner, result):
         if result.update == self.update:
             raise KeyboardInterrupt
 
@@ -83,13 +84,52 @@ def test_ctrl_c_keeps_the_last_whole_update_and_resumes_to_the_same_run(tmp_path
     stopped = run_cli("train", "rl", *SMALL, "--updates", "5", "--run-dir", tmp_path / "stopped")
     assert stopped.code == 130
     assert "interrupted: best model saved to" in stopped.out and "neurocar train rl --resume" in stopped.out
-    learner, updates = load_checkpoint(tmp_path / "stopped")
-    assert learner.update == 2 and updates == 5  # the update cut short is not in the checkpoint
+    learner = load_checkpoint(tmp_path / "stopped")
+    assert learner.update == 3 and learner.total == 5  # update 3 was whole when Ctrl-C came
     assert load_model(tmp_path / "stopped" / "best.pt").training["method"] == "reinforcement"
     monkeypatch.setattr(command, "reporters_for", original)
     assert run_cli("train", "rl", "--resume", tmp_path / "stopped").code == 0
     assert run_cli("train", "rl", *SMALL, "--updates", "5", "--run-dir", tmp_path / "whole").code == 0
     assert (tmp_path / "stopped" / "log.csv").read_text() == (tmp_path / "whole" / "log.csv").read_text()
+
+
+def test_ctrl_c_in_a_rollout_drops_that_update_and_resumes_to_the_same_run(tmp_path, run_cli, monkeypatch):
+    original_step = Reinforcement.step
+
+    def interrupted_step(learner):
+        if learner.update == 2 and learner.rollout_step == 5:
+            raise KeyboardInterrupt  # Ctrl-C part-way through the third update's rollout
+        return original_step(learner)
+
+    monkeypatch.setattr(Reinforcement, "step", interrupted_step)
+    stopped = run_cli("train", "rl", *SMALL, "--updates", "4", "--run-dir", tmp_path / "stopped")
+    assert stopped.code == 130
+    learner = load_checkpoint(tmp_path / "stopped")
+    assert learner.update == 2 and learner.rollout_step == 0  # the cut rollout is not in the checkpoint
+    monkeypatch.setattr(Reinforcement, "step", original_step)
+    assert run_cli("train", "rl", "--resume", tmp_path / "stopped").code == 0
+    assert run_cli("train", "rl", *SMALL, "--updates", "4", "--run-dir", tmp_path / "whole").code == 0
+    assert (tmp_path / "stopped" / "log.csv").read_text() == (tmp_path / "whole" / "log.csv").read_text()
+    assert_same_model(tmp_path / "stopped" / "best.pt", tmp_path / "whole" / "best.pt")
+
+
+def test_one_step_or_one_update_at_a_time_is_the_same_run(config, oval):
+    small = config.replace("reinforcement", cars=4, rollout_steps=8)
+    by_step = Reinforcement(small, [oval], 3, updates=2)
+    results = []
+    while by_step.outcome is None:
+        result = by_step.step()
+        assert (result is None) == (by_step.rollout_step != 0)
+        if result is not None:
+            results.append(result)
+    assert [result.update for result in results] == [1, 2] and by_step.outcome is RunOutcome.FINISHED
+    by_update = Reinforcement(small, [oval], 3, updates=2)
+    assert run_reinforcement(by_update) is RunOutcome.FINISHED
+    assert by_step.history == by_update.history and by_step.car_steps == by_update.car_steps == 2 * 8 * 4
+    stopped = Reinforcement(small, [oval], 3, updates=2)
+    stopped.step()
+    stopped.stop(RunOutcome.CLOSED)
+    assert stopped.outcome is RunOutcome.CLOSED and stopped.state_dict()["car_steps"] == 0
 
 
 def test_models_move_between_the_teachers(tmp_path, run_cli, config, oval):
@@ -128,9 +168,9 @@ def test_resume_refuses_other_settings_and_other_runs(tmp_path, run_cli):
 
 def test_the_learner_seeds_everything(config, oval):
     small = config.replace("reinforcement", cars=4, rollout_steps=8)
-    first, second, other = (Reinforcement(small, [oval], seed) for seed in (5, 5, 6))
+    first, second, other = (Reinforcement(small, [oval], seed, updates=2) for seed in (5, 5, 6))
     for learner in (first, second, other):
-        run_reinforcement(learner, 2, [])
+        run_reinforcement(learner)
     assert first.history == second.history and first.history != other.history
     assert torch.equal(torch.nn.utils.parameters_to_vector(first.actor.parameters()),
                        torch.nn.utils.parameters_to_vector(second.actor.parameters()))  # fmt: skip

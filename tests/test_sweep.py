@@ -87,6 +87,32 @@ def test_the_table_and_summary(monkeypatch, run_cli, tmp_path):
     assert lines[-1] == "reached the target: 2/3; generation median 5, worst 40"
 
 
+def test_evaluate_drives_each_runs_best_model_on_other_tracks(run_cli, tmp_path):
+    folder = tmp_path / "sweep"
+    result = run_cli(
+        "sweep", "--seeds", "0,1", "--workers", "1", "--json", "--run-dir", folder,
+        "--evaluate", "oval", "--evaluate", "shipped", "--", *TINY,
+    )  # fmt: skip
+    assert result.code == 0, result.err
+    report = json.loads(result.out)
+    for row in report["runs"]:
+        # The same counts as `neurocar evaluate` gives for the run's best model.
+        for evaluation, tracks in zip(row["evaluations"], ["oval", "shipped"], strict=True):
+            evaluated = run_cli("evaluate", "--model", folder / f"seed-{row['seed']}" / "best.pt", "--track", tracks,
+                                "--json")  # fmt: skip
+            summary = json.loads(evaluated.out)["summary"]
+            assert evaluation == {"tracks": tracks, "lapped": summary["lapped"], "total": summary["total"]}
+    shipped = report["summary"]["evaluations"][1]
+    assert shipped["tracks"] == "shipped" and shipped["runs"] == 2 and shipped["total"] == 13
+    assert shipped["fewest_lapped"] == min(row["evaluations"][1]["lapped"] for row in report["runs"])
+    table = run_cli("sweep", "--seeds", "2", "--run-dir", tmp_path / "table", "--evaluate", "oval", "--", *TINY)
+    assert table.code == 0 and "lapped oval" in table.out.splitlines()[1]
+    assert "oval: " in table.out and "runs lapped all 1 tracks" in table.out
+    missing = run_cli("sweep", "--seeds", "0", "--run-dir", tmp_path / "m", "--evaluate", "nowhere", "--", *TINY)
+    assert missing.code == 2 and "nowhere: track file not found" in missing.err
+    assert not (tmp_path / "m").exists()
+
+
 class FakeExecutor:
     """Hands back prepared rows instead of running, and raises Ctrl-C after `stop_after` of them."""
 

@@ -13,12 +13,13 @@ import pygame
 
 from neurocar.cli import main
 from neurocar.commands.common import load_tracks
-from neurocar.commands.windowed import _reinforcement_run_files
+from neurocar.commands.windowed import _run_files
 from neurocar.config import load_config
 from neurocar.learn.model_file import load_model
 from neurocar.learn.reinforcement import Reinforcement, run_reinforcement
 from neurocar.learn.reinforcement_checkpoint import load_checkpoint
 from neurocar.learn.run_directory import new_run_directory
+from neurocar.learn.runs import RunOutcome
 from neurocar.ui.reinforcement_app import ReinforcementApp
 
 SMALL = ["reinforcement.cars=6", "reinforcement.rollout_steps=12"]
@@ -35,20 +36,20 @@ def test_the_window_learns_exactly_like_headless_training_and_closing_keeps_the_
     config = load_config(None, SMALL)
     track = load_tracks(["oval"], config)[0]
     folder = new_run_directory(tmp_path / "run", "rl")
-    app = ReinforcementApp(config, track, seed=2, run_files=_reinforcement_run_files(folder), speed=math.inf)
+    app = ReinforcementApp(config, track, seed=2, run_files=_run_files(folder, teacher="rl"), speed=math.inf)
 
     def close_after_two_updates(current: ReinforcementApp) -> None:
         if current.learner.update >= 2:
             pygame.event.post(pygame.event.Event(pygame.QUIT))
 
-    app.before_frame = close_after_two_updates
-    assert app.run() == 0 and app.closed
+    app.shell.before_frame = lambda: close_after_two_updates(app)
+    assert app.run() == 0 and app.shell.closed
     assert "window closed: best model saved" in capsys.readouterr().out
     assert load_model(folder / "best.pt").training["method"] == "reinforcement"
-    resumed, _updates = load_checkpoint(folder)
-    assert resumed.update == app.learner.update >= 2
-    headless = Reinforcement(config, [track], seed=2)
-    run_reinforcement(headless, resumed.update, [])
+    resumed = load_checkpoint(folder)
+    assert resumed.update == app.learner.update >= 2 and app.outcome is RunOutcome.CLOSED
+    headless = Reinforcement(config, [track], seed=2, updates=resumed.update)
+    run_reinforcement(headless)
     assert resumed.history == headless.history  # the window changed nothing about the learning
     assert len((folder / "log.csv").read_text().strip().splitlines()) == 1 + resumed.update
     assert run_cli("train", "rl", "--resume", folder, "--updates", str(resumed.update + 1)).code == 0

@@ -177,10 +177,10 @@ headless = [evolution.step_generation() for _ in range(generations)]
 
 class Measured(SimApp):
     def step(self):
-        before = self.last_result
+        before = self.learning.last_result
         super().step()
-        if self.last_result is not before:
-            window.append(self.last_result)
+        if self.learning.last_result is not before:
+            window.append(self.learning.last_result)
 
 
 window = []

@@ -21,10 +21,16 @@ from neurocar.commands.common import (
 )
 from neurocar.config import Config
 from neurocar.errors import NeuroCarError
-from neurocar.learn.checkpoint import load_checkpoint
+from neurocar.learn.checkpoint import load_checkpoint, save_checkpoint
 from neurocar.learn.model_file import check_model_destination, config_for_model, load_model
 from neurocar.learn.neuroevolution import Neuroevolution, RandomTracks, Reporter, RunOutcome, run_evolution
-from neurocar.learn.reporters import ChartReporter, CheckpointReporter, ConsoleReporter, CsvLogReporter
+from neurocar.learn.reporters import (
+    FITNESS_CHART_FILE,
+    ChartReporter,
+    CheckpointReporter,
+    ConsoleReporter,
+    CsvLogReporter,
+)
 from neurocar.learn.run_directory import BEST_MODEL_FILE, LOG_FILE, RunLock, claim_run_directory, resume_locked
 from neurocar.paths import display_path
 from neurocar.sim.generator import MAX_DIFFICULTY, check_difficulty
@@ -122,8 +128,8 @@ def reporters_for(evolution: Neuroevolution, folder: Path, out: str | None, cons
     reporters: list[Reporter] = [ConsoleReporter()] if console else []
     reporters += [
         CsvLogReporter(folder / LOG_FILE),
-        CheckpointReporter(folder, Path(out) if out else None),
-        ChartReporter(folder / "fitness.png"),
+        CheckpointReporter(folder, save_checkpoint, Path(out) if out else None),
+        ChartReporter(folder / FITNESS_CHART_FILE),
     ]
     return reporters
 

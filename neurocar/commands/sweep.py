@@ -5,6 +5,10 @@ then runs `train evolve ... --seed S --run-dir SWEEP/seed-S` for every seed on a
 or a Ray cluster with `--executor ray`). Every run keeps its own run folder, so any row can be resumed
 (`neurocar train evolve --resume SWEEP/seed-S`) or watched. Ctrl-C stops the runs (each saves, as a single run
 does) and says which had finished.
+
+`--evaluate TRACKS` (repeatable: a track, a shipped name, `shipped`, or a folder such as a set of generated tracks)
+also drives each run's best model on those tracks once it has finished, as `neurocar evaluate --track TRACKS` does,
+and reports how many it lapped: whether what a seed learnt carries over to tracks it never saw.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ import signal
 import statistics
 import sys
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -65,6 +69,7 @@ class SweepTask:
     training: tuple[str, ...]
     seed: int
     folder: str
+    evaluate: tuple[str, ...] = ()
 
 
 @dataclass
@@ -79,6 +84,8 @@ class SweepRow:
     best_laps: int
     seconds: float
     run_folder: str
+    # With --evaluate: per track set, {"tracks": what was given, "lapped": laps driven on how many, "total": ...}
+    evaluations: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def generation(self) -> int:
@@ -131,6 +138,9 @@ def run_seed(task: SweepTask) -> SweepRow:
     if outcome is RunOutcome.TARGET_REACHED:
         first_lap = evolution.generation if first_lap is None else first_lap
     best = evolution.best_row
+    evaluations = []
+    if task.evaluate and outcome in (RunOutcome.TARGET_REACHED, RunOutcome.FINISHED):
+        evaluations = evaluate_best(evolution, task.evaluate)
     return SweepRow(
         seed=task.seed,
         outcome=outcome.value,
@@ -140,7 +150,23 @@ def run_seed(task: SweepTask) -> SweepRow:
         best_laps=int(best.get("best_laps", 0)) if best else 0,
         seconds=time.perf_counter() - started,
         run_folder=task.folder,
+        evaluations=evaluations,
     )
+
+
+def evaluate_best(evolution: Any, track_sets: tuple[str, ...]) -> list[dict[str, Any]]:
+    """Drive the run's best network one lap on every track of each set (as `neurocar evaluate` does): how many of
+    each set it lapped."""
+    from neurocar.commands.common import load_tracks
+    from neurocar.learn.evaluation import evaluate_network_on_tracks
+
+    network = evolution.best_network()
+    evaluations = []
+    for tracks in track_sets:
+        results = evaluate_network_on_tracks(network, evolution.config, load_tracks([tracks], evolution.config), 1)
+        lapped = sum(result.laps_completed >= result.laps_target for result in results)
+        evaluations.append({"tracks": tracks, "lapped": lapped, "total": len(results)})
+    return evaluations
 
 
 def make_executor(name: str, workers: int, address: str | None):
@@ -152,11 +178,24 @@ def make_executor(name: str, workers: int, address: str | None):
     return LocalExecutor(workers)
 
 
-def summary(rows: list[SweepRow], total: int, target: bool) -> dict[str, Any]:
-    """How many reached the target (or lapped), and the median and worst generation of the finished runs."""
+def summary(rows: list[SweepRow], total: int, target: bool, evaluate: tuple[str, ...] = ()) -> dict[str, Any]:
+    """How many reached the target (or lapped), the median and worst generation of the finished runs, and with
+    --evaluate, per track set, how many runs lapped all of it and the fewest tracks any run lapped."""
     finished = [row for row in rows if row.outcome in ("target", "generations")]
     reached = [row for row in finished if (row.outcome == "target" if target else row.first_lap_generation)]
     generations = [row.generation for row in finished]
+    evaluated = []
+    for index, tracks in enumerate(evaluate):
+        scores = [row.evaluations[index] for row in finished if len(row.evaluations) > index]
+        evaluated.append(
+            {
+                "tracks": tracks,
+                "runs": len(scores),
+                "lapped_all": sum(score["lapped"] == score["total"] for score in scores),
+                "fewest_lapped": min((score["lapped"] for score in scores), default=None),
+                "total": scores[0]["total"] if scores else None,
+            }
+        )
     return {
         "runs": total,
         "finished": len(finished),
@@ -165,20 +204,27 @@ def summary(rows: list[SweepRow], total: int, target: bool) -> dict[str, Any]:
         "worst_generation": max(generations) if generations else None,
         "interrupted": sorted(row.seed for row in rows if row.outcome == "interrupted"),
         "not_started": total - len(rows),
+        "evaluations": evaluated,
     }
 
 
-def format_table(rows: list[SweepRow]) -> list[str]:
-    """The per-seed table, in seed order."""
+def format_table(rows: list[SweepRow], evaluate: tuple[str, ...] = ()) -> list[str]:
+    """The per-seed table, in seed order (with --evaluate, one "lapped" column per track set)."""
+    widths = [max(len(f"lapped {tracks}"), 9) for tracks in evaluate]
+    evaluated = "".join(f" {'lapped ' + tracks:>{width}}" for tracks, width in zip(evaluate, widths, strict=True))
     lines = [
-        f"{'seed':>6}  {'outcome':<12} {'first lap':>9} {'gens':>5} {'best fitness':>12} {'seconds':>8}  run folder"
+        f"{'seed':>6}  {'outcome':<12} {'first lap':>9} {'gens':>5} {'best fitness':>12}{evaluated} {'seconds':>8}  "
+        "run folder"
     ]
     for row in sorted(rows, key=lambda row: row.seed):
         lap = "-" if row.first_lap_generation is None else str(row.first_lap_generation)
         fitness = "-" if row.best_fitness is None else f"{row.best_fitness:.1f}"
+        scores = [f"{score['lapped']}/{score['total']}" for score in row.evaluations]
+        scores += ["-"] * (len(evaluate) - len(scores))
+        columns = "".join(f" {score:>{width}}" for score, width in zip(scores, widths, strict=True))
         lines.append(
-            f"{row.seed:>6}  {row.outcome:<12} {lap:>9} {row.generations:>5} {fitness:>12} {row.seconds:>8.1f}  "
-            f"{display_path(Path(row.run_folder))}"
+            f"{row.seed:>6}  {row.outcome:<12} {lap:>9} {row.generations:>5} {fitness:>12}{columns} "
+            f"{row.seconds:>8.1f}  {display_path(Path(row.run_folder))}"
         )
     return lines
 
@@ -199,9 +245,18 @@ def run(arguments: argparse.Namespace) -> int:
 
     _check_numbers(checked)
     target = checked.target_laps is not None
+    evaluate = tuple(arguments.evaluate or [])
+    if evaluate:
+        # Every set must load now, not after the runs (each run loads it again in its own worker).
+        from neurocar.commands.common import load_tracks
+        from neurocar.config import load_config
+
+        config = load_config(getattr(checked, "config", None), getattr(checked, "set", None) or ())
+        for tracks in evaluate:
+            load_tracks([tracks], config)
     executor = make_executor(arguments.executor, arguments.workers or os.cpu_count() or 1, arguments.address)
     sweep_folder = new_run_directory(arguments.run_dir, "sweep")
-    tasks = [SweepTask(tuple(training), seed, str(sweep_folder / f"seed-{seed}")) for seed in seeds]
+    tasks = [SweepTask(tuple(training), seed, str(sweep_folder / f"seed-{seed}"), evaluate) for seed in seeds]
     if not arguments.json:
         print(f"sweep of {len(tasks)} runs in {display_path(sweep_folder)}: neurocar {' '.join(training)}", flush=True)
     rows: list[SweepRow] = []
@@ -219,17 +274,23 @@ def run(arguments: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         interrupted = True
         executor.cancel()
-    result = summary(rows, len(tasks), target)
+    result = summary(rows, len(tasks), target, evaluate)
     folder_name = display_path(sweep_folder)
     if arguments.json:
         print(json.dumps({"sweep_folder": folder_name, "runs": [asdict(row) for row in rows], "summary": result}))
     else:
-        for line in format_table(rows):
+        for line in format_table(rows, evaluate):
             print(line)
         aim = "reached the target" if target else "lapped"
         median, worst = result["median_generation"], result["worst_generation"]
         generation = f"; generation median {median:g}, worst {worst}" if median is not None else ""
         print(f"{aim}: {result['reached']}/{len(tasks)}{generation}")
+        for score in result["evaluations"]:
+            if score["runs"]:
+                print(
+                    f"{score['tracks']}: {score['lapped_all']}/{score['runs']} runs lapped all {score['total']} "
+                    f"tracks; the fewest any run lapped: {score['fewest_lapped']}/{score['total']}"
+                )
     if interrupted or result["interrupted"] or result["not_started"]:
         finished = sorted(row.seed for row in rows if row.outcome in ("target", "generations"))
         print(

@@ -11,7 +11,6 @@ its frame budget allows.
 
 from __future__ import annotations
 
-import enum
 import sys
 import time
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ from neurocar.config import Config, PhysicsConfig
 from neurocar.learn.genetic import GeneticSearcher
 from neurocar.learn.policy import PopulationPolicy, build_network, load_vector
 from neurocar.learn.problem import DrivingProblem
+from neurocar.learn.runs import Reporter, RunOutcome
 from neurocar.sim.fitness import FITNESS_TERMS
 from neurocar.sim.generator import MAX_DIFFICULTY, check_car_fits, generate_track
 from neurocar.sim.track import Track
@@ -36,16 +36,6 @@ UNLIMITED_GENERATIONS = sys.maxsize  # a window evolves until it is closed
 # On fresh generated tracks, the target counts once each generation's first network (the previous champion) has
 # driven it on tracks new to it this many generations in a row (see `Neuroevolution.reached_target`).
 HELD_OUT_GENERATIONS = 3
-
-
-class RunOutcome(enum.Enum):
-    """Why a run ended."""
-
-    TARGET_REACHED = "target"  # the best car drove the target laps on every track
-    FINISHED = "generations"  # the run's generations are spent
-    INTERRUPTED = "interrupted"  # Ctrl-C or SIGTERM
-    CLOSED = "closed"  # the window was closed
-    RESTARTED = "restarted"  # the window started a new run instead
 
 
 @dataclass
@@ -105,6 +95,16 @@ class GenerationResult:
             row[f"mean_{name}"] = float(self.terms[name].mean())
         return row
 
+    def console_line(self, total: int) -> str:
+        """The console's line for this generation (`total`: the run's generations)."""
+        # With several tracks, cars alive is the mean over the tracks.
+        alive = f"{self.alive_at_end:g}" if float(self.alive_at_end).is_integer() else f"{self.alive_at_end:.1f}"
+        return (
+            f"gen {self.generation:>4}/{total}  best {self.best_fitness:9.1f}  "
+            f"mean {self.mean_fitness:9.1f}  laps {self.best_laps}  "
+            f"alive {alive}/{len(self.fitness)}  {self.car_steps_per_second:>9,.0f} car-steps/s"
+        )
+
 
 LOG_COLUMNS = [
     "generation",
@@ -117,19 +117,6 @@ LOG_COLUMNS = [
     *[f"best_{name}" for name in FITNESS_TERMS],
     *[f"mean_{name}" for name in FITNESS_TERMS],
 ]
-
-
-class Reporter:
-    """A passive hook told about a run's progress (console, CSV log, checkpoints, chart). Override what you need."""
-
-    def on_run_start(self, evolution: Neuroevolution) -> None:
-        """The run starts (or resumes)."""
-
-    def on_generation(self, evolution: Neuroevolution, result: GenerationResult) -> None:
-        """A generation was evaluated and the next one bred."""
-
-    def on_run_end(self, evolution: Neuroevolution, outcome: RunOutcome) -> None:
-        """The run ended (the best model and the checkpoint are saved here, whatever the outcome)."""
 
 
 @dataclass(frozen=True)
@@ -181,6 +168,10 @@ class Neuroevolution:
     Each generation drives on every track in `tracks` and on the generated tracks of `random_tracks`.
     `track_texts` are the tracks' YAML texts (what a checkpoint keeps), `generations` the run's total.
     """
+
+    unit = "generation"
+    command = "evolve"
+    log_columns = LOG_COLUMNS
 
     def __init__(
         self,
@@ -278,6 +269,36 @@ class Neuroevolution:
         if specs != self._random[0]:
             self._random = (specs, [generate_track(seed, level, self.config.physics)[0] for seed, level in specs])
         return self.tracks + self._random[1]
+
+    @property
+    def completed(self) -> int:
+        """Generations done."""
+        return self.generation
+
+    @property
+    def total(self) -> int:
+        """The run's total generations."""
+        return self.generations
+
+    @property
+    def best_at(self) -> int:
+        """The generation whose champion is the kept best (0 before any)."""
+        return self.best_generation
+
+    def heading(self) -> str:
+        """The line that says what is being trained."""
+        tracks = ", ".join([track.name for track in self.tracks] + self.random_tracks.describe())
+        resumed = f", resuming after generation {self.generation}" if self.generation else ""
+        target = f", until {self.target_laps} lap(s)" if self.target_laps else ""
+        return f"evolving {self.config.evolution.population} cars on {tracks} (seed {self.seed}{target}{resumed})"
+
+    def chart_series(self) -> tuple[str, dict[str, list[float]]]:
+        """The fitness chart: best and mean fitness per generation."""
+        title = f"Fitness per generation - {', '.join(track.name for track in self.tracks)}"
+        return title, {
+            "best": [float(row["best_fitness"]) for row in self.history],
+            "mean": [float(row["mean_fitness"]) for row in self.history],
+        }
 
     # --- stepping -----------------------------------------------------------------------------------------------
 
@@ -439,7 +460,7 @@ def run_evolution(evolution: Neuroevolution, reporters: list[Reporter] | None = 
     while evolution.outcome is None:
         result = evolution.step_generation()
         for reporter in reporters:
-            reporter.on_generation(evolution, result)
+            reporter.on_result(evolution, result)
     for reporter in reporters:
         reporter.on_run_end(evolution, evolution.outcome)
     return evolution.outcome

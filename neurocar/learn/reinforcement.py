@@ -11,15 +11,20 @@ much fitness is still to come from each observation. One update:
 4. the greedy policy drives one evaluation lap on every track, exactly as `neurocar evaluate` does.
 
 The reward is the change in the car's weighted fitness terms (`neurocar.sim.episodes`), scaled by `reward_scale`.
-`Reinforcement` holds everything needed to resume exactly (networks, optimizer, generator, the world mid-episode);
-`run_reinforcement` is the loop and reports through `Reporter` hooks instead of printing. One seeded
-`torch.Generator` draws everything random: initial weights, actions, minibatch order and start places.
+`Reinforcement` is the run state, advanced by its caller like `neurocar.learn.neuroevolution.Neuroevolution`:
+`step()` drives one simulation step of the rollout (the step that completes the rollout also learns from it and
+evaluates, and returns the `UpdateResult`), `step_update()` one whole update; when the run is over, `outcome` says why
+(a `RunOutcome`). It holds everything needed to resume exactly (networks, optimizer, generator, the world
+mid-episode, the run's total updates). `run_reinforcement` is the headless loop and tells `Reporter` hooks instead of
+printing. One seeded `torch.Generator` draws everything random: initial weights, actions, minibatch order and start
+places.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import math
+import sys
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,10 +36,13 @@ from torch import nn
 from neurocar.config import Config
 from neurocar.learn.evaluation import evaluate_in_world, evaluation_world
 from neurocar.learn.policy import build_network, load_vector, network_vector
+from neurocar.learn.runs import Reporter, RunOutcome
 from neurocar.learn.supervised import initialize_network
 from neurocar.sim.episodes import Episodes
 from neurocar.sim.track import Track
 from neurocar.sim.world import LapEvent, World
+
+UNLIMITED_UPDATES = sys.maxsize  # a window learns until it is closed
 
 LOG_COLUMNS = [
     "update",
@@ -85,21 +93,30 @@ class UpdateResult:
             if name in LOG_COLUMNS
         }
 
+    def console_line(self, total: int) -> str:
+        """The console's line for this update (`total`: the run's updates)."""
+        fitness = "-" if math.isnan(self.mean_episode_fitness) else f"{self.mean_episode_fitness:7.1f}"
+        return (
+            f"update {self.update:>4}/{total}  steps {self.car_steps:>9,}  episode fitness {fitness:>7}  "
+            f"greedy laps {self.greedy_laps} progress {self.greedy_progress_percent:5.1f}%  "
+            f"entropy {self.entropy:.2f}  kl {self.approx_kl:.4f}  {self.car_steps_per_second:>7,.0f} steps/s"
+        )
 
-class Reporter:
-    """A hook into the learning loop. Override what you need; `on_step` is only called if overridden."""
 
-    def on_run_start(self, learner: Reinforcement) -> None:
-        """The run starts (or resumes)."""
+@dataclass
+class Rollout:
+    """The rollout being collected: one row per simulation step taken so far, one column per car."""
 
-    def on_step(self, learner: Reinforcement, world: World, actions: np.ndarray) -> None:
-        """One simulation step of a rollout was taken (only for reporters that override this)."""
-
-    def on_update(self, learner: Reinforcement, result: UpdateResult) -> None:
-        """An update finished (rollout, learning and greedy evaluation)."""
-
-    def on_run_end(self, learner: Reinforcement, outcome: str) -> None:
-        """The run ends: 'target', 'updates', 'interrupted', 'closed' or 'aborted' (as for evolution)."""
+    observations: torch.Tensor
+    actions: torch.Tensor
+    log_probabilities: torch.Tensor
+    values: torch.Tensor
+    rewards: torch.Tensor
+    ended: torch.Tensor
+    finished_fitness: list[float]
+    started: float
+    snapshot: dict[str, Any]  # what changes while it is collected, as it was before its first step
+    steps_taken: int = 0
 
 
 def build_critic(input_size: int, hidden_sizes: tuple[int, ...]) -> nn.Sequential:
@@ -120,13 +137,16 @@ def greedy_score(laps: int, progress_percent: float) -> tuple[int, float]:
 
 @dataclass
 class Reinforcement:
-    """The complete, resumable state of a PPO run on `tracks` (cars shared evenly among them)."""
+    """The complete, resumable state of a PPO run on `tracks` (cars shared evenly among them), advanced by its
+    caller: `step()` one simulation step, `step_update()` one update. `updates` is the run's total (None: the
+    config's)."""
 
     config: Config
     tracks: list[Track]
     seed: int
     target_laps: int | None = None
     init_vector: torch.Tensor | None = None
+    updates: int | None = None
     update: int = 0
     car_steps: int = 0
     best_vector: torch.Tensor | None = None
@@ -134,11 +154,18 @@ class Reinforcement:
     best_row: dict[str, Any] = field(default_factory=dict)
     best_update: int = 0
     history: list[dict[str, Any]] = field(default_factory=list)
+    outcome: RunOutcome | None = None
+
+    unit = "update"
+    command = "rl"
+    log_columns = LOG_COLUMNS
 
     def __post_init__(self) -> None:
         if not self.tracks:
             raise ValueError("reinforcement learning needs at least one track")
         config, settings = self.config, self.config.reinforcement
+        if self.updates is None:
+            self.updates = settings.updates
         sensor_count = len(config.sensors.angles_deg)
         self.generator = torch.Generator().manual_seed(self.seed)
         self.actor = build_network(sensor_count, config.policy.hidden_sizes, config.policy.activation)
@@ -153,14 +180,57 @@ class Reinforcement:
         self.world = World(self.tracks, config.physics, config.sensors, config.episode, population)
         self.episodes = Episodes(self.world, config.fitness)
         self._evaluation: tuple[int, World] | None = None  # (laps, world) of the greedy evaluation drive
+        self.rollout: Rollout | None = None
         self.world.reset()
         cars = np.arange(self.world.car_count)
         self.observations = self.episodes.start(cars, self._start_places(cars)).copy()
+
+    # --- what the reporters and the window read ----------------------------------------------------------------
 
     @property
     def car_count(self) -> int:
         """Cars driving at once."""
         return self.world.car_count
+
+    @property
+    def completed(self) -> int:
+        """Updates done."""
+        return self.update
+
+    @property
+    def total(self) -> int:
+        """The run's total updates."""
+        assert self.updates is not None
+        return self.updates
+
+    @property
+    def best_at(self) -> int:
+        """The update whose greedy policy is the kept best (0 before any)."""
+        return self.best_update
+
+    @property
+    def rollout_step(self) -> int:
+        """Simulation steps taken in the current update's rollout (0 between updates)."""
+        return self.rollout.steps_taken if self.rollout is not None else 0
+
+    def heading(self) -> str:
+        """The line that says what is being trained."""
+        settings = self.config.reinforcement
+        tracks = ", ".join(track.name for track in self.tracks)
+        resumed = f", resuming after update {self.update}" if self.update else ""
+        target = f", until the greedy policy drives {self.target_laps} lap(s)" if self.target_laps else ""
+        return (
+            f"PPO with {self.car_count} cars x {settings.rollout_steps} steps per update on {tracks} "
+            f"(seed {self.seed}{target}{resumed})"
+        )
+
+    def chart_series(self) -> tuple[str, dict[str, list[float]]]:
+        """The fitness chart: the greedy drive's fitness and the sampled episodes' mean, per update."""
+        title = f"Fitness per update - {', '.join(track.name for track in self.tracks)}"
+        return title, {
+            "greedy": [float(row["greedy_fitness"]) for row in self.history],
+            "sampled episodes": [float(row["mean_episode_fitness"]) for row in self.history],
+        }
 
     def _start_places(self, cars: np.ndarray) -> np.ndarray:
         """Where new episodes start [m along each car's track]: random places, or the start line."""
@@ -169,49 +239,81 @@ class Reinforcement:
         fractions = torch.rand(len(cars), generator=self.generator, dtype=torch.float64).numpy()
         return fractions * self.world.track_length_m[cars]
 
-    def advance(self, reporters: list[Reporter]) -> UpdateResult:
-        """One PPO update: collect a rollout, estimate advantages, learn, evaluate the greedy policy."""
-        started = time.perf_counter()
+    # --- stepping ----------------------------------------------------------------------------------------------
+
+    def step(self) -> UpdateResult | None:
+        """One simulation step of the current update's rollout (starting it if needed): every car takes a sampled
+        action. When that step completes the rollout, the update learns from it and evaluates the greedy policy,
+        and its result is returned; otherwise None."""
+        if self.outcome is not None:
+            raise RuntimeError(f"the run has ended ({self.outcome.value})")
+        if self.rollout is None:
+            self.rollout = self._start_rollout()
+        rollout, settings = self.rollout, self.config.reinforcement
+        step = rollout.steps_taken
+        current = torch.from_numpy(self.observations).to(torch.float32)
+        with torch.no_grad():
+            logits = self.actor(current)
+            probabilities = torch.softmax(logits, dim=1)
+            action = torch.multinomial(probabilities, 1, generator=self.generator).squeeze(1)
+            rollout.log_probabilities[step] = torch.log_softmax(logits, dim=1).gather(1, action[:, None]).squeeze(1)
+            rollout.values[step] = self.critic(current).squeeze(1)
+        rollout.observations[step], rollout.actions[step] = current, action
+        outcome = self.episodes.step(action.numpy())
+        reward = torch.from_numpy(outcome.rewards * settings.reward_scale).to(torch.float32)
+        truncated = np.nonzero(outcome.truncated)[0]
+        if len(truncated):
+            # Cut short (stall, time), not failed: what would have followed is the critic's estimate.
+            final = torch.from_numpy(outcome.observations[truncated]).to(torch.float32)
+            with torch.no_grad():
+                reward[truncated] += settings.discount * self.critic(final).squeeze(1)
+        rollout.rewards[step] = reward
+        rollout.ended[step] = torch.from_numpy(outcome.ended.astype(np.float32))
+        self.car_steps += self.car_count
+        done = np.nonzero(outcome.ended)[0]
+        if len(done):
+            rollout.finished_fitness += self.episodes.fitness[done].tolist()
+            self.episodes.start(done, self._start_places(done))
+        self.observations = self.world.observations.copy()
+        rollout.steps_taken += 1
+        if rollout.steps_taken < settings.rollout_steps:
+            return None
+        return self._end_update()
+
+    def step_update(self) -> UpdateResult:
+        """Drive the rest of the current rollout, learn from it and evaluate: one whole PPO update."""
+        while (result := self.step()) is None:
+            pass
+        return result
+
+    def stop(self, outcome: RunOutcome) -> None:
+        """End the run from outside (Ctrl-C, a closed window). A rollout in progress is not learnt from; the run's
+        state (`state_dict`) stays that of the last whole update."""
+        self.outcome = outcome
+
+    def _start_rollout(self) -> Rollout:
+        steps, cars = self.config.reinforcement.rollout_steps, self.car_count
+        sensor_count = self.observations.shape[1]
+        return Rollout(
+            observations=torch.zeros(steps, cars, sensor_count),
+            actions=torch.zeros(steps, cars, dtype=torch.int64),
+            log_probabilities=torch.zeros(steps, cars),
+            values=torch.zeros(steps, cars),
+            rewards=torch.zeros(steps, cars),
+            ended=torch.zeros(steps, cars),
+            finished_fitness=[],
+            started=time.perf_counter(),
+            snapshot=self._driving_state(),
+        )
+
+    def _end_update(self) -> UpdateResult:
+        """Learn from the complete rollout, evaluate the greedy policy, keep the best, decide the outcome."""
+        rollout = self.rollout
+        assert rollout is not None
         settings = self.config.reinforcement
-        stepping = [reporter for reporter in reporters if type(reporter).on_step is not Reporter.on_step]
         steps, cars = settings.rollout_steps, self.car_count
         sensor_count = self.observations.shape[1]
-
-        # 1. Rollout: every car drives `steps` steps with sampled actions; ended episodes restart at once.
-        observations = torch.zeros(steps, cars, sensor_count)
-        actions = torch.zeros(steps, cars, dtype=torch.int64)
-        log_probabilities = torch.zeros(steps, cars)
-        values = torch.zeros(steps, cars)
-        rewards = torch.zeros(steps, cars)
-        ended = torch.zeros(steps, cars)
-        finished_fitness: list[float] = []
-        for step in range(steps):
-            current = torch.from_numpy(self.observations).to(torch.float32)
-            with torch.no_grad():
-                logits = self.actor(current)
-                probabilities = torch.softmax(logits, dim=1)
-                action = torch.multinomial(probabilities, 1, generator=self.generator).squeeze(1)
-                log_probabilities[step] = torch.log_softmax(logits, dim=1).gather(1, action[:, None]).squeeze(1)
-                values[step] = self.critic(current).squeeze(1)
-            observations[step], actions[step] = current, action
-            outcome = self.episodes.step(action.numpy())
-            reward = torch.from_numpy(outcome.rewards * settings.reward_scale).to(torch.float32)
-            truncated = np.nonzero(outcome.truncated)[0]
-            if len(truncated):
-                # Cut short (stall, time), not failed: what would have followed is the critic's estimate.
-                final = torch.from_numpy(outcome.observations[truncated]).to(torch.float32)
-                with torch.no_grad():
-                    reward[truncated] += settings.discount * self.critic(final).squeeze(1)
-            rewards[step] = reward
-            done = np.nonzero(outcome.ended)[0]
-            ended[step] = torch.from_numpy(outcome.ended.astype(np.float32))
-            self.car_steps += cars
-            for reporter in stepping:
-                reporter.on_step(self, self.world, action.numpy())
-            if len(done):
-                finished_fitness += self.episodes.fitness[done].tolist()
-                self.episodes.start(done, self._start_places(done))
-            self.observations = self.world.observations.copy()
+        values, rewards, ended = rollout.values, rollout.rewards, rollout.ended
 
         # 2. Generalised advantage estimation, backwards through the rollout.
         with torch.no_grad():
@@ -228,9 +330,9 @@ class Reinforcement:
 
         # 3. Clipped policy updates, the critic's regression and the entropy bonus, over shuffled minibatches.
         batch = steps * cars
-        flat_observations = observations.reshape(batch, sensor_count)
-        flat_actions = actions.reshape(batch)
-        flat_log_probabilities = log_probabilities.reshape(batch)
+        flat_observations = rollout.observations.reshape(batch, sensor_count)
+        flat_actions = rollout.actions.reshape(batch)
+        flat_log_probabilities = rollout.log_probabilities.reshape(batch)
         flat_advantages = advantages.reshape(batch)
         flat_returns = returns.reshape(batch)
         minibatch = math.ceil(batch / settings.minibatches)
@@ -286,13 +388,15 @@ class Reinforcement:
                 ]
             )
         )
+        self.rollout = None
         self.update += 1
+        finished = rollout.finished_fitness
         result = UpdateResult(
             update=self.update,
             car_steps=self.car_steps,
-            episodes=len(finished_fitness),
-            mean_episode_fitness=float(np.mean(finished_fitness)) if finished_fitness else math.nan,
-            best_episode_fitness=float(np.max(finished_fitness)) if finished_fitness else math.nan,
+            episodes=len(finished),
+            mean_episode_fitness=float(np.mean(finished)) if finished else math.nan,
+            best_episode_fitness=float(np.max(finished)) if finished else math.nan,
             policy_loss=totals["policy"] / passes,
             value_loss=totals["value"] / passes,
             entropy=totals["entropy"] / passes,
@@ -301,7 +405,7 @@ class Reinforcement:
             greedy_laps=greedy_laps,
             greedy_progress_percent=greedy_progress,
             greedy_fitness=greedy_fitness,
-            seconds=time.perf_counter() - started,
+            seconds=time.perf_counter() - rollout.started,
         )
         score = greedy_score(greedy_laps, greedy_progress)
         if score > self.best_score:
@@ -310,11 +414,17 @@ class Reinforcement:
             self.best_row = result.log_row()
             self.best_update = self.update
         self.history.append(result.log_row())
+        if self.reached_target(result):
+            self.outcome = RunOutcome.TARGET_REACHED
+        elif self.update >= self.total:
+            self.outcome = RunOutcome.FINISHED
         return result
 
     def reached_target(self, result: UpdateResult) -> bool:
         """True when the greedy policy drove the target laps on every track."""
         return self.target_laps is not None and result.greedy_laps >= self.target_laps
+
+    # --- what is kept ------------------------------------------------------------------------------------------
 
     def best_network(self) -> nn.Sequential:
         """A copy of the policy network with the best greedy evaluation so far (the current one before any)."""
@@ -339,15 +449,11 @@ class Reinforcement:
             "config": self.config.to_dict(),
         }
 
-    def state_dict(self) -> dict[str, Any]:
-        """Everything needed to resume bit for bit (plain types and tensors: loadable with weights_only)."""
+    def _driving_state(self) -> dict[str, Any]:
+        """What a rollout changes: the cars mid-episode, the generator and the car-steps (copies)."""
         state = self.world.state
         return {
-            "update": self.update,
             "car_steps": self.car_steps,
-            "actor": {name: tensor.clone() for name, tensor in self.actor.state_dict().items()},
-            "critic": {name: tensor.clone() for name, tensor in self.critic.state_dict().items()},
-            "optimizer": self.optimizer.state_dict(),
             "generator_state": self.generator.get_state(),
             "world": {
                 "time_s": self.world.time_s,
@@ -365,6 +471,19 @@ class Reinforcement:
                 "start_laps": torch.from_numpy(self.episodes.start_laps.copy()),
                 "fitness": torch.from_numpy(self.episodes.fitness.copy()),
             },
+        }
+
+    def state_dict(self) -> dict[str, Any]:
+        """Everything needed to resume bit for bit from the start of the current update (plain types and tensors:
+        loadable with weights_only). A rollout in progress is not part of it: the cars, the generator and the
+        car-steps are as they were before its first step."""
+        driving = self.rollout.snapshot if self.rollout is not None else self._driving_state()
+        return {
+            "update": self.update,
+            **driving,
+            "actor": {name: tensor.clone() for name, tensor in self.actor.state_dict().items()},
+            "critic": {name: tensor.clone() for name, tensor in self.critic.state_dict().items()},
+            "optimizer": self.optimizer.state_dict(),
             "best_vector": None if self.best_vector is None else self.best_vector.clone(),
             "best_score": list(self.best_score),
             "best_row": dict(self.best_row),
@@ -401,33 +520,24 @@ class Reinforcement:
         self.best_row = dict(saved["best_row"])
         self.best_update = int(saved["best_update"])
         self.history = [dict(row) for row in saved["history"]]
+        self.rollout = None
+        self.outcome = None
 
 
-def run_reinforcement(learner: Reinforcement, updates: int, reporters: list[Reporter]) -> str:
-    """Learn until `updates` updates have been run in total or the greedy policy drives the target laps.
+def run_reinforcement(learner: Reinforcement, reporters: list[Reporter] | None = None) -> RunOutcome:
+    """Step `learner` an update at a time until it ends, telling the reporters; returns the outcome.
 
-    Returns the outcome: 'target', 'updates', 'interrupted' (Ctrl-C) or the `outcome` attribute of the
-    KeyboardInterrupt that stopped it (the window's 'closed'). Reporters are told in every case, so the best model
-    and the last checkpoint are on disk before the caller exits; any other exception is passed on after they have
-    been told ('aborted'). An update cut short by Ctrl-C is dropped: the checkpoint holds the last whole one.
+    A KeyboardInterrupt is not caught here: the command that owns the terminal catches it, calls
+    `learner.stop(RunOutcome.INTERRUPTED)` and tells the reporters `on_run_end`, which save (the checkpoint of the
+    last whole update: an update cut short is dropped).
     """
+    reporters = reporters or []
     for reporter in reporters:
         reporter.on_run_start(learner)
-    outcome = "updates"
-    try:
-        while learner.update < updates:
-            result = learner.advance(reporters)
-            for reporter in reporters:
-                reporter.on_update(learner, result)
-            if learner.reached_target(result):
-                outcome = "target"
-                break
-    except KeyboardInterrupt as stop:
-        outcome = getattr(stop, "outcome", "interrupted")
-    except BaseException:
+    while learner.outcome is None:
+        result = learner.step_update()
         for reporter in reporters:
-            reporter.on_run_end(learner, "aborted")
-        raise
+            reporter.on_result(learner, result)
     for reporter in reporters:
-        reporter.on_run_end(learner, outcome)
-    return outcome
+        reporter.on_run_end(learner, learner.outcome)
+    return learner.outcome

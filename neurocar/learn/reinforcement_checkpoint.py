@@ -1,8 +1,9 @@
 """Reinforcement-learning checkpoints: the whole run in one file, written atomically, resumable bit for bit.
 
 A plain dictionary (`torch.load(path, weights_only=True)` reads it): format and version, the config, the seed, the
-target laps, the total updates asked for, the tracks (file names and full YAML text) and `Reinforcement.state_dict()`
-(networks, optimizer, random generator, and the world with every car mid-episode).
+target laps, the run's total updates (0 for a window's run, which has none), the tracks (file names and full YAML
+text) and `Reinforcement.state_dict()` (networks, optimizer, random generator, and the world with every car
+mid-episode, as it was at the start of the update being collected).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import torch
 from neurocar.config import config_from_dict, load_yaml
 from neurocar.errors import NeuroCarError
 from neurocar.learn.model_file import atomic_torch_save
-from neurocar.learn.reinforcement import Reinforcement
+from neurocar.learn.reinforcement import UNLIMITED_UPDATES, Reinforcement
 from neurocar.learn.run_directory import CHECKPOINT_FILE
 from neurocar.paths import display_path
 from neurocar.sim.track import track_from_data
@@ -25,8 +26,8 @@ CHECKPOINT_FORMAT = "neurocar-reinforcement-checkpoint"
 CHECKPOINT_VERSION = 1
 
 
-def save_checkpoint(folder: Path, learner: Reinforcement, updates: int) -> Path:
-    """Write the run's checkpoint into `folder` atomically and return its path; `updates` is the run's total."""
+def save_checkpoint(folder: Path, learner: Reinforcement) -> Path:
+    """Write the run's checkpoint (of its last whole update) into `folder` atomically and return its path."""
     payload = {
         "format": CHECKPOINT_FORMAT,
         "version": CHECKPOINT_VERSION,
@@ -34,7 +35,8 @@ def save_checkpoint(folder: Path, learner: Reinforcement, updates: int) -> Path:
         "config_source": learner.config.source,
         "seed": learner.seed,
         "target_laps": learner.target_laps,
-        "updates": updates,
+        # A window run has no total: a resumed run then needs --updates.
+        "updates": 0 if learner.updates == UNLIMITED_UPDATES else learner.updates,
         "tracks": [{"path": track.path, "text": track.source_text} for track in learner.tracks],
         "state": learner.state_dict(),
     }
@@ -43,8 +45,8 @@ def save_checkpoint(folder: Path, learner: Reinforcement, updates: int) -> Path:
     return path
 
 
-def load_checkpoint(folder: Path) -> tuple[Reinforcement, int]:
-    """Rebuild a run from its folder's checkpoint; returns the run and its total updates."""
+def load_checkpoint(folder: Path) -> Reinforcement:
+    """Rebuild a run from its folder's checkpoint, its total updates included (at least 1)."""
     name = display_path(folder)
     if not folder.exists():
         raise NeuroCarError(f"--resume {name}: folder not found")
@@ -77,14 +79,15 @@ def load_checkpoint(folder: Path) -> tuple[Reinforcement, int]:
             )
             for track in payload["tracks"]
         ]
-        learner = Reinforcement(config, tracks, int(payload["seed"]), payload["target_laps"])
+        learner = Reinforcement(
+            config, tracks, int(payload["seed"]), payload["target_laps"], updates=max(int(payload["updates"]), 1)
+        )
         learner.load_state_dict(payload["state"])
-        updates = int(payload["updates"])
     except NeuroCarError:
         raise
     except (KeyError, TypeError, ValueError, RuntimeError) as error:
         raise NeuroCarError(f"{display_path(path)}: checkpoint is incomplete ({error})") from None
-    return learner, max(updates, 1)
+    return learner
 
 
 def _is_evolution(payload: Any) -> bool:
