@@ -138,7 +138,7 @@ def test_tracks_json(run_cli, config):
     tracks = json.loads(result.out)
     assert len(tracks) >= 6
     for track in tracks:
-        assert set(track) == {"name", "path", "length_m", "width_m", "difficulty", "default", "broken"}
+        assert set(track) == {"name", "track", "path", "length_m", "width_m", "difficulty", "default", "broken"}
         assert track["broken"] is False
         assert Path(track["path"]).exists()  # usable from the working directory (an absolute path from here)
     assert {track["difficulty"] for track in tracks} == {1, 2, 3, 4, 5}

@@ -10,7 +10,7 @@ import pytest
 from checkout import PROJECT_ROOT
 
 from neurocar.commands.tracks import broken_summary
-from neurocar.paths import TRACKS_DIR
+from neurocar.paths import TRACKS_DIR, resolve_track_path
 
 TRACK_FIXTURES = PROJECT_ROOT / "tests" / "fixtures" / "tracks"
 GOOD = {"oval.yaml": "Oval", "stadium.yaml": "Stadium"}
@@ -43,7 +43,7 @@ def test_table_lists_the_good_tracks_and_names_each_broken_file_with_its_reason(
     result = run_cli("tracks", "--dir", "mine")
     assert result.code == 0 and result.err == ""
     lines = result.out.splitlines()
-    assert lines[0].split() == ["name", "file", "length", "width", "difficulty"]
+    assert lines[0].split() == ["name", "--track", "length", "width", "difficulty"]
     assert lines[1].startswith("Oval     mine/oval.yaml ") and lines[1].endswith("14m  1 *....")
     assert lines[2].startswith("Stadium  mine/stadium.yaml ") and lines[2].endswith("14m  1 *....")
     broken_lines = lines[3:-1]
@@ -67,6 +67,7 @@ def test_json_marks_broken_rows_and_keeps_stdout_valid(run_cli, mixed_folder):
     for name, reason in BROKEN.items():
         assert rows[name] == {
             "name": None,
+            "track": f"mine/{name}",
             "path": f"mine/{name}",
             "length_m": None,
             "width_m": None,
@@ -81,6 +82,16 @@ def test_the_shipped_tracks_are_listed_without_dir(run_cli):
     result = run_cli("tracks")
     assert result.code == 0 and "broken" not in result.out
     assert len(result.out.splitlines()) == 1 + len(list(TRACKS_DIR.glob("*.yaml")))
+
+
+def test_shipped_tracks_are_named_as_the_track_option_takes_them_from_any_folder(run_cli, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    rows = json.loads(run_cli("tracks", "--json").out)
+    assert {row["track"] for row in rows} == {path.stem for path in TRACKS_DIR.glob("*.yaml")}
+    for row in rows:
+        assert resolve_track_path(row["track"]).resolve() == Path(row["path"]).resolve()
+    table = run_cli("tracks").out.splitlines()
+    assert table[1].split()[:2] == ["Oval", "oval"] and str(TRACKS_DIR) not in "\n".join(table)
 
 
 def test_an_empty_folder_says_so(run_cli, tmp_path):

@@ -33,11 +33,16 @@ def _track_folder(arguments: argparse.Namespace) -> Path:
     return folder
 
 
-def _listing_row(path: Path, config: Config, default: Path) -> dict[str, Any]:
-    """One row of the listing: the track's summary, or `broken` with the reason the loader gave."""
+def _listing_row(path: Path, config: Config, default: Path, shipped: bool) -> dict[str, Any]:
+    """One row of the listing: the track's summary, or `broken` with the reason the loader gave.
+
+    `track` is what selects it with `--track`: a shipped track's short name (which works from any folder, where its
+    installed path would be a long one inside the package), else the file's path from the working folder.
+    """
     file_name = display_path(path)
     row: dict[str, Any] = {
         "name": None,
+        "track": printable(path.stem if shipped else file_name),
         "path": printable(file_name),
         "length_m": None,
         "width_m": None,
@@ -78,7 +83,8 @@ def run_list(arguments: argparse.Namespace) -> int:
     folder = _track_folder(arguments)
     default = resolve_track_path(config.track.default).resolve()
     paths = track_files_in(folder)
-    rows = [_listing_row(path, config, default) for path in paths]
+    shipped = folder.resolve() == TRACKS_DIR.resolve()
+    rows = [_listing_row(path, config, default, shipped) for path in paths]
     valid = sorted((row for row in rows if not row["broken"]), key=lambda row: (row["difficulty"], row["name"]))
     broken = [row for row in rows if row["broken"]]
     rows = valid + broken
@@ -91,17 +97,17 @@ def run_list(arguments: argparse.Namespace) -> int:
         print(f"no track files (*.yaml) in {display_path(folder)}")
         return 0
     name_width = max(len("name"), *(len(row["name"] or "-") for row in rows))
-    path_width = max(len("file"), *(len(row["path"]) for row in rows))
-    print(f"{'name':<{name_width}}  {'file':<{path_width}}  {'length':>8}  {'width':>6}  difficulty")
+    track_width = max(len("--track"), *(len(row["track"]) for row in rows))
+    print(f"{'name':<{name_width}}  {'--track':<{track_width}}  {'length':>8}  {'width':>6}  difficulty")
     for row in valid:
         stars = "*" * row["difficulty"] + "." * (5 - row["difficulty"])
         mark = "  (default)" if row["default"] else ""
         print(
-            f"{row['name']:<{name_width}}  {row['path']:<{path_width}}  {row['length_m']:>7.0f}m  "
+            f"{row['name']:<{name_width}}  {row['track']:<{track_width}}  {row['length_m']:>7.0f}m  "
             f"{row['width_m']:>5g}m  {row['difficulty']} {stars}{mark}"
         )
     for row in broken:
-        print(f"{'-':<{name_width}}  {row['path']:<{path_width}}  broken: {row['error']}")
+        print(f"{'-':<{name_width}}  {row['track']:<{track_width}}  broken: {row['error']}")
     if broken:
         print(broken_summary(len(broken), len(rows)))
     return 0
