@@ -178,7 +178,17 @@ def _add_replay_out_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--replay-out", metavar="FILE", help="save a replay of the drive to FILE (play it with: neurocar replay FILE)"
     )
-    parser.add_argument("--force", action="store_true", help="replace the --replay-out file if it exists")
+    parser.add_argument(
+        "--force", action="store_true", help="replace the --replay-out (or --best-lap-out) file if it exists"
+    )
+
+
+def _add_best_lap_option(parser: argparse.ArgumentParser, whose: str) -> None:
+    parser.add_argument(
+        "--best-lap-out",
+        metavar="FILE",
+        help=f"save {whose} as a lap file, to race as a ghost (neurocar race --ghost FILE)",
+    )
 
 
 def build_parser() -> ArgumentParser:
@@ -341,17 +351,28 @@ def build_parser() -> ArgumentParser:
     drive = _add_command(commands, "drive", parents=[common], help="window: drive with the arrow keys, record it")
     drive.add_argument("--track", metavar="FILE", help="track file or shipped track name (e.g. oval)")
     drive.add_argument("--record", metavar="DIR", help="record the session into a new folder inside DIR")
-    driver = drive.add_mutually_exclusive_group()
-    driver.add_argument(
-        "--model", metavar="MODEL.pt", help="the model (or 'driver', the shipped one) drives; steering keys take over"
+    drive.add_argument(
+        "--model",
+        metavar="MODEL.pt",
+        action="append",
+        help="the model (or 'driver', the shipped one) drives, steering keys take over; with --race: a model to "
+        "race against (repeatable; default: driver)",
     )
-    driver.add_argument("--autopilot", action="store_true", help="the scripted driver drives (demonstrations)")
+    drive.add_argument("--autopilot", action="store_true", help="the scripted driver drives (demonstrations)")
     drive.add_argument("--driver", metavar="NAME", help="who is driving, saved in the recording (default: person)")
     drive.add_argument(
-        "--ghost", metavar="FILE", action="append", help="drive beside the winner of a saved replay (repeatable)"
+        "--ghost",
+        metavar="FILE",
+        action="append",
+        help="drive beside the winner of a saved replay, or a saved lap lap after lap (repeatable)",
     )
+    drive.add_argument(
+        "--race", action="store_true", help="race the models (--model, default: driver) as in neurocar race"
+    )
+    drive.add_argument("--laps", type=int, help="with --race: laps to drive (default 3)")
     _add_window_options(drive)
     _add_replay_out_options(drive)
+    _add_best_lap_option(drive, "your best lap")
     drive.set_defaults(handler=_handler("drive"))
 
     race = _add_command(
@@ -371,12 +392,16 @@ def build_parser() -> ArgumentParser:
     race.add_argument("--track", metavar="FILE", help="track file or shipped track name (e.g. oval)")
     race.add_argument("--laps", type=int, help="laps to drive (default 3, or as many as the first --ghost drove)")
     race.add_argument(
-        "--ghost", metavar="FILE", action="append", help="race the winner of a saved replay, a ghost (repeatable)"
+        "--ghost",
+        metavar="FILE",
+        action="append",
+        help="race the winner of a saved replay, or a saved lap lap after lap, as a ghost (repeatable)",
     )
     race.add_argument("--autopilot", action="store_true", help="the scripted driver drives your car")
     race.add_argument("--name", metavar="NAME", help="your name in the results (default: you)")
     _add_window_options(race)
     _add_replay_out_options(race)
+    _add_best_lap_option(race, "the fastest lap of the race (yours or a model's)")
     race.set_defaults(handler=_handler("race"))
 
     replay = _add_command(

@@ -210,6 +210,7 @@ class Case:
     special: dict[str, str] = field(default_factory=dict)  # relative path -> fifo, folder, loop, unreadable
     copies: dict[str, Path] = field(default_factory=dict)  # relative path -> folder to copy there first
     payloads: dict[str, Any] = field(default_factory=dict)  # relative path -> object to torch.save
+    verdict_code: int | None = None  # an exit code that is a finding, not an error (replay --check: 1, differs)
 
 
 def special_file(rng: random.Random) -> str:
@@ -284,6 +285,18 @@ def track_case(rng: random.Random, name: str) -> Case:
         return Case(name, arguments, special={"track.yaml": special_file(rng)})
     text = rng.choice(SHIPPED_TRACKS).read_text(encoding="utf-8")
     return Case(name, arguments, files={"track.yaml": mutate_yaml_text(text, rng)})
+
+
+REPLAY_FIXTURES = sorted((PROJECT / "tests" / "fixtures" / "replays").glob("oval_*"))  # a race and a lap
+
+
+def replay_case(rng: random.Random, name: str) -> Case:
+    """A broken replay or lap file given to `replay --check`."""
+    arguments = ["replay", "drive.replay", "--check"]
+    if rng.random() < 0.1:
+        return Case(name, arguments, special={"drive.replay": special_file(rng)})
+    text = rng.choice(REPLAY_FIXTURES).read_text(encoding="utf-8")
+    return Case(name, arguments, files={"drive.replay": mutate_yaml_text(text, rng)}, verdict_code=1)
 
 
 def mutate_tensor(tensor: torch.Tensor, rng: random.Random) -> Any:

@@ -19,6 +19,7 @@ from pathlib import Path
 os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 
+import numpy as np
 import pygame
 import pytest
 import yaml
@@ -31,8 +32,10 @@ from neurocar.learn.recording import FRAMES_FILE, SessionWriter, find_sessions, 
 from neurocar.paths import TRACKS_DIR
 from neurocar.sim.car import STEER_LEFT, STEER_RIGHT, STRAIGHT
 from neurocar.sim.track import Track
-from neurocar.ui import app as window_app
+from neurocar.ui import pacing
 from neurocar.ui.drive_app import DriveApp, keys_to_action, last_checkpoint_progress
+from neurocar.ui.drive_panel import draw_sensors
+from neurocar.ui.theme import TextCache
 
 
 def laps_frames(track: Track, config: Config, laps: int) -> int:
@@ -114,10 +117,10 @@ def run_with_script(app: DriveApp, script: dict[int, list[pygame.event.Event]]) 
     """Run the app, posting `script[frame]` before that frame."""
 
     def before(current: DriveApp) -> None:
-        for event in script.get(current.frame_count, []):
+        for event in script.get(current.shell.frame_count, []):
             pygame.event.post(event)
 
-    app.before_frame = before
+    app.shell.before_frame = lambda: before(app)
     assert app.run() == 0
 
 
@@ -126,7 +129,7 @@ def test_person_driving_with_injected_keys_is_recorded(
 ) -> None:
     # However slow the machine, a frame never counts for more than 1/60 s of simulated time, so holding a key for
     # 12 frames always means the same few steps.
-    monkeypatch.setattr(window_app, "MAX_FRAME_SECONDS", 1 / 60)
+    monkeypatch.setattr(pacing, "MAX_FRAME_SECONDS", 1 / 60)
     writer = SessionWriter(tmp_path, classic, config, "person", "tester")
     app = DriveApp(config, classic, writer=writer, max_frames=200)
     run_with_script(
@@ -147,7 +150,7 @@ def test_person_driving_with_injected_keys_is_recorded(
     assert STEER_LEFT in actions and STEER_RIGHT in actions
     segments = [action for index, action in enumerate(actions) if index == 0 or action != actions[index - 1]]
     assert segments in ([STRAIGHT, STEER_LEFT, STEER_RIGHT, STRAIGHT], [STEER_LEFT, STEER_RIGHT, STRAIGHT])
-    assert app.frame_count in (90, 91)  # Esc, posted before frame 90, ended it there (not the 200-frame limit)
+    assert app.shell.frame_count in (90, 91)  # Esc, posted before frame 90, ended it there (not the 200-frame limit)
     summary = capsys.readouterr().out
     assert f"recorded {session.frame_count} frames to" in summary
     assert f"drove {session.frame_count} frames ({session.frame_count * 0.05:.1f} s), 0 laps;" in summary
@@ -162,7 +165,7 @@ def test_backspace_removes_the_last_three_seconds(tmp_path: Path, classic: Track
     try:
         pygame.event.clear()
         pygame.event.post(key_event(pygame.KEYDOWN, pygame.K_BACKSPACE))
-        app.handle_events()
+        app.shell.handle_events()
     finally:
         pygame.display.quit()
     assert app.removed_frames == 60 and writer.frame_count == 40
@@ -185,7 +188,7 @@ def test_r_puts_a_crashed_car_back_at_the_last_checkpoint(tmp_path: Path, classi
         app.step()
     crashed_at = float(app.world.state.progress_m[0])
     recorded = writer.frame_count
-    app.on_key(pygame.K_r)
+    app.shell.press(pygame.K_r)
     state = app.world.state
     assert state.driving[0] and not state.crashed[0]
     assert float(state.progress_m[0]) == pytest.approx(last_checkpoint_progress(classic, crashed_at))
@@ -294,4 +297,20 @@ def test_record_folder_that_is_a_file_fails_before_the_window(run_cli, tmp_path:
     assert result.err == f"neurocar: error: --record {taken}: is a file, not a folder\n"
     assert not pygame.display.get_init()
     result = run_cli("drive", "--autopilot", "--model", "x.pt")
-    assert result.code == 2 and "not allowed with argument" in result.err
+    assert result.code == 2 and "--autopilot and --model both drive the car: choose one" in result.err
+
+
+def test_the_sensor_panel_names_the_rays_from_left_to_right(classic: Track, config: Config) -> None:
+    pygame.font.init()
+    texts = TextCache()
+    rendered: list[str] = []
+    original = texts.render
+    texts.render = lambda text, *arguments: rendered.append(text) or original(text, *arguments)
+    readings = np.array([0.25, 0.5, 0.75])  # config rays: -45 (right), 0, +45 (left)
+    draw_sensors(
+        pygame.Surface((360, 200)), pygame.Rect(0, 0, 360, 140), texts, 1.0, config.sensors.angles_deg, readings
+    )
+    names = [text for text in rendered if text in ("left 45°", "ahead", "right 45°")]
+    assert names == ["left 45°", "ahead", "right 45°"]
+    values = [text for text in rendered if text[:1].isdigit()]
+    assert values == ["0.75", "0.50", "0.25"]

@@ -1,10 +1,13 @@
-"""The track editor: the document model (points, undo, YAML), where track errors are, the window driven by posted
-mouse and key events (under the dummy video driver), and `neurocar edit` on good, new and broken files."""
+"""The track editor: the document model (points, undo, YAML), where track errors are, the controller driven by
+input events without a window, the window driven by posted mouse and key events (under the dummy video driver) with
+what it draws, and `neurocar edit` on good, new and broken files and under a stop signal."""
 
 from __future__ import annotations
 
 import math
 import os
+import signal
+from dataclasses import replace
 from pathlib import Path
 
 os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
@@ -18,10 +21,13 @@ from checkout import PROJECT_ROOT
 from neurocar.cli import main
 from neurocar.config import Config, load_yaml
 from neurocar.errors import NeuroCarError
-from neurocar.paths import TRACKS_DIR
+from neurocar.paths import TRACKS_DIR, display_path
 from neurocar.sim.track import TrackError, load_track, track_from_data
 from neurocar.sim.track_document import STARTER_LOOP, TrackDocument, free_track_path, name_from_path
+from neurocar.ui import theme
 from neurocar.ui.editor_app import EditorApp
+from neurocar.ui.editor_controller import NAME_LIMIT, EditorController
+from neurocar.ui.text_layout import text_width
 
 FIXTURES = PROJECT_ROOT / "tests" / "fixtures" / "tracks"
 SQUARE = ((0.0, 0.0), (100.0, 0.0), (100.0, 100.0), (0.0, 100.0))
@@ -30,6 +36,10 @@ SQUARE = ((0.0, 0.0), (100.0, 0.0), (100.0, 100.0), (0.0, 100.0))
 def document_with(points=SQUARE, **changes) -> TrackDocument:
     data = {"name": "Test", "difficulty": 2, "width_m": 12, "centerline": [list(point) for point in points]}
     return TrackDocument.from_data({**data, **changes}, "test.yaml")
+
+
+def replace_window(config: Config, size: tuple[int, int]) -> Config:
+    return replace(config, window=replace(config.window, width=size[0], height=size[1]))
 
 
 def build(document: TrackDocument, config: Config):
@@ -210,7 +220,303 @@ def test_problems_without_a_place_have_no_position():
     assert error.value.position is None
 
 
-# --- the window ----------------------------------------------------------------------------------------------------
+# --- the controller: input to document commands, no window ---------------------------------------------------------
+
+
+CTRL = pygame.KMOD_LCTRL
+SHIFT = pygame.KMOD_LSHIFT
+VIEWPORT = (0, 40, 900, 760)
+
+
+class FakeClock:
+    """A clock the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def controller_for(config: Config, path: Path, document: TrackDocument | None = None, **options) -> EditorController:
+    document = document if document is not None else TrackDocument.new(path)
+    controller = EditorController(config, document, path, clock=FakeClock(), **options)
+    controller.set_viewport(VIEWPORT)
+    return controller
+
+
+def click(controller: EditorController, world, button: int = 1) -> None:
+    spot = controller.screen_at(world)
+    controller.mouse_down(spot, button)
+    controller.mouse_up(spot, button)
+
+
+def drag(controller: EditorController, start_world, *world_points) -> None:
+    controller.mouse_down(controller.screen_at(start_world), 1)
+    for point in world_points:
+        controller.mouse_move(controller.screen_at(point))
+    controller.mouse_up(controller.screen_at(world_points[-1]), 1)
+
+
+def type_text(controller: EditorController, text: str) -> None:
+    for character in text:
+        controller.key_down(0, 0, character)
+
+
+def test_click_drag_undo_and_save(config, tmp_path):
+    path = tmp_path / "drawn.yaml"
+    controller = controller_for(config, path)
+    clicked = (20.0, -4.0)  # beside the bottom straight, between points 0 and 1
+    click(controller, clicked)
+    assert controller.notices[-1] == "point 2 added" and controller.selected == 1
+    drag(controller, (80.0, 25.0), (90.0, 30.0), (95.0, 30.0))  # point 3 before the insertion, now point 4
+    assert controller.document.points[4] == pytest.approx((95.0, 30.0), abs=0.5)
+    assert controller.key_down(pygame.K_z, CTRL)  # the whole drag is one step
+    assert controller.key_down(pygame.K_s, CTRL)
+    saved = load_yaml(path.read_text(encoding="utf-8"))
+    assert len(saved["centerline"]) == len(STARTER_LOOP) + 1
+    assert saved["centerline"][1] == pytest.approx(list(clicked), abs=0.35)
+    assert saved["centerline"][4] == [80.0, 25.0]
+    assert load_track(path).name == "Drawn" and not controller.document.dirty
+    assert controller.changes_label == "saved" and controller.notices[-1] == f"saved {display_path(path)}"
+
+
+def test_a_drag_is_checked_a_few_times_a_second_and_when_let_go(config, tmp_path):
+    controller = controller_for(config, tmp_path / "t.yaml")
+    clock = controller.clock
+    controller.mouse_down(controller.screen_at(STARTER_LOOP[7]), 1)
+    controller.mouse_move(controller.screen_at((-60.0, 105.0)))
+    controller.update()
+    assert not controller.current  # checked moments ago (when the point was picked): not yet
+    clock.now += 0.31
+    controller.update()
+    assert controller.current
+    controller.mouse_move(controller.screen_at((-60.0, 110.0)))
+    assert not controller.current
+    controller.mouse_up(controller.screen_at((-60.0, 110.0)), 1)
+    assert controller.current and controller.track is not None
+
+
+def test_right_click_deletes_and_right_drag_pans_without_deleting(config, tmp_path):
+    controller = controller_for(config, tmp_path / "t.yaml")
+    click(controller, STARTER_LOOP[1], button=3)
+    assert (
+        len(controller.document.points) == len(STARTER_LOOP) - 1 and STARTER_LOOP[1] not in controller.document.points
+    )
+    before = controller.world_at((300, 300))
+    controller.mouse_down((300, 300), 3)
+    controller.mouse_move((340, 320), (40, 20))
+    controller.mouse_up((340, 320), 3)
+    assert controller.world_at((340, 320)) == pytest.approx(before)  # the ground followed the mouse
+    assert len(controller.document.points) == len(STARTER_LOOP) - 1
+
+
+def test_the_wheel_zooms_at_the_mouse_and_keys_zoom_pan_and_fit(config, tmp_path):
+    controller = controller_for(config, tmp_path / "t.yaml")
+    scale = controller.camera.scale
+    controller.mouse_move((340, 320))
+    under = controller.world_at((340, 320))
+    controller.wheel(2)
+    assert controller.camera.scale == pytest.approx(scale * 1.15**2)
+    assert controller.world_at((340, 320)) == pytest.approx(under)
+    controller.key_down(pygame.K_MINUS)
+    assert controller.camera.scale == pytest.approx(scale * 1.15)
+    left = controller.world_at((450, 420))
+    controller.key_down(pygame.K_RIGHT)
+    assert controller.world_at((450, 420))[0] > left[0]  # the view moved right over the ground
+    controller.key_down(pygame.K_f)
+    assert controller.camera.scale == pytest.approx(scale)
+
+
+def test_a_new_window_size_keeps_the_zoom_and_the_middle_of_the_view(config, tmp_path):
+    controller = controller_for(config, tmp_path / "t.yaml")
+    controller.wheel(3)
+    scale, middle = controller.camera.scale, controller.world_at((450, 420))
+    controller.set_viewport((0, 30, 500, 540))
+    assert controller.camera.scale == scale and controller.world_at((250, 300)) == pytest.approx(middle)
+    controller.set_viewport((0, 30, 500, 540), fit=True)
+    assert controller.camera.scale < scale
+    assert not controller.contains((250, 10)) and controller.contains((250, 300))
+    controller.mouse_down((250, 10), 1)  # a click on the header adds nothing
+    assert len(controller.document.points) == len(STARTER_LOOP)
+
+
+def test_keys_change_width_difficulty_start_and_direction(config, tmp_path):
+    controller = controller_for(config, tmp_path / "night.yaml")
+    for code in (pygame.K_RIGHTBRACKET, pygame.K_RIGHTBRACKET, pygame.K_LEFTBRACKET, pygame.K_4):
+        assert controller.key_down(code)
+    controller.key_down(pygame.K_TAB)
+    controller.key_down(pygame.K_TAB)
+    controller.key_down(pygame.K_s)
+    controller.key_down(pygame.K_r)
+    values = controller.document.values
+    assert values.width_m == 12.5 and values.difficulty == 4
+    assert values.points == tuple(reversed(STARTER_LOOP)) and values.points[values.start_index] == STARTER_LOOP[1]
+    assert values.points[controller.selected] == STARTER_LOOP[1]  # the selection stays on its point
+    assert controller.track is not None and controller.problem is None
+    controller.key_down(pygame.K_TAB, SHIFT)  # the previous point in the new driving direction
+    assert values.points[controller.selected] == STARTER_LOOP[2]
+    controller.key_down(pygame.K_DELETE)
+    assert STARTER_LOOP[2] not in controller.document.points and len(controller.document.points) == 12
+
+
+def test_rename_replaces_the_whole_name(config, tmp_path):
+    controller = controller_for(config, tmp_path / "night.yaml")
+    assert controller.document.values.name == "Night"
+    controller.key_down(pygame.K_n)
+    assert controller.naming == "Night" and controller.name_field.all_selected
+    type_text(controller, "Loop")
+    assert controller.naming == "Loop"
+    controller.key_down(pygame.K_s, 0, "s")  # while typing, keys are letters, not commands
+    assert controller.naming == "Loops" and controller.document.values.start_index == 0
+    controller.key_down(pygame.K_RETURN)
+    assert controller.document.values.name == "Loops" and controller.naming is None
+    assert controller.notices[-1] == "renamed to Loops"
+
+
+def test_rename_can_edit_the_name_be_cancelled_and_never_empties_it(config, tmp_path):
+    controller = controller_for(config, tmp_path / "night.yaml")
+    controller.key_down(pygame.K_n)
+    controller.key_down(pygame.K_END)  # keep the name, type at its end
+    controller.key_down(pygame.K_BACKSPACE)
+    type_text(controller, "ce")
+    controller.key_down(pygame.K_HOME)
+    type_text(controller, "A ")
+    controller.key_down(pygame.K_KP_ENTER)
+    assert controller.document.values.name == "A Nighce"
+    controller.key_down(pygame.K_n)
+    type_text(controller, "Something else")
+    controller.key_down(pygame.K_ESCAPE)  # cancels the field, does not ask to quit
+    assert controller.document.values.name == "A Nighce" and not controller.quit_armed
+    controller.key_down(pygame.K_n)
+    controller.key_down(pygame.K_BACKSPACE)  # the selected name goes at once
+    assert controller.naming == ""
+    controller.key_down(pygame.K_RETURN)
+    assert controller.document.values.name == "A Nighce"
+    assert controller.notices[-1] == "the name stays: a track needs a name"
+
+
+def test_a_long_name_is_typed_whole_up_to_the_limit(config, tmp_path):
+    controller = controller_for(config, tmp_path / "t.yaml")
+    long_name = "The Very Long Grand Prix Circuit Of The Northern Hills 2026"
+    controller.key_down(pygame.K_n)
+    type_text(controller, long_name + "x" * 100)
+    controller.key_down(pygame.K_RETURN)
+    name = controller.document.values.name
+    assert name.startswith(long_name) and len(name) == NAME_LIMIT
+    assert controller.save() and load_track(tmp_path / "t.yaml").name == name
+
+
+def test_an_invalid_track_is_refused_with_its_reason_and_the_file_is_unchanged(config, tmp_path):
+    path = tmp_path / "good.yaml"
+    path.write_text((TRACKS_DIR / "oval.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    before = path.read_bytes()
+    document = TrackDocument.from_text(path.read_text(), str(path))
+    controller = controller_for(config, path, document)
+    points = controller.document.points
+    drag(controller, points[5], points[len(points) // 2 + 5])  # across the loop: it crosses itself or folds
+    assert not controller.save()
+    assert path.read_bytes() == before
+    assert controller.problem is not None and controller.document.dirty
+    assert controller.notices[-1] == f"Not saved (the panel says why and how to fix it): {controller.problem_text}"
+    controller.key_down(pygame.K_t)
+    assert controller.test_drive is None and controller.notices[-1].startswith("No test drive (the panel says why): ")
+
+
+def test_a_tight_curve_made_by_dragging_is_marked_where_it_is(config, tmp_path):
+    controller = controller_for(config, tmp_path / "t.yaml")
+    drag(controller, STARTER_LOOP[1], (0.0, 40.0))  # the end of the bottom straight pulled back into the loop
+    assert controller.problem is not None and "too tight" in controller.problem_text
+    assert math.dist(controller.problem.position, controller.document.points[1]) < 8.0
+
+
+def test_escape_with_unsaved_changes_asks_first_then_discards(config, tmp_path):
+    path = tmp_path / "t.yaml"
+    controller = controller_for(config, path)
+    controller.key_down(pygame.K_ESCAPE)
+    assert controller.closed and not controller.discarded  # nothing to lose: quits at once
+    controller = controller_for(config, path)
+    controller.key_down(pygame.K_RIGHTBRACKET)
+    controller.key_down(pygame.K_ESCAPE)
+    assert controller.quit_armed and not controller.closed and "Esc again" in controller.quit_warning
+    controller.key_down(pygame.K_RIGHTBRACKET)  # a change calls the quit off
+    assert not controller.quit_armed
+    controller.key_down(pygame.K_ESCAPE)
+    controller.key_down(pygame.K_ESCAPE)
+    assert controller.closed and controller.discarded
+    assert controller.keep_unsaved_edits() is None and not path.exists()
+
+
+def test_closing_the_window_twice_keeps_the_edits_in_a_recovery_copy(config, tmp_path):
+    path = tmp_path / "mine.yaml"
+    path.write_text((TRACKS_DIR / "oval.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    before = path.read_bytes()
+    (tmp_path / "mine.recovered.yaml").write_text("an older copy\n")
+    controller = controller_for(config, path, TrackDocument.from_text(path.read_text(), "mine.yaml"))
+    assert "mine.recovered.yaml" in controller.notices[0]  # said when the editor opens
+    controller.key_down(pygame.K_LEFTBRACKET)
+    controller.close_window()
+    assert controller.quit_armed and not controller.closed and "recovery copy" in controller.quit_warning
+    controller.close_window()
+    assert controller.closed
+    kept = controller.keep_unsaved_edits()
+    assert kept == tmp_path / "mine.recovered-2.yaml"
+    assert (tmp_path / "mine.recovered.yaml").read_text() == "an older copy\n" and path.read_bytes() == before
+    reopened = TrackDocument.from_text(kept.read_text(encoding="utf-8"), kept.name)
+    assert reopened.values == controller.document.values
+
+
+def test_every_key_binding_runs_its_command_and_is_in_the_help(config, tmp_path):
+    controller = controller_for(config, tmp_path / "t.yaml")
+    bindings = controller.bindings
+    labels = " ".join(binding.label for binding in bindings)
+    for name in ("Left click", "drag", "Right click", "Wheel", "Delete", "[ / ]", "S", "R", "1 - 5", "N", "T"):
+        assert name in labels
+    for name in ("Ctrl+Z", "Ctrl+Y", "Ctrl+Shift+Z", "Ctrl+S", "Esc", "arrows", "+ / -", "F"):
+        assert name in labels
+    chords = [(chord, binding) for binding in bindings for chord in binding.chords]
+    assert len({(chord.key, chord.ctrl, chord.shift) for chord, _binding in chords}) == len(chords)
+    for chord, binding in chords:
+        assert binding.action is not None and (binding.help or binding.label == "")
+        modifiers = (CTRL if chord.ctrl else 0) | (SHIFT if chord.shift else 0)
+        others = [other for other, _ in chords if other is not chord and other.matches(chord.key, modifiers)]
+        assert not others  # one key press, one command
+    assert not controller.key_down(pygame.K_q) and not controller.key_down(pygame.K_r, CTRL)
+
+
+def test_redo_with_control_y_and_control_shift_z(config, tmp_path):
+    controller = controller_for(config, tmp_path / "t.yaml")
+    controller.key_down(pygame.K_RIGHTBRACKET)
+    controller.key_down(pygame.K_RIGHTBRACKET)
+    controller.key_down(pygame.K_z, CTRL)
+    controller.key_down(pygame.K_z, CTRL)
+    assert controller.document.values.width_m == 12.0 and controller.notices[-1] == "undone"
+    controller.key_down(pygame.K_y, CTRL)
+    controller.key_down(pygame.K_z, CTRL | SHIFT)
+    assert controller.document.values.width_m == 13.0 and not controller.document.can_redo
+    controller.key_down(pygame.K_y, CTRL)
+    assert controller.notices[-1] == "nothing to redo"
+
+
+def test_test_drive_runs_the_autopilot_in_real_time_and_stops_on_a_change(config, tmp_path):
+    controller = controller_for(config, tmp_path / "t.yaml")
+    controller.key_down(pygame.K_t)
+    drive = controller.test_drive
+    for _ in range(20):
+        controller.clock.now += 0.1
+        controller.update()
+    # 2 s of frames at dt 0.05 s are 40 steps (a slow frame never asks for more than 0.25 s of catch-up)
+    state = drive.world.state
+    assert drive.world.steps == 40 and not state.crashed[0]
+    assert float(state.progress_m[0]) == pytest.approx(40 * 0.05 * config.physics.cruise_speed_mps, rel=0.1)
+    controller.clock.now += 10.0
+    controller.update()
+    assert drive.world.steps == 45
+    controller.key_down(pygame.K_RIGHTBRACKET)
+    assert controller.test_drive is None and controller.notices[-1] == "the track changed: test drive stopped"
+
+
+# --- the window: the controller and the view on a real (dummy) display ---------------------------------------------
 
 
 def key(code: int, modifiers: int = 0, text: str = "") -> pygame.event.Event:
@@ -229,233 +535,160 @@ def motion(position, rel=(0, 0), buttons=(1, 0, 0)) -> pygame.event.Event:
     return pygame.event.Event(pygame.MOUSEMOTION, pos=tuple(position), rel=tuple(rel), buttons=buttons)
 
 
-def on_screen(app: EditorApp, world_point) -> tuple[int, int]:
-    x, y = app.camera.to_screen(np.asarray(world_point, dtype=np.float64))
-    return round(float(x)), round(float(y))
-
-
-def run_app(app: EditorApp, script) -> list:
-    """Run the window; `script(app)` returns the events to post before each frame (and may record things)."""
-    seen = []
+def run_app(app: EditorApp, script) -> dict:
+    """Run the window; `script(app)` returns the events to post before each frame. Returns the pictures of the
+    window after each frame, by frame number."""
+    shots = {}
 
     def before(current: EditorApp) -> None:
+        if current.shell.screen is not None and current.frame_count:
+            shots[current.frame_count] = current.shell.screen.copy()
         for event in script(current) or []:
             pygame.event.post(event)
-        seen.append(current.document.revision)
 
     app.before_frame = before
     assert app.run() == 0
-    return seen
+    return shots
 
 
-def open_app(config: Config, path: Path, frames: int = 30, document: TrackDocument | None = None) -> EditorApp:
-    document = document if document is not None else TrackDocument.from_text(path.read_text(), str(path))
-    return EditorApp(config, document, path, max_frames=frames)
+LONG_NAME = "The Very Long Grand Prix Circuit Of The Northern Hills 2026!"  # 60 characters
 
 
-CTRL = pygame.KMOD_LCTRL
-
-
-def test_click_drag_undo_and_save_in_the_window(config, tmp_path):
-    path = tmp_path / "drawn.yaml"
-    app = EditorApp(config, TrackDocument.new(path), path, max_frames=14)
-    clicked = (20.0, -4.0)  # beside the bottom straight, between points 0 and 1
-
-    def script(app: EditorApp):
-        frame = app.frame_count
-        if frame == 1:  # click on empty ground: a new point
-            return [press(on_screen(app, clicked)), release(on_screen(app, clicked))]
-        if frame == 3:  # drag point 3 (80, 25 before the insertion shifted it to index 4) outwards
-            return [press(on_screen(app, (80.0, 25.0)))]
-        if frame == 4:
-            return [motion(on_screen(app, (90.0, 30.0))), motion(on_screen(app, (95.0, 30.0)))]
-        if frame == 5:
-            return [release(on_screen(app, (95.0, 30.0)))]
-        if frame == 7:  # undo the drag (one step), then save
-            return [key(pygame.K_z, CTRL)]
-        if frame == 9:
-            return [key(pygame.K_s, CTRL)]
-        return []
-
-    run_app(app, script)
-    saved = load_yaml(path.read_text(encoding="utf-8"))
-    assert len(saved["centerline"]) == len(STARTER_LOOP) + 1
-    assert saved["centerline"][1] == pytest.approx(list(clicked), abs=0.35)  # a pixel is about 0.3 m here
-    assert saved["centerline"][4] == [80.0, 25.0]  # the drag was undone
-    track = load_track(
-        path, config.physics.min_turn_radius_m, config.physics.collision_radius_m, config.physics.car_width_m
-    )
-    assert track.name == "Drawn" and not app.document.dirty
-
-
-def test_dragging_a_point_moves_it_and_right_click_deletes_one(config, tmp_path):
-    path = tmp_path / "t.yaml"
-    app = EditorApp(config, TrackDocument.new(path), path, max_frames=10)
-    targets = {}
-
-    def script(app: EditorApp):
-        if app.frame_count == 1:
-            start, end = on_screen(app, STARTER_LOOP[7]), on_screen(app, (-60.0, 110.0))
-            targets["end"] = app.world_at(end)
-            return [press(start), motion(end), release(end)]
-        if app.frame_count == 3:
-            spot = on_screen(app, STARTER_LOOP[1])
-            return [press(spot, 3), release(spot, 3)]
-        return []
-
-    run_app(app, script)
-    points = app.document.points
-    assert len(points) == len(STARTER_LOOP) - 1 and STARTER_LOOP[1] not in points
-    assert points[6] == pytest.approx(targets["end"])
-
-
-def test_right_drag_pans_and_the_wheel_zooms_at_the_mouse(config, tmp_path):
+def test_the_window_drives_the_editor_through_its_keys_and_mouse(config, tmp_path):
     path = tmp_path / "t.yaml"
     app = EditorApp(config, TrackDocument.new(path), path, max_frames=8)
-    seen = {}
 
     def script(app: EditorApp):
-        if app.frame_count == 1:
-            seen["before"] = (app.camera.scale, app.world_at((300, 300)))
-            return [press((300, 300), 3), motion((340, 320), (40, 20), (0, 0, 1)), release((340, 320), 3)]
-        if app.frame_count == 3:
-            seen["panned"] = app.world_at((340, 320))
-            return [motion((340, 320), (0, 0), (0, 0, 0)), pygame.event.Event(pygame.MOUSEWHEEL, x=0, y=2)]
-        if app.frame_count == 5:
-            seen["zoomed"] = (app.camera.scale, app.world_at((340, 320)))
-        return []
+        controller = app.controller
+        return {
+            1: [press(controller.screen_at(STARTER_LOOP[7])), motion(controller.screen_at((-60.0, 110.0)))],
+            2: [release(controller.screen_at((-60.0, 110.0)))],
+            3: [key(pygame.K_n), *[key(0, 0, character) for character in "Ridge"], key(pygame.K_RETURN)],
+            4: [key(pygame.K_s, CTRL)],
+        }.get(app.frame_count)
 
     run_app(app, script)
-    scale, world = seen["before"]
-    assert seen["panned"] == pytest.approx(world)  # the ground followed the mouse
-    assert seen["zoomed"][0] == pytest.approx(scale * 1.15**2)
-    assert seen["zoomed"][1] == pytest.approx(world)  # zoomed about the mouse
-    assert len(app.document.points) == len(STARTER_LOOP)  # a right drag deletes nothing
+    saved = load_track(path)
+    assert saved.name == "Ridge" and list(saved.control_points[7]) == pytest.approx([-60.0, 110.0], abs=0.35)
 
 
-def test_keys_change_width_difficulty_start_direction_and_name(config, tmp_path):
-    path = tmp_path / "night.yaml"
-    app = EditorApp(config, TrackDocument.new(path), path, max_frames=12)
-    script_keys = {
-        1: [key(pygame.K_RIGHTBRACKET), key(pygame.K_RIGHTBRACKET), key(pygame.K_LEFTBRACKET), key(pygame.K_4)],
-        2: [key(pygame.K_TAB), key(pygame.K_TAB), key(pygame.K_s)],
-        3: [key(pygame.K_r)],
-        4: [key(pygame.K_n), key(pygame.K_BACKSPACE), key(pygame.K_BACKSPACE)]
-        + [key(0, 0, character) for character in "Loop"],
-        5: [key(pygame.K_RETURN)],
-    }
-    run_app(app, lambda app: script_keys.get(app.frame_count))
-    values = app.document.values
-    assert values.width_m == 12.5 and values.difficulty == 4
-    assert values.points == tuple(reversed(STARTER_LOOP)) and values.points[values.start_index] == STARTER_LOOP[1]
-    assert values.name == "NigLoop"  # 'Night' (from the file name), Backspace twice, then 'Loop'
-    assert app.track is not None and app.problem is None
-
-
-def test_an_invalid_track_is_refused_with_its_reason_and_the_file_is_unchanged(config, tmp_path):
-    path = tmp_path / "good.yaml"
-    path.write_text((TRACKS_DIR / "oval.yaml").read_text(encoding="utf-8"), encoding="utf-8")
-    before = path.read_bytes()
-    app = open_app(config, path, frames=8)
-    squeeze = {}
-
-    def script(app: EditorApp):
-        if app.frame_count == 1:
-            # Pull one point far across the loop: the centre line now crosses itself or folds.
-            squeeze["point"] = app.document.points[5]
-            target = on_screen(app, app.document.points[len(app.document.points) // 2 + 5])
-            return [press(on_screen(app, squeeze["point"])), motion(target), release(target)]
-        if app.frame_count == 3:
-            return [key(pygame.K_s, CTRL)]
-        return []
-
-    run_app(app, script)
-    assert path.read_bytes() == before
-    assert app.problem is not None and app.document.dirty
-    assert any(message.startswith("not saved: ") for message, _until in app.toasts.messages)
-    assert app.problem_text in app.toasts.messages[-1][0]
-
-
-def test_a_tight_curve_made_by_dragging_is_marked_where_it_is(config, tmp_path):
-    path = tmp_path / "t.yaml"
-    app = EditorApp(config, TrackDocument.new(path), path, max_frames=6)
-    spike = (0.0, 40.0)  # the end of the bottom straight pulled back into the loop: a sharp spike
-
-    def script(app: EditorApp):
-        if app.frame_count == 1:
-            start, end = on_screen(app, STARTER_LOOP[1]), on_screen(app, spike)
-            return [press(start), motion(end), release(end)]
-        return []
-
-    run_app(app, script)
-    assert app.problem is not None and "too tight" in app.problem_text
-    assert math.dist(app.problem.position, app.document.points[1]) < 8.0
-
-
-def test_escape_with_unsaved_changes_asks_first(config, tmp_path):
-    path = tmp_path / "t.yaml"
-    app = EditorApp(config, TrackDocument.new(path), path, max_frames=50)
-    armed = []
-
-    def script(app: EditorApp):
-        armed.append(app.quit_armed)
-        return {1: [key(pygame.K_RIGHTBRACKET)], 3: [key(pygame.K_ESCAPE)], 6: [key(pygame.K_ESCAPE)]}.get(
-            app.frame_count
-        )
-
-    run_app(app, script)
-    assert armed[4] is True and app.closed and app.frame_count == 7
-    assert not path.exists()  # quitting never saves
-
-
-def test_escape_without_changes_quits_at_once_and_help_toggles(config, tmp_path):
+def test_h_shows_the_help_made_from_the_bindings_and_esc_closes_it_first(config, tmp_path):
     path = tmp_path / "t.yaml"
     app = EditorApp(config, TrackDocument.new(path), path, max_frames=50)
     shown = []
 
     def script(app: EditorApp):
         shown.append(app.show_help)
-        return {1: [key(pygame.K_h)], 3: [key(pygame.K_F1)], 5: [key(pygame.K_ESCAPE)]}.get(app.frame_count)
+        return {
+            1: [key(pygame.K_h)],
+            3: [key(pygame.K_ESCAPE)],
+            5: [key(pygame.K_F1)],
+            7: [key(pygame.K_ESCAPE)],
+            8: [key(pygame.K_ESCAPE)],
+        }.get(app.frame_count)
 
     run_app(app, script)
-    assert shown[:5] == [False, False, True, True, False]
-    assert app.frame_count == 6
+    assert shown[:9] == [False, False, True, True, False, False, True, True, False]
+    assert app.frame_count == 9 and app.controller.closed and app.shell.closed
+    listed = [line for line, _help in app.help_lines()]
+    assert "H or F1" in listed and "Ctrl+S" in listed and "N" in listed and "" not in listed
+    assert listed.count("Esc") == 1 and listed[-1] == "Esc" and "asks first" in app.help_lines()[-1][1]
+    assert len(listed) == len({binding.label for binding in app.controller.bindings if binding.help}) + 1
 
 
-def test_help_lists_every_key_the_window_handles():
-    listed = " ".join(name for name, _action in EditorApp.help_keys())
-    for name in ("Left click", "drag", "Right click", "Wheel", "Delete", "[ / ]", "S", "R", "1 - 5", "N", "T"):
-        assert name in listed
-    for name in ("Ctrl+Z", "Ctrl+Y", "Ctrl+Shift+Z", "Ctrl+S", "H or F1", "Esc"):
-        assert name in listed
-
-
-def test_redo_with_control_y_and_control_shift_z(config, tmp_path):
+def test_the_header_stays_readable_zoomed_in_over_the_road(config, tmp_path):
     path = tmp_path / "t.yaml"
-    app = EditorApp(config, TrackDocument.new(path), path, max_frames=8)
-    script_keys = {
-        1: [key(pygame.K_RIGHTBRACKET), key(pygame.K_RIGHTBRACKET)],
-        2: [key(pygame.K_z, CTRL), key(pygame.K_z, CTRL)],
-        3: [key(pygame.K_y, CTRL)],
-        4: [key(pygame.K_z, CTRL | pygame.KMOD_LSHIFT)],
-    }
-    run_app(app, lambda app: script_keys.get(app.frame_count))
-    assert app.document.values.width_m == 13.0 and not app.document.can_redo
-
-
-def test_test_drive_runs_the_autopilot_round_the_track(config, tmp_path):
-    path = tmp_path / "t.yaml"
-    app = EditorApp(config, TrackDocument.new(path), path, max_frames=40)
-    progress = []
+    app = EditorApp(config, TrackDocument.new(path), path, max_frames=4)
 
     def script(app: EditorApp):
-        if app.test_world is not None:
-            progress.append(float(app.test_world.state.progress_m[0]))
-        return [key(pygame.K_t)] if app.frame_count == 1 else []
+        if app.frame_count == 1:  # zoom far in on the road right under the header
+            controller = app.controller
+            controller.camera.scale = 40.0
+            top = controller.viewport[1]
+            spot = controller.screen_at((0.0, 0.0))
+            controller.pan(300 - spot[0], top + 5 - spot[1])
+        return []
 
-    run_app(app, script)
-    # Each frame lasts at least 1/60 s, so 38 frames are at least 12 steps of 0.75 m.
-    assert progress[-1] > 8.0 and not app.test_world.state.crashed[0]
+    shots = run_app(app, script)
+    picture, header = shots[3], app.layout.header
+    road_row = [picture.get_at((x, header.bottom + 3))[:3] for x in range(header.left, header.right, 7)]
+    assert theme.ROAD in road_row  # the road runs under the header...
+    behind = [picture.get_at((x, y))[:3] for x in range(header.left, header.right, 5) for y in (2, header.height - 3)]
+    assert theme.ROAD not in behind and behind.count(theme.PANEL) > 0.8 * len(behind)  # ...and the bar covers it
+
+
+@pytest.mark.parametrize("size", [(1280, 800), (800, 600)])
+def test_a_long_name_and_a_refused_save_stay_inside_their_places(config, tmp_path, size):
+    path = tmp_path / "t.yaml"
+    document = document_with(points=STARTER_LOOP, name=LONG_NAME)
+    app = EditorApp(replace_window(config, size), document, path, max_frames=5)
+
+    def script(app: EditorApp):
+        if app.frame_count == 1:  # a spike the loader refuses, then Ctrl+S: the long reason is a notice
+            controller = app.controller
+            return [
+                press(controller.screen_at(STARTER_LOOP[1])),
+                motion(controller.screen_at((0.0, 40.0))),
+                release(controller.screen_at((0.0, 40.0))),
+                key(pygame.K_s, CTRL),
+            ]
+        return []
+
+    shots = run_app(app, script)
+    picture, layout = shots[4], app.layout
+    assert picture.get_size() == size and not path.exists()
+    message = app.notices.messages[-1][0]
+    assert message.startswith("Not saved (the panel says why") and len(message) > 100
+    strip = layout.notices
+    shown = {
+        picture.get_at((x, y))[:3] for x in range(strip.left, strip.right, 2) for y in range(strip.top, strip.bottom)
+    }
+    assert theme.TEXT in shown and not layout.stage.colliderect(strip)  # the notice is in its strip, under the track
+    above = {picture.get_at((x, strip.top - 2))[:3] for x in range(strip.left, strip.right, 2)}
+    assert theme.TEXT not in above  # and it stays there, however long it is
+    name, rest = app.view.header_text(app.controller, layout)
+    assert text_width(app.texts, name + rest, layout.text_size) <= layout.header.width - 2 * theme.MARGIN
+    assert name.startswith("The Very Long")
+    # Nothing is drawn in the gap at the panel's left edge nor in the right margin: no text ran out of its place.
+    panel = layout.panel
+    for x in (*range(panel.left + 1, panel.left + theme.MARGIN - 1), *range(size[0] - theme.MARGIN + 1, size[0])):
+        column = {picture.get_at((x, y))[:3] for y in range(0, size[1], 2)}
+        assert column == {theme.BACKGROUND}, x
+
+
+def test_the_name_field_shows_the_selected_name_over_the_view(config, tmp_path):
+    path = tmp_path / "night.yaml"
+    app = EditorApp(config, TrackDocument.new(path), path, max_frames=4)
+    shots = run_app(app, lambda app: [key(pygame.K_n)] if app.frame_count == 1 else [])
+    picture, view = shots[3], app.layout.view
+    centre_row = [picture.get_at((x, view.centery))[:3] for x in range(view.left, view.right)]
+    assert centre_row.count(theme.ACCENT) > 20  # the box's edge and the highlighted (selected) name
+    assert app.controller.naming == "Night"
+
+
+def test_a_stop_signal_keeps_the_unsaved_edits_beside_the_track(in_tmp_path, capsys, monkeypatch):
+    (in_tmp_path / "mine.yaml").write_text((TRACKS_DIR / "oval.yaml").read_text(encoding="utf-8"))
+    before = (in_tmp_path / "mine.yaml").read_bytes()
+
+    def run_and_stop(self):
+        def before_frame(app: EditorApp) -> None:
+            if app.frame_count == 1:
+                app.controller.key_down(pygame.K_RIGHTBRACKET)
+            if app.frame_count == 2:
+                os.kill(os.getpid(), signal.SIGTERM)
+
+        self.before_frame = before_frame
+        return original(self)
+
+    original = EditorApp.run
+    monkeypatch.setattr(EditorApp, "run", run_and_stop)
+    assert main(["edit", "mine.yaml", "--frames", "50"]) == 128 + signal.SIGTERM
+    captured = capsys.readouterr()
+    assert "unsaved changes kept in mine.recovered.yaml" in captured.out
+    assert captured.err.strip() == "neurocar: stopped by SIGTERM"
+    assert (in_tmp_path / "mine.yaml").read_bytes() == before
+    kept = load_track(in_tmp_path / "mine.recovered.yaml")
+    assert kept.width_m == load_track(in_tmp_path / "mine.yaml").width_m + 0.5
 
 
 # --- the command line ----------------------------------------------------------------------------------------------

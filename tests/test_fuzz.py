@@ -30,7 +30,7 @@ from neurocar.learn.policy import build_network, load_vector, network_vector
 
 CASE_SECONDS = 20  # generous: the machine running the tests may be busy; a hang is what this catches
 # Share of the cases per loader, roughly as many as each has ways to break.
-WEIGHTS = {"config": 3, "set": 2, "track": 3, "model": 3, "recording": 2, "checkpoint": 2, "cli": 2}
+WEIGHTS = {"config": 3, "set": 2, "track": 3, "model": 3, "recording": 2, "checkpoint": 2, "replay": 2, "cli": 2}
 SUBPROCESS_SHARE = 80  # one case in this many also runs as a real process
 
 
@@ -84,6 +84,8 @@ def build_case(case_id: str, bases: dict[str, Path]) -> fuzz_cases.Case:
         return fuzz_cases.recording_case(rng, case_id)
     if loader == "checkpoint":
         return fuzz_cases.checkpoint_case(rng, case_id, bases["run"])
+    if loader == "replay":
+        return fuzz_cases.replay_case(rng, case_id)
     return fuzz_cases.cli_case(rng, case_id, bases["model"])
 
 
@@ -112,7 +114,7 @@ def check_outcome(case: fuzz_cases.Case, code: int, err: str) -> None:
     lines = err.splitlines()
     errors = [line for line in lines if line.startswith("neurocar: error: ")]
     others = [line for line in lines if not line.startswith(("neurocar: error: ", "neurocar: warning: "))]
-    assert code in (0, 2), f"{case.name} {case.arguments!r}: exit {code}\n{err}"
+    assert code in (0, 2, case.verdict_code), f"{case.name} {case.arguments!r}: exit {code}\n{err}"
     assert not others, f"{case.name} {case.arguments!r}: unexpected output\n{err}"
     if code == 2:
         assert len(errors) == 1, f"{case.name} {case.arguments!r}: expected one error line\n{err}"

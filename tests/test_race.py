@@ -131,11 +131,11 @@ def test_the_autopilot_races_models_and_the_order_follows_the_lap_events(
 
     def before(current: RaceApp) -> None:
         if current.race.done and "over" not in seen:
-            seen["over"] = current.frame_count
-        elif "over" in seen and current.frame_count > int(seen["over"]) + 1:
+            seen["over"] = current.shell.frame_count
+        elif "over" in seen and current.shell.frame_count > int(seen["over"]) + 1:
             pygame.event.post(pygame.event.Event(pygame.QUIT))
 
-    app.before_frame = before
+    app.shell.before_frame = lambda: before(app)
     assert app.run() == 0
     assert race.done and app.results_printed
     standings = race.standings()
@@ -186,7 +186,7 @@ def test_the_arrow_keys_steer_your_car_after_the_countdown(oval: Track, config: 
     app.open_window()
     try:
         pygame.event.post(key_event(pygame.KEYDOWN, pygame.K_LEFT))
-        app.handle_events()
+        app.shell.handle_events()
         start = float(app.race.world.state.headings[0])
         for _ in range(app.race.countdown_steps):
             app.tick()
@@ -194,8 +194,9 @@ def test_the_arrow_keys_steer_your_car_after_the_countdown(oval: Track, config: 
         for _ in range(4):
             app.tick()
         assert float(app.race.world.state.headings[0]) > start  # left: anticlockwise
+        assert app.laps_row() == ("Your lap", "1 / 1")
         pygame.event.post(key_event(pygame.KEYUP, pygame.K_LEFT))
-        app.handle_events()
+        app.shell.handle_events()
         turned = float(app.race.world.state.headings[0])
         for _ in range(5):
             app.tick()
@@ -203,16 +204,16 @@ def test_the_arrow_keys_steer_your_car_after_the_countdown(oval: Track, config: 
         actions = np.stack(app.race.recorder._actions)[:, 0].tolist()
         assert actions == [STEER_LEFT] * 4 + [STRAIGHT] * 5
         pygame.event.post(key_event(pygame.KEYDOWN, pygame.K_r))
-        app.handle_events()
+        app.shell.handle_events()
         assert app.race.counting_down and app.race.world.steps == 0 and app.race.recorder.steps == 0
     finally:
         app.close_window()
 
 
 def view_pixels(app: RaceApp) -> np.ndarray:
-    assert app.screen is not None
+    assert app.shell.screen is not None
     app.draw()
-    return pygame.surfarray.array3d(app.screen.subsurface(app.view_rect)).copy()
+    return pygame.surfarray.array3d(app.shell.screen.subsurface(app.view_rect)).copy()
 
 
 def test_the_window_shows_the_countdown_then_moving_cars_then_the_result(oval: Track, config: Config) -> None:
@@ -308,7 +309,7 @@ def test_drive_steps_a_ghost_with_every_step_and_shows_the_gap(config: Config) -
     assert player.step_index == app.driven_steps == 80
     rows = dict(app.hud_rows()[1])
     gap = float(app.world.state.progress_m[0]) - float(player.world.state.progress_m[app.ghosts.cars[0]])
-    assert rows["Ahead of ghost"] == f"{gap:+.0f} m"
+    assert rows["Ahead of ghost"] == f"{round(gap) + 0:+d} m"
 
 
 def test_sigterm_during_a_race_still_saves_the_replay(tmp_path: Path) -> None:
@@ -318,10 +319,11 @@ def test_sigterm_during_a_race_still_saves_the_replay(tmp_path: Path) -> None:
     import time
 
     out = tmp_path / "stopped.replay"
+    lap_file = tmp_path / "stopped.lap"
     environment = {**os.environ, "SDL_VIDEODRIVER": "dummy", "SDL_AUDIODRIVER": "dummy"}
     process = subprocess.Popen(
         [sys.executable, "-m", "neurocar", "race", "--autopilot", "--track", "oval", "--speed", "max",
-         "--replay-out", str(out)],
+         "--replay-out", str(out), "--best-lap-out", str(lap_file)],
         env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     assert process.stdout is not None
@@ -332,7 +334,13 @@ def test_sigterm_during_a_race_still_saves_the_replay(tmp_path: Path) -> None:
     stdout, stderr = process.communicate(timeout=60)
     assert process.returncode == 143, stderr  # 128 + SIGTERM
     assert "replay saved to" in stdout and out.exists()
-    assert load_replay(out).steps > 0
+    replay = load_replay(out)
+    assert replay.steps > 0
+    # The best lap is saved too, if a lap was completed before the signal (the replay says whether one was).
+    if any(replay.final_laps):
+        assert "best lap saved to" in stdout and load_replay(lap_file).is_lap
+    else:
+        assert "no clean lap was completed; no best lap saved" in stdout and not lap_file.exists()
 
 
 def test_cars_drive_through_each_other(oval: Track, config: Config) -> None:
@@ -376,3 +384,120 @@ def test_a_restart_that_drives_nothing_keeps_the_race_before_it(oval: Track, con
     race.countdown_left = 0
     race.tick()  # racing again: the new drive is the one to keep
     assert race.recorder.latest(race.world).steps == 1
+
+
+def lab(colour: tuple[int, int, int]) -> np.ndarray:
+    """CIELAB of an sRGB colour (D65), to measure how different two colours look."""
+    linear = np.array(colour, dtype=np.float64) / 255
+    linear = np.where(linear > 0.04045, ((linear + 0.055) / 1.055) ** 2.4, linear / 12.92)
+    matrix = np.array([[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722], [0.0193, 0.1192, 0.9505]])
+    xyz = matrix @ linear / np.array([0.95047, 1.0, 1.08883])
+    f = np.where(xyz > 0.008856, np.cbrt(xyz), 7.787 * xyz + 16 / 116)
+    return np.array([116 * f[1] - 16, 500 * (f[0] - f[1]), 200 * (f[1] - f[2])])
+
+
+def test_ten_cars_get_colours_that_look_different() -> None:
+    from neurocar.commands.race import PERSON_COLOUR, car_colours
+    from neurocar.ui.ghosts import GHOST_COLOUR
+
+    colours = car_colours(10)
+    others = [PERSON_COLOUR, GHOST_COLOUR, theme.ROAD, theme.PANEL]
+    for index, colour in enumerate(colours):
+        for other in colours[index + 1 :]:
+            assert np.linalg.norm(lab(colour) - lab(other)) >= 34, (colour, other)
+        for other in others:
+            assert np.linalg.norm(lab(colour) - lab(other)) >= 25, (colour, other)
+    assert len(set(car_colours(16))) == 16 and car_colours(16)[:10] == colours
+
+
+LONG_TRACK = "The Extraordinarily Long Classic Circuit of Northern Province"[:60]
+
+
+def ten_model_race_app(track: Track, config: Config, size: tuple[int, int]) -> RaceApp:
+    """You and ten models with long names, on a track with a 60-character name, in a window of `size`."""
+    window = dataclasses.replace(config.window, width=size[0], height=size[1])
+    sized = dataclasses.replace(config, window=window)
+    named = dataclasses.replace(track, name=LONG_TRACK)
+    race = straight_race(named, sized, 11)
+    names = [f"a_rather_long_model_file_name_from_run_number_{index}" for index in range(1, 11)]
+    from neurocar.commands.race import PERSON_COLOUR, car_colours
+
+    entries = [RaceEntry("you", PERSON_COLOUR, "person")] + [
+        RaceEntry(name, colour, "model") for name, colour in zip(names, car_colours(10), strict=True)
+    ]
+    return RaceApp(sized, named, race, entries, person=0)
+
+
+@pytest.mark.parametrize("size", [(1280, 800), (800, 600)])
+def test_ten_models_and_a_long_track_name_fit_the_race_window(oval: Track, config: Config, size) -> None:
+    from neurocar.ui.standings_view import results_layout
+
+    app = ten_model_race_app(oval, config, size)
+    app.open_window()
+    try:
+        assert app.shell.screen.get_size() == size
+        while not app.race.done:  # straight on: every car into the first bend
+            app.tick()
+        app.draw()
+        standings = app.race.standings()
+        heading = [line for line in app.result_lines() if not line.startswith("your laps")]
+        layout = results_layout(app.view_rect, app.texts, standings, app.entries, app.race.laps, heading)
+        rows = dict(app.hud_rows()[1])
+    finally:
+        app.close_window()
+    assert layout.rows == 11  # every car in the finishing table over the track
+    assert app.view_rect.contains(layout.box)
+    assert layout.size >= (36 if size == (1280, 800) else 26)  # large type, readable across a room
+    font = app.texts.font(layout.size)
+    models = [(name, standing.car) for name, standing in zip(layout.names, standings, strict=True) if standing.car]
+    for name, car in models:
+        assert "…" in name and name.endswith(f"_{car}")  # shortened, yet each one distinct
+        assert font.size(name)[0] < layout.box.width
+    assert len({name for name, _car in models}) == 10
+    assert rows["Track"].endswith("…") and app.texts.font(22).size(rows["Track"])[0] <= app.panel_rect.width - 110
+    assert rows["Your lap"] == "crashed"  # straight on into the bend, like everyone
+
+
+def test_the_results_table_is_drawn_only_inside_the_track_view() -> None:
+    from neurocar.ui.standings_view import draw_results
+
+    pygame.font.init()
+    texts = TextCache()
+    count = 11
+    standings = finishing_order(
+        [LapEvent(car, 1, 40.0 + car, 40.0 + car) for car in range(0, count, 2)],
+        1,
+        np.full(count, 100.0),
+        np.ones(count, bool),
+        np.zeros(count, bool),
+        np.zeros(count, bool),
+    )
+    entries = [RaceEntry("n" * 80 + str(car), (200, 40, 40), "model") for car in range(count)]
+    for area in (pygame.Rect(0, 0, 440, 600), pygame.Rect(0, 0, 920, 800), pygame.Rect(0, 0, 300, 200)):
+        surface = pygame.Surface((area.width + 100, area.height + 100))
+        surface.fill((0, 0, 0))
+        box = draw_results(surface, area, texts, standings, entries, 1, ["Race over", "You finished " * 6], 0)
+        assert area.contains(box)
+        pixels = pygame.surfarray.array3d(surface)
+        assert not pixels[area.right :].any() and not pixels[:, area.bottom :].any()
+    # Too small for eleven rows even in the smallest type: the rest is summed up in the last line.
+    from neurocar.ui.standings_view import results_layout
+
+    small = results_layout(pygame.Rect(0, 0, 300, 200), texts, standings, entries, 1, ["Race over"])
+    assert 0 < small.rows < count
+
+
+def test_a_name_squeezed_into_a_narrow_panel_keeps_its_start_and_its_end() -> None:
+    from neurocar.ui.standings_view import fit_name
+
+    pygame.font.init()
+    texts = TextCache()
+    width = texts.font(20).size("evolved_se")[0]
+    names = [fit_name(texts, f"evolved_seed_{number}", 20, width) for number in (1, 2, 10)]
+    for name, number in zip(names, (1, 2, 10), strict=True):
+        head, ellipsis, tail = name.partition("…")
+        assert ellipsis and len(head) >= 3 and tail.endswith(str(number)), name
+        assert texts.font(20).size(name)[0] <= width
+    assert len(set(names)) == 3
+    roomy = fit_name(texts, "a_rather_long_model_file_name_from_run_number_10", 20, 200)
+    assert roomy.endswith("run_number_10") and roomy.startswith("a_r")  # room enough: the end stays whole

@@ -257,3 +257,58 @@ def test_checking_a_replay_loads_neither_torch_nor_pygame() -> None:
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert result.stdout.splitlines()[-1] == "0 False False", result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda text: text.replace("actions: 2*3 0 2", "actions: 2*99999999999999 0 2", 1), "more than 648 actions"),
+        (lambda text: text.replace("label: driver", 'label: "\\e[31mred"'), "cars[1].label: expected a name of 1"),
+        (lambda text: text.replace("steps: 648", "steps: 1" + "0" * 40), "steps: expected a whole number from 0"),
+        (
+            lambda text: text.replace("  progress_m:\n  - ", "  progress_m:\n  - 1" + "0" * 400 + "\n  - "),
+            "final.progress_m",
+        ),
+        (lambda text: text.replace("version: 1", "version: true"), "version: replay version True is not supported"),
+        (lambda text: text + "start: {}\n", "start: only a lap file (version 2) has one"),
+    ],
+)
+def test_damaged_replays_are_refused_with_one_line_naming_the_field(
+    run_cli, tmp_path: Path, change, message: str
+) -> None:
+    damaged = tmp_path / "damaged.replay"
+    damaged.write_text(change((FIXTURES / "oval_race.replay").read_text()))
+    result = run_cli("replay", damaged, "--check")
+    assert result.code == 2, result.out
+    assert result.err.startswith("neurocar: error: ") and result.err.count("\n") == 1
+    assert message in result.err and "\x1b" not in result.err + result.out
+
+
+def test_a_pipe_is_refused_without_waiting_for_it(run_cli, tmp_path: Path) -> None:
+    import os
+
+    pipe = tmp_path / "pipe.replay"
+    os.mkfifo(pipe)
+    result = run_cli("replay", pipe, "--check")
+    assert result.code == 2 and "is not a regular file" in result.err
+
+
+def test_the_lap_fixture_drives_its_lap_again_in_its_time(run_cli) -> None:
+    result = run_cli("replay", FIXTURES / "oval_lap2.lap", "--check")
+    assert result.code == 0, result.err
+    assert "lap 2 of autopilot (drive) on Oval in 31.68s, 634 steps" in result.out
+    assert "lap driven again in 31.68s, exactly the saved time" in result.out
+    lap = load_replay(FIXTURES / "oval_lap2.lap")
+    assert lap.start is not None and lap.start.step == 634 and lap.start.laps == 1
+
+
+def test_the_replay_window_plays_back_the_same_drive_at_any_speed(run_cli) -> None:
+    """Speed only decides how many saved steps a frame plays: slow, fast and max end in the same state."""
+    results = []
+    for speed in ("16", "max"):
+        result = run_cli("replay", FIXTURES / "oval_race.replay", "--speed", speed, "--frames", "180")
+        assert result.code == 0, result.err
+        assert "final state matches the saved one" in result.out, speed
+        results.append([line for line in result.out.splitlines() if line.startswith((" 1.", " 2."))])
+    assert results[0] == results[1]
+    assert results[0][0].startswith(" 1. autopilot  finished in 31.68s")

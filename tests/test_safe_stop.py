@@ -184,8 +184,8 @@ def test_s_saves_in_the_sim_window(with_run_dir, tmp_path, monkeypatch):
             saved.append(current.save_best_by_key())
             pygame.event.post(pygame.event.Event(pygame.QUIT))
 
-    app.save_best_by_key = lambda: (app.on_key(pygame.K_s), app.last_saved)[1]
-    app.before_frame = press_s_then_quit
+    app.save_best_by_key = lambda: (app.shell.press(pygame.K_s), app.last_saved)[1]
+    app.shell.before_frame = lambda: press_s_then_quit(app)
     app.run()
     (path,) = saved
     assert path is not None and path.exists()

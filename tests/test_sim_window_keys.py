@@ -77,30 +77,34 @@ def test_every_sim_key_changes_the_state_it_names(tmp_path, monkeypatch, capsys,
         return True
 
     def click_a_car(current: SimApp) -> None:
-        positions, _ = current.drawn_poses(current.world)
+        positions, _ = current.scene.drawn_poses(current.world, current.pacer.fraction)
         car = int(np.argmin(current.world.state.progress_m))
-        point = tuple(int(value) for value in np.round(current.camera.to_screen(positions[car])))
+        point = tuple(int(value) for value in np.round(current.scene.camera.to_screen(positions[car])))
         pygame.event.post(pygame.event.Event(pygame.MOUSEBUTTONDOWN, button=1, pos=point))
 
     script = Script(
         [
             ("help", always, post(pygame.K_h)),
-            ("help shown", always, remember("help", lambda a: a.show_help)),
+            ("help shown", always, remember("help", lambda a: a.shell.show_help)),
             ("help hidden", always, post(pygame.K_F1)),
-            ("after F1", always, remember("help_after", lambda a: a.show_help)),
+            ("after F1", always, remember("help_after", lambda a: a.shell.show_help)),
             ("pause", lambda a: a.world.steps > 0, post(pygame.K_SPACE)),
-            ("paused at", always, remember("paused_at", lambda a: (a.paused, a.evolution.generation, a.world.steps))),
-            ("still paused", lambda a: a.frame_count > 20, remember("paused_later", lambda a: a.world.steps)),
+            (
+                "paused at",
+                always,
+                remember("paused_at", lambda a: (a.pacer.paused, a.evolution.generation, a.world.steps)),
+            ),
+            ("still paused", lambda a: a.shell.frame_count > 20, remember("paused_later", lambda a: a.world.steps)),
             ("faster", always, post(pygame.K_PLUS)),
-            ("speed up", always, remember("faster", lambda a: a.multiplier)),
+            ("speed up", always, remember("faster", lambda a: a.pacer.multiplier)),
             ("slower", always, post(pygame.K_MINUS, pygame.K_MINUS)),
-            ("speed down", always, remember("slower", lambda a: a.multiplier)),
+            ("speed down", always, remember("slower", lambda a: a.pacer.multiplier)),
             ("rays", always, post(pygame.K_t)),
             ("rays all", always, remember("rays", lambda a: a.rays_all)),
             ("click", always, click_a_car),
             ("selected", always, remember("selected", lambda a: a.selected)),
             ("resume and max speed", always, post(pygame.K_SPACE, pygame.K_f)),
-            ("max speed", always, remember("max_speed", lambda a: (a.max_speed, a.paused))),
+            ("max speed", always, remember("max_speed", lambda a: (a.pacer.max_speed, a.pacer.paused))),
             ("save", lambda a: a.evolution.generation >= 2, post(pygame.K_s)),
             ("saved", always, remember("saved", lambda a: (a.last_saved, a.evolution.generation))),
             ("restart", always, post(pygame.K_r)),
@@ -121,7 +125,7 @@ def test_every_sim_key_changes_the_state_it_names(tmp_path, monkeypatch, capsys,
             first_run["evolution"] = current.evolution
         script(current)
 
-    app.before_frame = before
+    app.shell.before_frame = lambda: before(app)
     assert app.run() == 0
     assert script.steps == [], script.done
 
@@ -134,7 +138,7 @@ def test_every_sim_key_changes_the_state_it_names(tmp_path, monkeypatch, capsys,
     assert seen["max_speed"] == (True, False)
     assert seen["restart"] == (2, False)  # a new run (at max speed it may be generations in by the next frame)
     assert seen["next"] == (3, next_track_name("oval.yaml"))
-    assert app.closed and app.outcome is RunOutcome.CLOSED
+    assert app.shell.closed and app.outcome is RunOutcome.CLOSED
     # R started a fresh run with the same seed: its first generations are the first run's again.
     assert app.runs_started == 3
     first = first_run["evolution"]

@@ -259,19 +259,28 @@ def test_init_fine_tunes_the_given_model(run_cli, tmp_path: Path, config: Config
     assert 0 < float(moved.abs().max()) <= 2 * config.supervised.learning_rate
 
 
-def test_training_never_imports_pygame() -> None:
+def test_training_imports_pygame_only_to_draw_the_loss_chart() -> None:
     code = (
         "import sys\n"
+        "import neurocar.chart\n"
         "from neurocar.cli import main\n"
+        "before = []\n"
+        "original = neurocar.chart.load_pygame\n"
+        "def load_pygame():\n"
+        "    before.append('pygame' in sys.modules)\n"
+        "    return original()\n"
+        "neurocar.chart.load_pygame = load_pygame\n"
         f"code = main(['train', 'supervised', '--data', {str(RECORDINGS / 'good')!r}, '--epochs', '1',"
         " '--run-dir', sys.argv[1]])\n"
-        "assert code == 0 and 'pygame' not in sys.modules, code\n"
+        "assert code == 0 and before and before[0] is False, (code, before)\n"
+        "assert not sys.modules['pygame'].display.get_init()\n"
     )
     with tempfile.TemporaryDirectory() as folder:
         result = subprocess.run(
             [sys.executable, "-c", code, str(Path(folder) / "run")], capture_output=True, text=True, check=False
         )
-    assert result.returncode == 0, result.stderr
+        assert result.returncode == 0, result.stderr
+        assert (Path(folder) / "run" / "loss.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_evolve_init_with_another_architecture_is_refused(run_cli, tmp_path: Path, config: Config) -> None:

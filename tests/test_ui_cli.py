@@ -145,9 +145,9 @@ def test_closing_the_window_keeps_best_model_and_checkpoint(tmp_path, capsys):
         if current.evolution.generation >= 2:
             pygame.event.post(pygame.event.Event(pygame.QUIT))
 
-    app.before_frame = close_after_two_generations
+    app.shell.before_frame = lambda: close_after_two_generations(app)
     assert app.run() == 0
-    assert app.closed
+    assert app.shell.closed
     assert "window closed: best model saved" in capsys.readouterr().out
     model = load_model(folder / "best.pt")
     assert model.training["method"] == "neuroevolution"

@@ -42,11 +42,11 @@ def drive(app: SimApp, script: dict[int, list], watch=None) -> list:
     seen = []
 
     def before(current: SimApp) -> None:
-        for event in script.get(current.frame_count, []):
+        for event in script.get(current.shell.frame_count, []):
             pygame.event.post(event() if callable(event) else event)
         seen.append(watch(current) if watch else None)
 
-    app.before_frame = before
+    app.shell.before_frame = lambda: before(app)
     assert app.run() == 0
     return seen
 
@@ -60,7 +60,7 @@ def test_help_lists_every_key():
 
 def test_h_and_f1_toggle_the_help_overlay():
     app = make_app(max_frames=8)
-    shown = drive(app, {2: [key(pygame.K_h)], 5: [key(pygame.K_F1)]}, watch=lambda app: app.show_help)
+    shown = drive(app, {2: [key(pygame.K_h)], 5: [key(pygame.K_F1)]}, watch=lambda app: app.shell.show_help)
     assert shown[2] is False and shown[3] is True and shown[5] is True and shown[6] is False
 
 
@@ -83,7 +83,7 @@ def test_plus_and_minus_change_the_speed_within_its_range():
     speeds = drive(
         app,
         {2: [plus], 4: [plus], 6: [minus, minus, minus], 8: [minus] * 10, 10: [key(pygame.K_EQUALS)] * 20},
-        watch=lambda app: app.multiplier,
+        watch=lambda app: app.pacer.multiplier,
     )
     assert speeds[1] == 1.0 and speeds[3] == 2.0 and speeds[5] == 4.0 and speeds[7] == 0.5
     assert speeds[9] == SPEEDS[0] == 0.25
@@ -94,7 +94,9 @@ def test_plus_and_minus_change_the_speed_within_its_range():
 def test_f_toggles_max_speed():
     app = make_app(speed=1.0, max_frames=10)
     state = drive(
-        app, {2: [key(pygame.K_f)], 6: [key(pygame.K_f)]}, watch=lambda app: (app.max_speed, app.hud_rows()[1][7][1])
+        app,
+        {2: [key(pygame.K_f)], 6: [key(pygame.K_f)]},
+        watch=lambda app: (app.pacer.max_speed, app.hud_rows()[1][7][1]),
     )
     assert state[1] == (False, "1x")
     assert state[3] == (True, "max") and math.isinf(app_multiplier_at_max())
@@ -103,7 +105,7 @@ def test_f_toggles_max_speed():
 
 def app_multiplier_at_max() -> float:
     app = make_app(speed=math.inf)
-    return app.multiplier
+    return app.pacer.multiplier
 
 
 def test_t_toggles_rays_between_the_leader_and_all_cars():
@@ -115,7 +117,7 @@ def test_t_toggles_rays_between_the_leader_and_all_cars():
 def test_escape_quits_at_once():
     app = make_app(max_frames=50)
     drive(app, {3: [key(pygame.K_ESCAPE)]})
-    assert app.closed and app.frame_count == 4
+    assert app.shell.closed and app.shell.frame_count == 4
 
 
 def test_r_restarts_evolution_with_the_same_seed():
@@ -129,7 +131,7 @@ def test_r_restarts_evolution_with_the_same_seed():
         if current.runs_started == 2 and current.evolution.generation >= 2:
             pygame.event.post(key(pygame.K_ESCAPE))
 
-    app.before_frame = before
+    app.shell.before_frame = lambda: before(app)
     app.run()
     first, second = runs[1], runs[2]
     assert second is not first and second is app.evolution
@@ -158,15 +160,15 @@ def test_s_saves_the_best_model_in_training_format_without_overwriting(tmp_path,
     saved = []
 
     def before(current: SimApp) -> None:
-        if current.frame_count == 0:
+        if current.shell.frame_count == 0:
             pygame.event.post(key(pygame.K_s))  # nothing learned yet: nothing written
         elif current.evolution.generation >= 1 and len(saved) < 2:
-            current.handle_key(pygame.K_s)
+            current.shell.press(pygame.K_s)
             saved.append((current.last_saved, current.evolution.best_vector.clone()))
         elif len(saved) == 2:
             pygame.event.post(key(pygame.K_ESCAPE))
 
-    app.before_frame = before
+    app.shell.before_frame = lambda: before(app)
     app.run()
     files = sorted((tmp_path / "models").glob("*.pt"))
     assert len(files) == 2 and saved[0][0] != saved[1][0]
@@ -182,25 +184,25 @@ def test_clicking_a_car_selects_it_for_the_network_view():
     clicked = {}
 
     def before(current: SimApp) -> None:
-        if current.frame_count == 30:
-            current.paused = True
-        if current.frame_count == 32:
-            positions, _ = current.drawn_poses(current.world)
+        if current.shell.frame_count == 30:
+            current.pacer.paused = True
+        if current.shell.frame_count == 32:
+            positions, _ = current.scene.drawn_poses(current.world, current.pacer.fraction)
             car = int(np.argmin(current.world.state.progress_m))  # a car that is not the leader
-            point = tuple(int(value) for value in np.round(current.camera.to_screen(positions[car])))
+            point = tuple(int(value) for value in np.round(current.scene.camera.to_screen(positions[car])))
             clicked["point"] = point
             pygame.event.post(pygame.event.Event(pygame.MOUSEBUTTONDOWN, button=1, pos=point))
-        if current.frame_count == 34:
+        if current.shell.frame_count == 34:
             clicked["selected"] = current.selected
             clicked["focus"] = current.focus_car(current.world)
-            positions, _ = current.drawn_poses(current.world)
-            clicked["selected_point"] = current.camera.to_screen(positions[current.selected])
+            positions, _ = current.scene.drawn_poses(current.world, current.pacer.fraction)
+            clicked["selected_point"] = current.scene.camera.to_screen(positions[current.selected])
             corner = (current.view_rect.left + 3, current.view_rect.bottom - 3)
             pygame.event.post(pygame.event.Event(pygame.MOUSEBUTTONDOWN, button=1, pos=corner))
-        if current.frame_count == 36:
+        if current.shell.frame_count == 36:
             clicked["after_background_click"] = current.selected
 
-    app.before_frame = before
+    app.shell.before_frame = lambda: before(app)
     app.run()
     assert clicked["selected"] is not None and clicked["focus"] == clicked["selected"]
     assert np.hypot(*(clicked["selected_point"] - np.array(clicked["point"]))) <= 1.0
@@ -210,7 +212,7 @@ def test_clicking_a_car_selects_it_for_the_network_view():
 @pytest.mark.parametrize("code", [pygame.K_KP_PLUS, pygame.K_KP_MINUS])
 def test_keypad_plus_and_minus_work_too(code):
     app = make_app(speed=1.0, max_frames=4)
-    speeds = drive(app, {1: [key(code)]}, watch=lambda app: app.multiplier)
+    speeds = drive(app, {1: [key(code)]}, watch=lambda app: app.pacer.multiplier)
     assert speeds[2] == (2.0 if code == pygame.K_KP_PLUS else 0.5)
 
 
@@ -219,12 +221,12 @@ def test_resizing_the_window_refits_the_track_keeping_its_aspect_ratio():
     cameras = []
 
     def before(current: SimApp) -> None:
-        if current.frame_count == 2:
+        if current.shell.frame_count == 2:
             pygame.display.set_mode((700, 600), pygame.RESIZABLE)
             pygame.event.post(pygame.event.Event(pygame.VIDEORESIZE, size=(700, 600), w=700, h=600))
-        cameras.append((current.camera, current.view_rect.copy(), current.screen.get_size()))
+        cameras.append((current.scene.camera, current.view_rect.copy(), current.shell.screen.get_size()))
 
-    app.before_frame = before
+    app.shell.before_frame = lambda: before(app)
     app.run()
     (before_camera, before_view, before_size), (after_camera, after_view, after_size) = cameras[1], cameras[4]
     assert before_size == (1280, 800) and after_size == (700, 600)

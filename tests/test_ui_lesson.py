@@ -46,12 +46,12 @@ def drive(app: LessonApp, script: dict[int, list], watch=None) -> tuple[str | No
     seen = []
 
     def before(current: LessonApp) -> None:
-        if seen or current.frame_count:
+        if seen or current.shell.frame_count:
             seen.append(watch(current) if watch else None)
-        for event in script.get(current.frame_count, []):
+        for event in script.get(current.shell.frame_count, []):
             pygame.event.post(event)
 
-    app.before_frame = before
+    app.shell.before_frame = lambda: before(app)
     request = app.run()
     return request, seen
 
@@ -180,10 +180,12 @@ def test_chapter_keys_move_between_chapters(setting):
 def test_h_toggles_help_and_esc_quits(setting):
     app = make_app(setting, max_frames=100)
     _request, shown = drive(
-        app, {2: [key(pygame.K_h)], 4: [key(pygame.K_F1)], 6: [key(pygame.K_ESCAPE)]}, watch=lambda app: app.show_help
+        app,
+        {2: [key(pygame.K_h)], 4: [key(pygame.K_F1)], 6: [key(pygame.K_ESCAPE)]},
+        watch=lambda app: app.shell.show_help,
     )
     assert shown[2] is True and shown[4] is False
-    assert app.frame_count == 7 and app.closed  # Esc posted before frame 7 ends the window in it
+    assert app.shell.frame_count == 7 and app.shell.closed  # Esc posted before frame 7 ends the window in it
 
 
 def test_help_lists_every_key_of_the_chapter(setting):
@@ -245,7 +247,7 @@ def test_chapter_five_keys_change_the_map_and_pause_the_car(setting):
 def test_chapter_six_asks_for_the_sim_and_drive_windows(setting, code, window):
     app = make_app(setting, chapter=6, max_frames=50)
     request, _seen = drive(app, {2: [key(code)]})
-    assert request == window and app.frame_count == 3  # the window closes in the frame that saw the key
+    assert request == window and app.shell.frame_count == 3  # the window closes in the frame that saw the key
 
 
 def test_cli_lesson_window_and_its_bad_input(run_cli, tmp_path, monkeypatch):
@@ -284,7 +286,7 @@ def test_e_in_chapter_six_runs_the_sim_window_then_comes_back(run_cli, monkeypat
     def run(self):
         openings.append(self.lesson.chapter)
         if len(openings) == 1:
-            self.before_frame = lambda app: app.frame_count == 1 and pygame.event.post(key(pygame.K_e))
+            self.shell.before_frame = lambda: self.shell.frame_count == 1 and pygame.event.post(key(pygame.K_e))
         return original(self)
 
     monkeypatch.setattr(lesson_app.LessonApp, "run", run)
@@ -302,3 +304,21 @@ def test_e_in_chapter_six_runs_the_sim_window_then_comes_back(run_cli, monkeypat
     assert result.code == 0, result.err
     assert calls == [["sim", "--seed", "0", "--set", "episode.max_seconds=3", "--frames", "3"]]
     assert openings == [6, 6]  # the lesson came back at the last chapter
+
+
+@pytest.mark.parametrize(
+    ("language", "names"), [("en", ("left", "ahead", "right")), ("es", ("izquierda", "delante", "derecha"))]
+)
+def test_the_lesson_names_and_lists_the_sensors_like_every_window(setting, language, names):
+    app = make_app(setting, chapter=2, language=language, max_frames=3)
+    drive(app, {})
+    car = app.lesson.car
+    left, ahead, right = names
+    shown = [app.view.sensor_labels[slot] for slot in (car.slots.left, car.slots.ahead, car.slots.right)]
+    assert shown == [f"{left} 45°", ahead, f"{right} 45°"]
+    # x1 is the car's leftmost ray, and the written sum starts with it.
+    neuron = app.lesson.weighted_sum
+    assert neuron.order == (car.slots.left, car.slots.ahead, car.slots.right, 3) and neuron.chosen == car.slots.left
+    readings = car.readings
+    first_term = app.view.drawn["equation"].split(" ")[0]
+    assert first_term.endswith(number(float(readings[car.slots.left])))

@@ -43,7 +43,7 @@ def test_sim_screenshot_shows_cars_and_road_where_the_world_says(tmp_path):
     app = SimApp(config, track, seed=1, speed=math.inf, max_frames=3, screenshot=shot)
     assert app.run() == 0
     image = pygame.image.load(str(shot))
-    world, camera = app.world, app.camera
+    world, camera = app.world, app.scene.camera
     state = world.state
     driving = np.nonzero(state.driving)[0]
     assert len(driving) > 0
@@ -91,7 +91,7 @@ def test_watch_screenshot_shows_the_model_car_in_its_colour(tmp_path):
     app = WatchApp(config, track, [model], laps=1, speed=1.0, max_frames=1, screenshot=shot)
     assert app.run() == 0
     image = pygame.image.load(str(shot))
-    position = app.camera.to_screen(app.world.state.positions[0])
+    position = app.scene.camera.to_screen(app.world.state.positions[0])
     assert app.world.steps == 0  # the first frame at 1x comes before the first step: the car on the grid
     assert close_to(pixel(image, position), theme.MODEL_COLOURS[0])
 

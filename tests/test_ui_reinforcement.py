@@ -13,7 +13,7 @@ import pygame
 
 from neurocar.cli import main
 from neurocar.commands.common import load_tracks
-from neurocar.commands.windowed import _reinforcement_run_files
+from neurocar.commands.windowed import _run_files
 from neurocar.config import load_config
 from neurocar.learn.model_file import load_model
 from neurocar.learn.reinforcement import Reinforcement, run_reinforcement
@@ -36,14 +36,14 @@ def test_the_window_learns_exactly_like_headless_training_and_closing_keeps_the_
     config = load_config(None, SMALL)
     track = load_tracks(["oval"], config)[0]
     folder = new_run_directory(tmp_path / "run", "rl")
-    app = ReinforcementApp(config, track, seed=2, run_files=_reinforcement_run_files(folder), speed=math.inf)
+    app = ReinforcementApp(config, track, seed=2, run_files=_run_files(folder, teacher="rl"), speed=math.inf)
 
     def close_after_two_updates(current: ReinforcementApp) -> None:
         if current.learner.update >= 2:
             pygame.event.post(pygame.event.Event(pygame.QUIT))
 
-    app.before_frame = close_after_two_updates
-    assert app.run() == 0 and app.closed
+    app.shell.before_frame = lambda: close_after_two_updates(app)
+    assert app.run() == 0 and app.shell.closed
     assert "window closed: best model saved" in capsys.readouterr().out
     assert load_model(folder / "best.pt").training["method"] == "reinforcement"
     resumed = load_checkpoint(folder)

@@ -33,6 +33,6 @@ def test_window_at_max_speed_logs_the_same_generations_as_train_evolve(tmp_path,
     app = SimApp(config, track, seed=7, run_files=_run_files(windowed), generations=3, speed=math.inf)
     assert app.run() == 0
     assert app.evolution.generation == 3
-    assert app.frame_count >= 1  # the window really drew while evolving
+    assert app.shell.frame_count >= 1  # the window really drew while evolving
     assert (windowed / "log.csv").read_text() == (headless / "log.csv").read_text()
     assert len(app.evolution.history) == 3

@@ -45,25 +45,25 @@ def test_the_race_idles_on_its_results_and_r_restarts_it(tmp_path):
 
     def before(current: WatchApp) -> None:
         if current.world.done and "done_at" not in seen:
-            seen["done_at"] = current.frame_count
+            seen["done_at"] = current.shell.frame_count
             seen["steps_when_done"] = current.world.steps
             seen["statuses"] = [current.status(car)[0] for car in range(2)]
-        elif "done_at" in seen and current.frame_count == seen["done_at"] + 3 and "restart" not in seen:
+        elif "done_at" in seen and current.shell.frame_count == seen["done_at"] + 3 and "restart" not in seen:
             seen["steps_idle"] = current.world.steps
             seen["restart"] = True
             for code in (pygame.K_SPACE, pygame.K_r):  # pause, so the restarted race is seen before it moves
                 pygame.event.post(pygame.event.Event(pygame.KEYDOWN, key=code, mod=0, unicode="", scancode=0))
-        elif seen.get("restart") and current.frame_count == seen["done_at"] + 4:
+        elif seen.get("restart") and current.shell.frame_count == seen["done_at"] + 4:
             seen["steps_after_restart"] = current.world.steps
             pygame.event.post(pygame.event.Event(pygame.QUIT))
 
-    app.before_frame = before
+    app.shell.before_frame = lambda: before(app)
     assert app.run() == 0
     assert seen["steps_idle"] == seen["steps_when_done"]  # nothing moves once every car stopped
     assert all(status in ("crashed", "stalled", "out of time", "finished") for status in seen["statuses"])
     assert seen["steps_when_done"] > 0 and seen["steps_after_restart"] == 0
     assert not app.world.done
-    assert app.closed
+    assert app.shell.closed
 
 
 def test_model_names_are_short_and_distinct():

@@ -6,7 +6,10 @@ that cross, a bad width) opens anyway, with the problem shown, so it can be fixe
 opens the starter loop, to be saved there. A shipped track's name (`classic`) opens a copy of it, saved to a new
 `classic.yaml` (or `classic-2.yaml`, ...) in the working folder; the shipped file is never changed. `--out` names
 another file to save to, never one that already exists (other than the file opened). Without a file, the starter
-loop opens and is saved to a new `new_track.yaml` (or `new_track-2.yaml`, ...) in the working folder.
+loop opens and is saved to a new `new_track.yaml` (or `new_track-2.yaml`, ...) in the working folder. Unsaved
+edits are never lost: when the window is closed or the command is stopped (Ctrl-C, SIGTERM) with unsaved changes,
+they are written to a new recovery copy beside the track file (`name.recovered.yaml`), which this command opens
+like any other track.
 """
 
 from __future__ import annotations

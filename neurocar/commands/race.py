@@ -1,4 +1,5 @@
-"""`neurocar race`: you drive with the arrow keys against trained models (and ghosts) on one track.
+"""`neurocar race` (and `neurocar drive --race`): you drive with the arrow keys against trained models (and ghosts)
+on one track.
 
 Everything the user gave is checked first (config, models, track, ghosts, numbers, output paths), so bad input ends
 with the one-line error before the window opens; only then is pygame imported.
@@ -12,24 +13,45 @@ import dataclasses
 import os
 
 from neurocar.commands.common import config_from_args, explicit_keys, model_path, require_at_least
-from neurocar.commands.replay_files import check_replay_out, load_ghosts, save_replay_out, track_for
+from neurocar.commands.replay_files import (
+    check_best_lap_out,
+    check_replay_out,
+    load_ghosts,
+    save_best_lap_out,
+    save_replay_out,
+    track_for,
+)
 from neurocar.commands.window_checks import check_window_options
 from neurocar.commands.windowed import shared_config
 from neurocar.errors import NeuroCarError
 from neurocar.learn.evaluation import time_for_laps
 from neurocar.learn.model_file import load_model
 from neurocar.paths import SHIPPED_DRIVER_NAME
+from neurocar.sim.best_lap import BestLapRecorder
 from neurocar.sim.race import Race
 from neurocar.sim.replay import ReplayRecorder, check_replay_settings, load_replay
 from neurocar.sim.world import World
 
 DEFAULT_LAPS = 3
 PERSON_COLOUR = (255, 196, 64)
-MODEL_COLOURS = [(64, 200, 226), (236, 96, 236), (120, 220, 110), (250, 90, 90), (150, 130, 255), (60, 230, 190)]
+# Ten colours a class can tell apart and name (cyan, magenta, green, red, blue, orange, brown, pink, lime, teal),
+# each at least 25 CIELAB units from the others, from your amber car, the violet ghost, the road and the panel.
+MODEL_COLOURS = [
+    (64, 200, 226),
+    (236, 96, 236),
+    (120, 220, 110),
+    (250, 90, 90),
+    (40, 110, 230),
+    (255, 130, 20),
+    (160, 100, 50),
+    (255, 160, 200),
+    (200, 235, 40),
+    (0, 150, 110),
+]
 
 
 def car_colours(count: int) -> list[tuple[int, int, int]]:
-    """Distinct colours for the models' cars: a hand-picked few, then hues spread round the colour wheel."""
+    """Distinct colours for the models' cars: ten hand-picked ones, then hues spread round the colour wheel."""
     colours = list(MODEL_COLOURS[:count])
     extra = count - len(colours)
     for index in range(extra):
@@ -55,6 +77,7 @@ def run(arguments: argparse.Namespace) -> int:
         arguments.laps = (load_replay(arguments.ghost[0]).laps if arguments.ghost else None) or DEFAULT_LAPS
     speed = check_window_options(arguments)
     check_replay_out(arguments)
+    check_best_lap_out(arguments)
     base = config_from_args(arguments)
     names = arguments.model or ([] if arguments.ghost else [SHIPPED_DRIVER_NAME])
     models = [load_model(model_path(name)) for name in names]
@@ -98,7 +121,18 @@ def run(arguments: argparse.Namespace) -> int:
             [entry.driver for entry in entries],
             laps=arguments.laps,
         )
-    race = Race(world, arguments.laps, recorder=recorder)
+    best_laps = None
+    if arguments.best_lap_out is not None:
+        best_laps = BestLapRecorder(
+            "race",
+            track,
+            config.physics,
+            config.sensors,
+            episode,
+            [entry.label for entry in entries],
+            [entry.driver for entry in entries],
+        )
+    race = Race(world, arguments.laps, recorder=recorder, best_laps=best_laps)
     pilots = ModelPilots(models) if models else None
     app = RaceApp(
         config,
@@ -117,4 +151,7 @@ def run(arguments: argparse.Namespace) -> int:
     try:
         return app.run()
     finally:
-        save_replay_out(arguments, recorder, world)
+        try:
+            save_replay_out(arguments, recorder, world)
+        finally:
+            save_best_lap_out(arguments, best_laps)

@@ -34,12 +34,30 @@ def run(arguments: argparse.Namespace) -> int:
     labels = ", ".join(car.label for car in replay.cars[:3])
     if replay.population > 3:
         labels += f" and {replay.population - 3} more"
-    print(
-        f"replay {replay.path}: {replay.kind} on {replay.track_name}, {replay.population} car(s) ({labels}), "
-        f"{replay.steps} steps ({replay.duration_s:.1f} s), saved by neurocar {replay.neurocar_version}"
-    )
+    if replay.is_lap:
+        print(
+            f"replay {replay.path}: lap {replay.lap_number} of {replay.cars[0].label} ({replay.kind}) on "
+            f"{replay.track_name} in {replay.lap_time_s:.2f}s, {replay.steps} steps, saved by neurocar "
+            f"{replay.neurocar_version}"
+        )
+    else:
+        print(
+            f"replay {replay.path}: {replay.kind} on {replay.track_name}, {replay.population} car(s) ({labels}), "
+            f"{replay.steps} steps ({replay.duration_s:.1f} s), saved by neurocar {replay.neurocar_version}"
+        )
     if arguments.check:
-        if player.play_to_end():
+        matches = player.play_to_end()
+        if replay.is_lap:
+            driven = player.played_lap_time_s()
+            same_time = driven == replay.lap_time_s
+            print(
+                f"lap driven again in {driven:.2f}s"
+                + (", exactly the saved time" if same_time else ", NOT the saved time")
+                if driven is not None
+                else "the lap was NOT completed when driven again"
+            )
+            matches = matches and same_time
+        if matches:
             print("final state matches the saved one")
             return 0
         print("final state DIFFERS from the saved one: this version of the simulation does not reproduce the drive")

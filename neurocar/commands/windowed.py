@@ -1,4 +1,4 @@
-"""`neurocar sim` and `neurocar watch`: the windowed commands.
+"""`neurocar sim` (by evolution or `--teacher rl`) and `neurocar watch`: the windowed commands.
 
 Everything the user gave is checked first (config, track, models, numbers, output paths), so bad input ends with
 the one-line error before any window opens; only then is the view (pygame) imported and the window opened.
@@ -9,7 +9,9 @@ from __future__ import annotations
 import argparse
 import os
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from neurocar.commands.common import (
     config_from_args,
@@ -24,8 +26,9 @@ from neurocar.commands.window_checks import check_window_options
 from neurocar.config import Config
 from neurocar.errors import NeuroCarError
 from neurocar.learn.model_file import config_for_model, describe_differences, load_model
-from neurocar.learn.neuroevolution import Neuroevolution, Reporter, RunOutcome
+from neurocar.learn.neuroevolution import Neuroevolution
 from neurocar.learn.run_directory import RunLock, claim_run_directory
+from neurocar.learn.runs import Reporter
 from neurocar.paths import SHIPPED_DRIVER_NAME
 from neurocar.sim.replay import ReplayRecorder
 
@@ -34,26 +37,63 @@ def _quiet_pygame() -> None:
     os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 
 
+@dataclass(frozen=True)
+class Teacher:
+    """How `neurocar sim` differs with each `--teacher`: the smallest `--population`, how it sets the config, the
+    run folder's kind and the files a run writes there."""
+
+    minimum_population: int
+    configure: Callable[[Config, int], Config]
+    run_kind: str
+    file_reporters: Callable[[Any, Path], list]
+
+
+def _evolution_files(evolution: Neuroevolution, folder: Path) -> list:
+    return reporters_for(evolution, folder, None, console=False)
+
+
+def _reinforcement_files(learner: Any, folder: Path) -> list:
+    from neurocar.commands.reinforcement import reporters_for as reinforcement_reporters
+
+    return reinforcement_reporters(learner, folder, None, console=False)
+
+
+def _cars_for_reinforcement(config: Config, cars: int) -> Config:
+    from neurocar.commands.reinforcement import config_with_cars
+
+    return config_with_cars(config, cars)
+
+
+TEACHERS = {
+    "evolution": Teacher(2, config_with_population, "sim", _evolution_files),
+    "rl": Teacher(1, _cars_for_reinforcement, "rl", _reinforcement_files),
+}
+
+
 def run_sim(arguments: argparse.Namespace) -> int:
-    """Evolve a population live in the window (the default command), or with `--teacher rl` learn by PPO."""
-    if getattr(arguments, "teacher", "evolution") == "rl":
-        return _run_reinforcement_window(arguments)
-    require_at_least("--population", arguments.population, 2)
+    """Learn live in the window (the default command): by evolution, or with `--teacher rl` by PPO."""
+    name = getattr(arguments, "teacher", "evolution")
+    teacher = TEACHERS[name]
+    require_at_least("--population", arguments.population, teacher.minimum_population)
     speed = check_window_options(arguments)
-    config = config_with_population(config_from_args(arguments), arguments.population)
-    tracks = [load_one_track(arguments.track, config)]
+    config = teacher.configure(config_from_args(arguments), arguments.population)
+    track = load_one_track(arguments.track, config)
     run_files = None
+    lock = None
     if arguments.run_dir is not None:
-        first_folder, lock = claim_run_directory(arguments.run_dir, "sim")
-        run_files = _run_files(first_folder, lock)
+        first_folder, lock = claim_run_directory(arguments.run_dir, teacher.run_kind)
+        run_files = _run_files(first_folder, lock, name)
 
     _quiet_pygame()
-    from neurocar.ui.sim_app import SimApp
+    if name == "rl":
+        from neurocar.ui.reinforcement_app import ReinforcementApp as Window
+    else:
+        from neurocar.ui.sim_app import SimApp as Window
 
     try:
-        app = SimApp(
+        app = Window(
             config,
-            tracks[0],
+            track,
             arguments.seed,
             run_files=run_files,
             max_frames=arguments.frames,
@@ -62,40 +102,41 @@ def run_sim(arguments: argparse.Namespace) -> int:
         )
         return app.run()
     finally:
-        if arguments.run_dir is not None:
+        if lock is not None:
             lock.release()
 
 
 class _ReleaseLock(Reporter):
-    """Releases a run folder's lock when its run ends (however it ends)."""
+    """Releases a run folder's lock when its run ends (however it ends), for either learner."""
 
     def __init__(self, lock: RunLock) -> None:
         self.lock = lock
 
-    def on_run_end(self, evolution: Neuroevolution, outcome: RunOutcome) -> None:
+    def on_run_end(self, learner: Any, outcome: Any) -> None:
         """The run wrote its last file: let another writer in."""
         self.lock.release()
 
 
 def _run_files(
-    first_folder: Path, first_lock: RunLock | None = None
-) -> Callable[[Neuroevolution, int], tuple[Path, list[Reporter]]]:
-    """The run-folder maker for the window: the first run uses --run-dir, restarts use DIR-2, DIR-3, ...
+    first_folder: Path, first_lock: RunLock | None = None, teacher: str = "evolution"
+) -> Callable[[Any, int], tuple[Path, list]]:
+    """The run-folder maker for the learning window: the first run uses --run-dir, restarts use DIR-2, DIR-3, ...
 
     Each folder is locked while its run writes it (the first with `first_lock`, if the caller already took it).
     """
+    kind = TEACHERS[teacher]
 
-    def make(evolution: Neuroevolution, run_number: int) -> tuple[Path, list[Reporter]]:
+    def make(learner: Any, run_number: int) -> tuple[Path, list]:
         folder = first_folder
         if run_number > 1:
             # A restarted run never overwrites the files of the one before it.
             attempt = run_number
             while (candidate := first_folder.with_name(f"{first_folder.name}-{attempt}")).exists():
                 attempt += 1
-            folder, lock = claim_run_directory(candidate, "sim")
+            folder, lock = claim_run_directory(candidate, kind.run_kind)
         else:
             lock = first_lock if first_lock is not None else RunLock(first_folder)
-        return folder, [*reporters_for(evolution, folder, None, console=False), _ReleaseLock(lock)]
+        return folder, [*kind.file_reporters(learner, folder), _ReleaseLock(lock)]
 
     return make
 
@@ -152,55 +193,3 @@ def run_watch(arguments: argparse.Namespace) -> int:
         return app.run()
     finally:
         save_replay_out(arguments, app.recorder, world)
-
-
-def _run_reinforcement_window(arguments: argparse.Namespace) -> int:
-    """PPO live in the window: `--population` is the number of cars driving at once."""
-    from neurocar.commands.reinforcement import config_with_cars
-
-    require_at_least("--population", arguments.population, 1)
-    speed = check_window_options(arguments)
-    config = config_with_cars(config_from_args(arguments), arguments.population)
-    track = load_one_track(arguments.track, config)
-    run_files = None
-    if arguments.run_dir is not None:
-        first_folder, lock = claim_run_directory(arguments.run_dir, "rl")
-        run_files = _reinforcement_run_files(first_folder, lock)
-
-    _quiet_pygame()
-    from neurocar.ui.reinforcement_app import ReinforcementApp
-
-    try:
-        app = ReinforcementApp(
-            config,
-            track,
-            arguments.seed,
-            run_files=run_files,
-            max_frames=arguments.frames,
-            screenshot=arguments.screenshot,
-            speed=speed,
-        )
-        return app.run()
-    finally:
-        if arguments.run_dir is not None:
-            lock.release()
-
-
-def _reinforcement_run_files(first_folder: Path, first_lock: RunLock | None = None) -> Callable:
-    """The run-folder maker of the learning window: the first run uses --run-dir, restarts use DIR-2, DIR-3, ...
-    Each folder is locked while its run writes it."""
-    from neurocar.commands.reinforcement import reporters_for
-    from neurocar.learn import reinforcement
-
-    def make(learner: reinforcement.Reinforcement, run_number: int) -> tuple[Path, list[reinforcement.Reporter]]:
-        folder = first_folder
-        if run_number > 1:
-            attempt = run_number
-            while (candidate := first_folder.with_name(f"{first_folder.name}-{attempt}")).exists():
-                attempt += 1
-            folder, lock = claim_run_directory(candidate, "rl")
-        else:
-            lock = first_lock if first_lock is not None else RunLock(first_folder)
-        return folder, [*reporters_for(learner, folder, None, console=False), _ReleaseLock(lock)]
-
-    return make

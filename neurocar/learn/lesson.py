@@ -50,12 +50,19 @@ class SensorSlots:
 class WeightedSum:
     """One neuron with three inputs: `y = w1 x1 + w2 x2 + w3 x3 + b`, as an `nn.Linear(3, 1)`."""
 
-    def __init__(self, weights: tuple[float, float, float] = START_WEIGHTS, bias: float = 0.0) -> None:
+    def __init__(
+        self,
+        weights: tuple[float, float, float] = START_WEIGHTS,
+        bias: float = 0.0,
+        order: tuple[int, int, int] = (0, 1, 2),
+    ) -> None:
         self.layer = nn.Linear(3, 1, dtype=torch.float64)
         with torch.no_grad():
             self.layer.weight.copy_(torch.tensor([weights], dtype=torch.float64))
             self.layer.bias.fill_(bias)
-        self.chosen = 0  # 0-2: a weight, 3: the bias
+        # The inputs in the order they are shown and chosen (the car's leftmost ray first), then the bias (3).
+        self.order = (*order, 3)
+        self.chosen = self.order[0]  # 0-2: a weight, 3: the bias
 
     @property
     def parameters(self) -> list[float]:
@@ -63,8 +70,8 @@ class WeightedSum:
         return [*self.layer.weight.detach()[0].tolist(), float(self.layer.bias.item())]
 
     def choose(self, direction: int) -> None:
-        """Choose the next (+1) or previous (-1) weight, the bias last."""
-        self.chosen = (self.chosen + direction) % 4
+        """Choose the next (+1) or previous (-1) weight in the order they are shown, the bias last."""
+        self.chosen = self.order[(self.order.index(self.chosen) + direction) % 4]
 
     @torch.no_grad()
     def nudge(self, direction: int) -> None:
@@ -276,7 +283,7 @@ class Lesson:
         self.rates = learning_rates(x)
         if learning_rate not in self.rates:
             self.rates = tuple(sorted({*self.rates, learning_rate}))
-        self.weighted_sum = WeightedSum()
+        self.weighted_sum = WeightedSum(order=(car.slots.left, car.slots.ahead, car.slots.right))
         self.collapse = CollapseDemo()
         self.random_draws = 0
         self.car = car

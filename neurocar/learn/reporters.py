@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
-from neurocar.chart import write_line_chart
+from neurocar.chart import Marker, first_lap_markers, write_line_chart
 from neurocar.learn.model_file import save_model
 from neurocar.learn.run_directory import BEST_MODEL_FILE, CsvLog
 from neurocar.learn.runs import Reporter, RunOutcome, RunResult, TrainingRun
@@ -136,6 +136,16 @@ class CheckpointReporter(Reporter):
             )
 
 
+# The log column that counts a run's laps, and how its chart names the first one.
+FIRST_LAP = {"generation": ("best_laps", "first lap"), "update": ("greedy_laps", "first greedy lap")}
+
+
+def chart_markers(run: TrainingRun) -> list[Marker]:
+    """The chart's markers for a run: the generation (or update) of its first lap, if it has one."""
+    column, label = FIRST_LAP.get(run.unit, ("", ""))
+    return first_lap_markers(run.history, run.unit, column, label) if column else []
+
+
 class ChartReporter(Reporter):
     """Draws fitness.png (the run's fitness per generation or update) when the run ends."""
 
@@ -152,4 +162,5 @@ class ChartReporter(Reporter):
             x_label=run.unit,
             y_label="fitness",
             x_values=[int(row[run.unit]) for row in run.history],
+            markers=chart_markers(run),
         )

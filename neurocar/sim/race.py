@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from neurocar.sim.best_lap import BestLapRecorder
 from neurocar.sim.replay import ReplayRecorder
 from neurocar.sim.world import LapEvent, World
 
@@ -90,20 +91,24 @@ class Race:
         *,
         countdown_s: float = COUNTDOWN_SECONDS,
         recorder: ReplayRecorder | None = None,
+        best_laps: BestLapRecorder | None = None,
     ) -> None:
         self.world = world
         self.laps = laps
         self.choose = choose
         self.countdown_steps = max(0, math.ceil(countdown_s / world.physics.dt_s - 1e-9))
         self.recorder = recorder
+        self.best_laps = best_laps
         self.finished = np.zeros(world.population, dtype=bool)
         self.restart()
 
     def restart(self) -> None:
-        """Everyone back on the start line and the countdown again."""
+        """Everyone back on the start line and the countdown again (the best lap so far is kept)."""
         if self.recorder is not None:
             self.recorder.restart(self.world)
         self.world.reset()
+        if self.best_laps is not None:
+            self.best_laps.restart(self.world)
         self.finished[:] = False
         self.countdown_left = self.countdown_steps
 
@@ -146,6 +151,8 @@ class Race:
         world.step(actions)
         if self.recorder is not None:
             self.recorder.step(actions)
+        if self.best_laps is not None:
+            self.best_laps.step(world, actions)
         newly_finished = world.state.driving & (world.state.laps >= self.laps)
         if newly_finished.any():
             cars = np.nonzero(newly_finished)[0]

@@ -22,6 +22,13 @@ representation, so a value read back is the value written, bit for bit.
 | events           | after_step, car and either place_m (put back on the centre line at this net progress)   |
 |                  | or stop (parked); applied after that many steps                                         |
 | final            | sha256 of the final state (positions, headings, progress, laps, flags), laps, progress  |
+| start (lap)      | a lap file's one car as the lap began: step (world steps before it), position, heading, |
+|                  | progress, laps, segment and its clocks, every float exact                               |
+| lap (lap)        | number (1 = the first lap of the drive it came from), time_s (its lap time)             |
+
+A lap file (version 2) holds one lap of one car: the state it crossed the line in, then its actions until it crossed
+the line again. Because the state is exact and the simulation deterministic, playing it drives the lap again in the
+very same time. Whole drives stay version 1 (every version of neurocar that reads replays reads them).
 
 Playing a replay rebuilds the world from the file and steps it with the saved actions; the final state's checksum
 then says whether the simulation reproduced the drive. A replay plays only on its own track and physics: loading
@@ -48,11 +55,14 @@ from neurocar.config import EpisodeConfig, PhysicsConfig, SensorConfig, load_yam
 from neurocar.errors import NeuroCarError
 from neurocar.files import atomic_write_text
 from neurocar.paths import display_path, resolve_track_path
+from neurocar.schema import MAX_YAML_BYTES, read_text_file
 from neurocar.sim.track import Track, track_from_data
 from neurocar.sim.world import World
 
 REPLAY_FORMAT = "neurocar-replay"
 REPLAY_VERSION = 1
+LAP_VERSION = 2  # a replay that starts from a saved state (a lap) instead of the start line
+MAX_REPLAY_STEPS = 10_000_000  # more than a day of driving at the default dt: anything longer is a damaged file
 KINDS = ("drive", "watch", "race", "evaluate")
 DRIVERS = ("person", "model", "autopilot")
 
@@ -77,6 +87,58 @@ class ReplayEvent:
 
 
 @dataclass(frozen=True)
+class CarStart:
+    """One car's whole state at the moment a lap began, and the world's step count then (see `World`)."""
+
+    step: int
+    position: tuple[float, float]
+    heading_rad: float
+    progress_m: float
+    best_progress_m: float
+    laps: int
+    segment: int
+    time_s: float
+    episode_start_s: float
+    last_improvement_s: float
+    lap_start_s: float
+
+    @classmethod
+    def of(cls, world: World, car: int) -> CarStart:
+        """The state of `car` in `world` now."""
+        state = world.state
+        return cls(
+            step=world.steps,
+            position=(float(state.positions[car, 0]), float(state.positions[car, 1])),
+            heading_rad=float(state.headings[car]),
+            progress_m=float(state.progress_m[car]),
+            best_progress_m=float(state.best_progress_m[car]),
+            laps=int(state.laps[car]),
+            segment=int(state.segment[car]),
+            time_s=float(state.time_s[car]),
+            episode_start_s=float(state.episode_start_s[car]),
+            last_improvement_s=float(state.last_improvement_s[car]),
+            lap_start_s=float(state.lap_start_s[car]),
+        )
+
+    def apply(self, world: World, car: int = 0) -> None:
+        """Put `car` of a freshly reset `world` in this state, the world's clock at `step` (bit for bit)."""
+        state = world.state
+        world.steps = self.step
+        world.time_s = self.step * world.physics.dt_s
+        state.positions[car] = self.position
+        state.headings[car] = self.heading_rad
+        state.progress_m[car] = self.progress_m
+        state.best_progress_m[car] = self.best_progress_m
+        state.laps[car] = self.laps
+        state.segment[car] = self.segment
+        state.time_s[car] = self.time_s
+        state.episode_start_s[car] = self.episode_start_s
+        state.last_improvement_s[car] = self.last_improvement_s
+        state.lap_start_s[car] = self.lap_start_s
+        world.observe_cars(np.array([car]))
+
+
+@dataclass(frozen=True)
 class Replay:
     """A loaded (or just recorded) replay; see the module docstring for the fields."""
 
@@ -98,6 +160,14 @@ class Replay:
     neurocar_version: str = __version__
     date: str = ""
     path: str = ""
+    start: CarStart | None = None  # a lap: where its one car began
+    lap_number: int | None = None
+    lap_time_s: float | None = None
+
+    @property
+    def is_lap(self) -> bool:
+        """A single lap (started from a saved state), not a drive from the start line."""
+        return self.start is not None
 
     @property
     def population(self) -> int:
@@ -150,14 +220,20 @@ def encode_actions(actions: np.ndarray) -> str:
     )
 
 
-def decode_actions(text: str) -> np.ndarray:
-    """The actions of a run-length text; raises ValueError naming the bad token."""
+def decode_actions(text: str, limit: int = MAX_REPLAY_STEPS) -> np.ndarray:
+    """The actions of a run-length text; raises ValueError naming the bad token, or when they add up to more than
+    `limit` actions (a damaged count must not fill the memory)."""
     runs: list[tuple[int, int]] = []
+    total = 0
     for token in text.split():
         value_text, _star, count_text = token.partition("*")
         if value_text not in ("0", "1", "2") or (_star and not count_text.isdigit()) or count_text == "0":
             raise ValueError(f"bad run {token!r} (expected an action 0, 1 or 2, optionally *count)")
-        runs.append((int(value_text), int(count_text) if _star else 1))
+        count = int(count_text) if _star else 1
+        total += count
+        if total > limit:
+            raise ValueError(f"more than {limit} actions (expected one per step)")
+        runs.append((int(value_text), count))
     if not runs:
         return np.zeros(0, dtype=np.int8)
     values, counts = zip(*runs, strict=True)
@@ -263,7 +339,7 @@ def replay_text(replay: Replay) -> str:
     """The YAML text of a replay file."""
     data: dict[str, Any] = {
         "format": REPLAY_FORMAT,
-        "version": REPLAY_VERSION,
+        "version": LAP_VERSION if replay.is_lap else REPLAY_VERSION,
         "neurocar_version": replay.neurocar_version,
         "date": replay.date,
         "kind": replay.kind,
@@ -293,22 +369,29 @@ def replay_text(replay: Replay) -> str:
             "progress_m": list(replay.final_progress_m),
         },
     }
+    if replay.start is not None:
+        start = dataclasses.asdict(replay.start)
+        start["position"] = list(replay.start.position)
+        data["start"] = start
+        data["lap"] = {"number": replay.lap_number, "time_s": replay.lap_time_s}
     return yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=120)
 
 
-def check_replay_destination(path: str | Path, force: bool) -> None:
+def check_replay_destination(
+    path: str | Path, force: bool, option: str = "--replay-out", example: str = "drive.replay"
+) -> None:
     """Fail before any driving if the replay cannot be written to `path` (or exists and `force` is not set)."""
     target = Path(path)
     name = display_path(target)
     if target.is_dir():
-        raise NeuroCarError(f"--replay-out {name}: is a folder; give a file name such as {target / 'drive.replay'}")
+        raise NeuroCarError(f"{option} {name}: is a folder; give a file name such as {target / example}")
     if target.exists() and not force:
-        raise NeuroCarError(f"--replay-out {name}: exists; choose another file name (or add --force to replace it)")
+        raise NeuroCarError(f"{option} {name}: exists; choose another file name (or add --force to replace it)")
     folder = target.parent if str(target.parent) else Path(".")
     while not folder.exists() and folder.parent != folder:
         folder = folder.parent
     if not folder.is_dir() or not os.access(folder, os.W_OK):
-        raise NeuroCarError(f"--replay-out {name}: cannot write in {display_path(folder)}")
+        raise NeuroCarError(f"{option} {name}: cannot write in {display_path(folder)}")
 
 
 def save_replay(path: str | Path, replay: Replay, force: bool) -> Path:
@@ -331,7 +414,12 @@ def _field_error(name: str, key: str, message: str) -> NeuroCarError:
 
 
 def _number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an integer too large for a float
+        return False
 
 
 def _section(data: dict[str, Any], key: str, kind: type, name: str) -> Any:
@@ -358,20 +446,16 @@ def load_replay(path: str | Path) -> Replay:
     """Load and check a replay file; every problem is a `NeuroCarError` naming the file and the field."""
     replay_path = Path(path)
     name = display_path(replay_path)
-    if not replay_path.exists():
-        raise NeuroCarError(f"{name}: replay file not found")
-    if replay_path.is_dir():
-        raise NeuroCarError(f"{name}: is a folder, not a replay file")
-    try:
-        text = replay_path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise NeuroCarError(f"{name}: cannot be read as a replay file ({error.__class__.__name__})") from None
+    text = read_text_file(
+        replay_path, name, "replay file", MAX_YAML_BYTES, "replay file not found", "is a folder, not a replay file"
+    )
     data = parse_yaml(text, name, " (a damaged or truncated replay file)")
     if not isinstance(data, dict) or data.get("format") != REPLAY_FORMAT:
         raise NeuroCarError(f"{name}: not a NeuroCar replay file (no 'format: {REPLAY_FORMAT}')")
-    if data.get("version") != REPLAY_VERSION:
+    version = data.get("version")
+    if version not in (REPLAY_VERSION, LAP_VERSION) or isinstance(version, bool):
         raise _field_error(
-            name, "version", f"replay version {data.get('version')!r} is not supported (this neurocar reads 1)"
+            name, "version", f"replay version {version!r} is not supported (this neurocar reads 1 and 2)"
         )
     missing = [
         key for key in ("kind", "track", "physics", "sensors", "episode", "steps", "cars", "final") if key not in data
@@ -383,6 +467,8 @@ def load_replay(path: str | Path) -> Replay:
     track = data["track"]
     if not isinstance(track, dict) or not all(isinstance(track.get(key), str) for key in ("name", "sha256", "text")):
         raise _field_error(name, "track", "expected name, file, sha256 and text")
+    if not track["name"].isprintable() or not 0 < len(track["name"]) <= 200:
+        raise _field_error(name, "track.name", "expected a name of 1 to 200 printable characters")
     if text_sha256(track["text"]) != track["sha256"]:
         raise _field_error(name, "track.text", "does not match track.sha256 (the file was damaged or edited)")
     physics = _section(data, "physics", PhysicsConfig, name)
@@ -392,8 +478,8 @@ def load_replay(path: str | Path) -> Replay:
     if laps is not None and (not isinstance(laps, int) or isinstance(laps, bool) or laps < 1):
         raise _field_error(name, "laps", f"expected a whole number of at least 1 or null, got {laps!r}")
     steps = data["steps"]
-    if not isinstance(steps, int) or isinstance(steps, bool) or steps < 0:
-        raise _field_error(name, "steps", f"expected a whole number, got {steps!r}")
+    if not _whole(steps) or not 0 <= steps <= MAX_REPLAY_STEPS:
+        raise _field_error(name, "steps", f"expected a whole number from 0 to {MAX_REPLAY_STEPS}, got {steps!r}")
     cars_data = data["cars"]
     if not isinstance(cars_data, list) or not cars_data:
         raise _field_error(name, "cars", "expected a list of at least one car")
@@ -402,6 +488,8 @@ def load_replay(path: str | Path) -> Replay:
         where = f"cars[{index}]"
         if not isinstance(car, dict) or not isinstance(car.get("label"), str):
             raise _field_error(name, where, "expected label, driver and actions")
+        if not car["label"].isprintable() or not 0 < len(car["label"]) <= 200:
+            raise _field_error(name, f"{where}.label", "expected a name of 1 to 200 printable characters")
         if car.get("driver") not in DRIVERS:
             raise _field_error(
                 name, f"{where}.driver", f"expected one of {', '.join(DRIVERS)}, got {car.get('driver')!r}"
@@ -409,7 +497,7 @@ def load_replay(path: str | Path) -> Replay:
         if not isinstance(car.get("actions"), str):
             raise _field_error(name, f"{where}.actions", "expected the run-length text of the actions")
         try:
-            actions = decode_actions(car["actions"])
+            actions = decode_actions(car["actions"], limit=steps)
         except ValueError as problem:
             raise _field_error(name, f"{where}.actions", str(problem)) from None
         if len(actions) != steps:
@@ -422,8 +510,8 @@ def load_replay(path: str | Path) -> Replay:
         where = f"events[{index}]"
         if (
             not isinstance(event, dict)
-            or not isinstance(event.get("after_step"), int)
-            or not isinstance(event.get("car"), int)
+            or not _whole(event.get("after_step"))
+            or not _whole(event.get("car"))
             or not 0 <= event["after_step"] <= steps
             or not 0 <= event["car"] < len(cars)
         ):
@@ -439,6 +527,17 @@ def load_replay(path: str | Path) -> Replay:
     final = data["final"]
     if not isinstance(final, dict) or not isinstance(final.get("sha256"), str):
         raise _field_error(name, "final.sha256", "missing (the file is incomplete or truncated)")
+    final_laps = final.get("laps") or []
+    final_progress = final.get("progress_m") or []
+    if not isinstance(final_laps, list) or not all(_whole(lap) for lap in final_laps):
+        raise _field_error(name, "final.laps", "expected a list of whole numbers")
+    if not isinstance(final_progress, list) or not all(_number(value) for value in final_progress):
+        raise _field_error(name, "final.progress_m", "expected a list of numbers")
+    start, lap_number, lap_time_s = None, None, None
+    if version == LAP_VERSION:
+        start, lap_number, lap_time_s = _lap_fields(data, name, len(cars), events)
+    elif "start" in data or "lap" in data:
+        raise _field_error(name, "start" if "start" in data else "lap", "only a lap file (version 2) has one")
     return Replay(
         kind=data["kind"],
         track_name=track["name"],
@@ -453,12 +552,62 @@ def load_replay(path: str | Path) -> Replay:
         cars=tuple(cars),
         events=tuple(events),
         final_sha256=final["sha256"],
-        final_laps=tuple(int(lap) for lap in final.get("laps") or ()),
-        final_progress_m=tuple(float(progress) for progress in final.get("progress_m") or ()),
+        final_laps=tuple(int(lap) for lap in final_laps),
+        final_progress_m=tuple(float(progress) for progress in final_progress),
         neurocar_version=str(data.get("neurocar_version", "")),
         date=str(data.get("date", "")),
         path=name,
+        start=start,
+        lap_number=lap_number,
+        lap_time_s=lap_time_s,
     )
+
+
+def _whole(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+START_FLOATS = (
+    "heading_rad", "progress_m", "best_progress_m", "time_s", "episode_start_s", "last_improvement_s", "lap_start_s"
+)  # fmt: skip
+
+
+def _lap_fields(
+    data: dict[str, Any], name: str, cars: int, events: Sequence[ReplayEvent]
+) -> tuple[CarStart, int, float]:
+    """The `start` and `lap` sections of a lap file (version 2), checked."""
+    if cars != 1:
+        raise _field_error(name, "cars", f"a lap holds one car, this file has {cars}")
+    if events:
+        raise _field_error(name, "events", "a lap has no interventions")
+    start = data.get("start")
+    if not isinstance(start, dict):
+        raise _field_error(name, "start", "missing (a lap file starts from a saved state)")
+    expected = {item.name for item in dataclasses.fields(CarStart)}
+    if set(start) != expected:
+        raise _field_error(name, "start", f"expected the keys {', '.join(sorted(expected))}")
+    for key in START_FLOATS:
+        if not _number(start[key]):
+            raise _field_error(name, f"start.{key}", f"expected a number, got {start[key]!r}")
+    position = start["position"]
+    if not isinstance(position, list) or len(position) != 2 or not all(_number(value) for value in position):
+        raise _field_error(name, "start.position", f"expected [x, y] in metres, got {position!r}")
+    for key in ("step", "laps", "segment"):
+        if not _whole(start[key]) or not 0 <= start[key] <= MAX_REPLAY_STEPS:
+            raise _field_error(name, f"start.{key}", f"expected a whole number of at least 0, got {start[key]!r}")
+    lap = data.get("lap")
+    if not isinstance(lap, dict) or not _whole(lap.get("number")) or not _number(lap.get("time_s")):
+        raise _field_error(name, "lap", "expected number (a whole number) and time_s (seconds)")
+    if lap["number"] != start["laps"] + 1 or lap["time_s"] <= 0:
+        raise _field_error(name, "lap", f"lap {lap['number']} in {lap['time_s']} s does not follow start.laps")
+    car_start = CarStart(
+        step=start["step"],
+        position=(float(position[0]), float(position[1])),
+        laps=start["laps"],
+        segment=start["segment"],
+        **{key: float(start[key]) for key in START_FLOATS},
+    )
+    return car_start, lap["number"], float(lap["time_s"])
 
 
 # --- checks against what the user asked for -------------------------------------------------------------------
@@ -547,21 +696,46 @@ def check_same_track(replay: Replay, track: Track, what: str) -> None:
 # --- playing ---------------------------------------------------------------------------------------------------
 
 
+def check_start_on_track(replay: Replay, track: Track) -> None:
+    """Refuse a lap whose saved start cannot be on `track` (a damaged or edited file)."""
+    start = replay.start
+    assert start is not None
+    walls = np.concatenate([track.left_wall, track.right_wall])
+    low, high = walls.min(axis=0), walls.max(axis=0)
+    if not (np.all(np.asarray(start.position) >= low) and np.all(np.asarray(start.position) <= high)):
+        raise NeuroCarError(f"{replay.path}: start.position {list(start.position)} is not on the track")
+    if start.segment >= len(track.centerline):
+        raise NeuroCarError(
+            f"{replay.path}: start.segment {start.segment} is past the track's {len(track.centerline)} segments"
+        )
+
+
 class ReplayPlayer:
     """Re-simulates a replay step by step in its own world (the same physics, track and episode)."""
 
     def __init__(self, replay: Replay, track: Track) -> None:
         self.replay = replay
+        if replay.start is not None:
+            check_start_on_track(replay, track)
         self.world = World(track, replay.physics, replay.sensors, replay.episode, population=replay.population)
         self._actions = np.stack([car.actions for car in replay.cars], axis=1).astype(np.int64)
         self.restart()
 
     def restart(self) -> None:
-        """Back to the start of the replay."""
+        """Back to the start of the replay (for a lap: its car where the lap began)."""
         self.world.reset()
+        if self.replay.start is not None:
+            self.replay.start.apply(self.world)
         self.step_index = 0
         self._next_event = 0
         self._apply_events()
+
+    def played_lap_time_s(self) -> float | None:
+        """For a lap: the lap time it drove when played to the end (None before, or if it never crossed)."""
+        if self.replay.lap_number is None:
+            return None
+        times = [event.lap_time_s for event in self.world.state.lap_events if event.lap == self.replay.lap_number]
+        return times[0] if times else None
 
     @property
     def finished(self) -> bool:

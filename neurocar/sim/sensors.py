@@ -44,3 +44,16 @@ def observe(grid: SegmentGrid, positions: np.ndarray, headings: np.ndarray, sens
     """Normalised sensor readings (N, R) in [0, 1]: distance / range, 1 when nothing is within range."""
     distances = ray_distances(grid, positions, headings, sensors)
     return np.minimum(distances * (1.0 / sensors.range_m), 1.0)
+
+
+def sensor_name(angle_deg: float) -> str:
+    """The name every window gives a ray: 'left 45°', 'ahead', 'right 45°' (positive angles point left)."""
+    if abs(angle_deg) < 1e-9:
+        return "ahead"
+    return f"{'left' if angle_deg > 0 else 'right'} {abs(angle_deg):g}°"
+
+
+def sensor_display_order(angles_deg: tuple[float, ...] | list[float]) -> list[int]:
+    """Ray indices from the car's leftmost ray to its rightmost: the order every window lists and draws the rays in
+    (top to bottom, as the actions are listed: left, straight, right)."""
+    return sorted(range(len(angles_deg)), key=lambda index: (-float(angles_deg[index]), index))

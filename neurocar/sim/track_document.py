@@ -85,6 +85,27 @@ def free_track_path(folder: Path, stem: str = "new_track") -> Path:
     return candidate
 
 
+RECOVERY_SUFFIX = ".recovered"
+
+
+def recovery_track_path(path: str | Path) -> Path:
+    """Where unsaved edits of the track saved at `path` are kept when the editor is stopped: `stem.recovered.yaml`
+    beside it, or `stem.recovered-2.yaml`, ...: always a file that does not exist yet."""
+    target = Path(path)
+    return free_track_path(target.parent, f"{target.stem}{RECOVERY_SUFFIX}")
+
+
+def recovery_files(path: str | Path) -> list[Path]:
+    """The recovery copies kept for the track saved at `path`, oldest first."""
+    target = Path(path)
+    stem = f"{target.stem}{RECOVERY_SUFFIX}"
+    if not target.parent.is_dir():
+        return []
+    found = [candidate for candidate in target.parent.glob(f"{stem}*.yaml") if candidate.is_file()]
+    found = [candidate for candidate in found if candidate.stem == stem or candidate.stem.startswith(f"{stem}-")]
+    return sorted(found, key=lambda candidate: (candidate.stat().st_mtime, candidate.name))
+
+
 def name_from_path(path: str | Path) -> str:
     """A track name made from a file name: 'my_new-track.yaml' -> 'My New Track'."""
     words = Path(path).stem.replace("_", " ").replace("-", " ").split()

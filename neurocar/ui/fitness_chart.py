@@ -1,18 +1,39 @@
-"""The live fitness chart: best and mean fitness per generation, redrawn only when a generation ends."""
+"""The live fitness chart in the side panel: best and mean fitness per generation (or update), redrawn only when a
+generation ends or the panel changes size. It is drawn by the same renderer as the PNG files written after training
+(`neurocar.chart`), in the window's colours, with the first lap marked."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import replace
+
 import pygame
 
+from neurocar.chart import ChartStyle, Marker, draw_line_chart
 from neurocar.ui import theme
 from neurocar.ui.theme import TextCache
 
 BEST_COLOUR = theme.ACCENT
 MEAN_COLOUR = theme.POSITIVE
+PANEL_STYLE = ChartStyle(
+    background=theme.PANEL,
+    grid=(40, 44, 56),
+    frame=theme.PANEL_EDGE,
+    text=theme.TEXT,
+    muted_text=theme.TEXT_DIM,
+    marker=theme.GOOD,
+    series=(BEST_COLOUR, MEAN_COLOUR),
+    title_size=theme.TITLE_SIZE,
+    text_size=theme.LABEL_SIZE,
+    tick_size=theme.SMALL_SIZE,
+    padding=10,
+    line_width=2,
+    corner_radius=8,
+)
 
 
 class FitnessChart:
-    """A small line chart cached as a surface; `set_history` or a new size triggers a redraw."""
+    """A line chart cached as a surface; `set_history` or a new size triggers a redraw."""
 
     def __init__(
         self,
@@ -27,66 +48,49 @@ class FitnessChart:
         self.step_name = step_name
         self.best: list[float] = []
         self.mean: list[float] = []
+        self.markers: list[Marker] = []
         self._surface: pygame.Surface | None = None
+        self._scale = 1.0
 
-    def set_history(self, best: list[float], mean: list[float]) -> None:
-        """Replace the series (one value per generation) and mark the chart for redrawing."""
-        self.best = list(best)
-        self.mean = list(mean)
+    def set_history(self, best: Sequence[float], mean: Sequence[float], markers: Sequence[Marker] = ()) -> None:
+        """Replace the series (one value per generation, the first being generation 1) and the markers (such as
+        `neurocar.chart.first_lap_markers` of the run's history), and mark the chart for redrawing."""
+        self.best = [float(value) for value in best]
+        self.mean = [float(value) for value in mean]
+        self.markers = list(markers)
         self._surface = None
 
-    def draw(self, surface: pygame.Surface, rect: pygame.Rect) -> bool:
-        """Blit the chart, rendering it first if the data or the size changed; returns True if it was rendered."""
-        changed = self._surface is None or self._surface.get_size() != rect.size
+    def draw(self, surface: pygame.Surface, rect: pygame.Rect, scale: float = 1.0) -> bool:
+        """Blit the chart, rendering it first if the data, the size or the window's text scale (1 at 1280x800)
+        changed; returns True if it was rendered."""
+        changed = self._surface is None or self._surface.get_size() != rect.size or scale != self._scale
         if changed:
-            self._surface = self._render(rect.size)
+            self._scale = scale
+            self._surface = self.render(rect.size, scale).surface
+        assert self._surface is not None
         surface.blit(self._surface, rect.topleft)
         return changed
 
-    def _render(self, size: tuple[int, int]) -> pygame.Surface:
-        chart = pygame.Surface(size, pygame.SRCALPHA)
-        width, height = size
-        pygame.draw.rect(chart, theme.PANEL, (0, 0, width, height), border_radius=8)
-        chart.blit(self.texts.render(self.title, 22, theme.TEXT), (10, 8))
-        legend_x = width - 10
-        for name, colour in ((self.names[1], MEAN_COLOUR), (self.names[0], BEST_COLOUR)):
-            label = self.texts.render(name, 18, colour)
-            legend_x -= label.get_width()
-            chart.blit(label, (legend_x, 11))
-            legend_x -= 26
-            pygame.draw.line(chart, colour, (legend_x, 18), (legend_x + 18, 18), 3)
-            legend_x -= 8
-        plot = pygame.Rect(46, 34, width - 58, height - 58)
-        if plot.width < 20 or plot.height < 20:
-            return chart
-        pygame.draw.line(chart, theme.PANEL_EDGE, plot.bottomleft, plot.bottomright)
-        pygame.draw.line(chart, theme.PANEL_EDGE, plot.bottomleft, plot.topleft)
-        if not self.best:
-            waiting = self.texts.render(f"waiting for the first {self.step_name}...", 18, theme.TEXT_DIM)
-            chart.blit(waiting, waiting.get_rect(center=plot.center))
-            return chart
-        values = self.best + self.mean
-        low, high = min(0.0, min(values)), max(values)
-        if high - low < 1e-9:
-            high = low + 1.0
-        count = len(self.best)
-
-        def point(index: int, value: float) -> tuple[float, float]:
-            x = plot.left + (plot.width * index / (count - 1) if count > 1 else plot.width / 2)
-            return (x, plot.bottom - (value - low) / (high - low) * plot.height)
-
-        for series, colour in ((self.mean, MEAN_COLOUR), (self.best, BEST_COLOUR)):
-            points = [point(index, value) for index, value in enumerate(series)]
-            if len(points) > 1:
-                pygame.draw.lines(chart, colour, False, points, 2)
-            pygame.draw.circle(chart, colour, points[-1], 3)
-        for value, y in ((high, plot.top), (low, plot.bottom)):
-            label = self.texts.render(f"{value:.0f}", 16, theme.TEXT_DIM)
-            chart.blit(label, (plot.left - label.get_width() - 4, y - label.get_height() // 2))
-        for index in (0, count - 1):
-            label = self.texts.render(str(index + 1), 16, theme.TEXT_DIM)
-            x = point(index, low)[0]
-            chart.blit(label, (x - label.get_width() // 2, plot.bottom + 4))
-        axis = self.texts.render(self.step_name, 16, theme.TEXT_DIM)
-        chart.blit(axis, (plot.centerx - axis.get_width() // 2, plot.bottom + 6))
-        return chart
+    def render(self, size: tuple[int, int], scale: float = 1.0):
+        """The chart drawn at `size` with text at `scale` (a `neurocar.chart.ChartDrawing`)."""
+        style = PANEL_STYLE
+        if scale != 1.0:
+            style = replace(
+                PANEL_STYLE,
+                title_size=max(10, round(PANEL_STYLE.title_size * scale)),
+                text_size=max(10, round(PANEL_STYLE.text_size * scale)),
+                tick_size=max(10, round(PANEL_STYLE.tick_size * scale)),
+                padding=max(6, round(PANEL_STYLE.padding * scale)),
+            )
+        series = {self.names[0]: self.best, self.names[1]: self.mean} if self.best else {}
+        return draw_line_chart(
+            size,
+            series,
+            title=self.title,
+            x_label=self.step_name if size[1] >= 170 * scale else "",  # the title says it too
+            y_label="",
+            markers=self.markers,
+            style=style,
+            fonts=self.texts.font,
+            empty_note=f"waiting for the first {self.step_name}...",
+        )

@@ -1,16 +1,24 @@
-"""The heads-up display: labelled values in rows (generation, alive, fitness, speed, FPS, ...) and toast messages."""
+"""The heads-up display: a titled box of labelled values (generation, alive, fitness, speed, FPS, ...).
+
+Sizes follow the window's scale (1.0 at 1280x800). A value that is too long for its row (a 60-character track
+name) is elided with an ellipsis, and so is a label, so nothing leaves the box.
+"""
 
 from __future__ import annotations
-
-import time
 
 import pygame
 
 from neurocar.ui import theme
+from neurocar.ui.notices import Notices as Toasts
+from neurocar.ui.text_layout import fit_text
 from neurocar.ui.theme import TextCache
 
-ROW_HEIGHT = 24
-TOAST_SECONDS = 4.0
+__all__ = ["ROW_HEIGHT", "Hud", "Toasts"]
+
+ROW_HEIGHT = 28  # at scale 1
+LABEL_SIZE = 24
+VALUE_SIZE = 26
+TITLE_SIZE = 32
 
 
 class Hud:
@@ -19,9 +27,9 @@ class Hud:
     def __init__(self, texts: TextCache) -> None:
         self.texts = texts
 
-    def height(self, rows: int, title: bool = True) -> int:
+    def height(self, rows: int, title: bool = True, scale: float = 1.0) -> int:
         """Pixel height of a HUD with this many rows."""
-        return 16 + ROW_HEIGHT * rows + (34 if title else 0)
+        return round((16 + ROW_HEIGHT * rows + (38 if title else 0)) * scale)
 
     def draw(
         self,
@@ -30,43 +38,26 @@ class Hud:
         title: str,
         rows: list[tuple[str, str]],
         value_colours: dict[str, tuple[int, int, int]] | None = None,
+        scale: float = 1.0,
     ) -> None:
-        """A panel with a title and label/value rows."""
+        """A panel with a title and label/value rows, every text fitted to the panel's width."""
+        texts = self.texts
         pygame.draw.rect(surface, theme.PANEL, rect, border_radius=8)
-        surface.blit(self.texts.render(title, 28, theme.ACCENT), (rect.left + 10, rect.top + 10))
-        y = rect.top + 44
+        padding = round(12 * scale)
+        room = rect.width - 2 * padding
+        title_size = round(TITLE_SIZE * scale)
+        heading = texts.render(fit_text(texts, title, title_size, room), title_size, theme.ACCENT)
+        surface.blit(heading, (rect.left + padding, rect.top + round(10 * scale)))
+        label_size, value_size = round(LABEL_SIZE * scale), round(VALUE_SIZE * scale)
+        y = rect.top + round(48 * scale)
+        label_font, value_font = texts.font(label_size), texts.font(value_size)
         for label, value in rows:
-            surface.blit(self.texts.render(label, 20, theme.TEXT_DIM), (rect.left + 12, y))
+            # A short value leaves the label its room; a long one (a name) gets at least two fifths of the row.
+            value_width = min(value_font.size(value)[0], room * 2 // 5)
+            label_text = fit_text(texts, label, label_size, room - value_width - padding)
+            surface.blit(texts.render(label_text, label_size, theme.TEXT_DIM), (rect.left + padding, y))
+            value_room = room - label_font.size(label_text)[0] - padding
             colour = (value_colours or {}).get(label, theme.TEXT)
-            text = self.texts.render(value, 22, colour)
-            surface.blit(text, (rect.right - 12 - text.get_width(), y - 1))
-            y += ROW_HEIGHT
-
-
-class Toasts:
-    """Short messages shown at the bottom of the track view for a few seconds."""
-
-    def __init__(self, texts: TextCache) -> None:
-        self.texts = texts
-        self.messages: list[tuple[str, float]] = []
-
-    def show(self, message: str) -> None:
-        """Show a message now (the newest is drawn lowest)."""
-        self.messages.append((message, time.perf_counter() + TOAST_SECONDS))
-        self.messages = self.messages[-3:]
-
-    def draw(self, surface: pygame.Surface, area: pygame.Rect) -> list[pygame.Rect]:
-        """Draw the messages still due, centred at the bottom of `area`; returns the rectangles drawn on."""
-        now = time.perf_counter()
-        self.messages = [(message, until) for message, until in self.messages if until > now]
-        dirty = []
-        y = area.bottom - 16
-        for message, _until in reversed(self.messages):
-            text = self.texts.render(message, 22, theme.TEXT)
-            box = text.get_rect(midbottom=(area.centerx, y)).inflate(24, 14)
-            pygame.draw.rect(surface, theme.PANEL, box, border_radius=8)
-            pygame.draw.rect(surface, theme.ACCENT, box, 1, border_radius=8)
-            surface.blit(text, text.get_rect(center=box.center))
-            dirty.append(box)
-            y = box.top - 6
-        return dirty
+            text = texts.render(fit_text(texts, value, value_size, value_room), value_size, colour)
+            surface.blit(text, (rect.right - padding - text.get_width(), y - round(2 * scale)))
+            y += round(ROW_HEIGHT * scale)

@@ -18,7 +18,7 @@ from neurocar.learn.lesson_neuron import behaviour, step_factor, thresholds
 from neurocar.lesson_text import LessonText
 from neurocar.ui import theme
 from neurocar.ui.camera import Camera
-from neurocar.ui.network_view import NetworkSnapshot, NetworkView, layer_values
+from neurocar.ui.network_view import NetworkView, network_snapshot
 from neurocar.ui.theme import TextCache
 from neurocar.ui.track_view import CarSprites, draw_cars, draw_rays, render_track
 
@@ -133,8 +133,11 @@ class LessonView:
             words.get("sensors.ahead"),
             words.get("sensors.right"),
         )
-        self.sensor_labels = labels
-        self.network_view.input_labels = labels
+        self.sensor_labels = [  # the same names as every window: "left 45°", "ahead", "right 45°" (translated)
+            label if abs(angle) < 1e-9 else f"{label} {abs(angle):g}°"
+            for label, angle in zip(labels, car.config.sensors.angles_deg, strict=True)
+        ]
+        self.network_view.input_labels = self.sensor_labels
         self.action_labels = [words.get("actions.left"), words.get("actions.straight"), words.get("actions.right")]
         self.network_view.output_labels = self.action_labels
         self._track_cache: dict[tuple[int, int, int, int], tuple[pygame.Surface, Camera, CarSprites]] = {}
@@ -536,17 +539,19 @@ class LessonView:
         output_centre = (output_x, graph.centery)
         names = [*self.sensor_labels, words.get("inputs.bias")]
         values = [*readings.tolist(), 1.0]
-        for index, (name, value, weight) in enumerate(zip(names, values, parameters, strict=True)):
-            centre = (inputs_x, rows[index])
+        order = neuron.order  # the car's leftmost ray at the top, the bias last; x1 is the top one
+        for position, index in enumerate(order):
+            name, value, weight = names[index], values[index], parameters[index]
+            centre = (inputs_x, rows[position])
             chosen = index == neuron.chosen
             width = max(1, round(min(10, 2 + 4 * abs(weight)) * layout.scale))
             pygame.draw.line(surface, theme.POSITIVE if weight >= 0 else theme.NEGATIVE, centre, output_centre, width)
-            weight_name = words.get("inputs.weight", number=index + 1) if index < 3 else "b"
+            weight_name = words.get("inputs.weight", number=position + 1) if index < 3 else "b"
             label = self.texts.render(
                 f"{weight_name} = {number(weight, 1)}", size, theme.ACCENT if chosen else theme.TEXT
             )
             middle = ((centre[0] + output_centre[0]) / 2, (centre[1] + output_centre[1]) / 2)
-            box = label.get_rect(center=(middle[0], middle[1] + (index - 1.5) * 4))
+            box = label.get_rect(center=(middle[0], middle[1] + (position - 1.5) * 4))
             pygame.draw.rect(surface, theme.BACKGROUND, box.inflate(8, 2), border_radius=4)
             if chosen:
                 pygame.draw.rect(surface, theme.ACCENT, box.inflate(10, 4), 2, border_radius=5)
@@ -554,7 +559,7 @@ class LessonView:
             fill = tuple(int(40 + 180 * min(1.0, max(0.0, value))) for _ in range(3))
             pygame.draw.circle(surface, fill, centre, radius)
             pygame.draw.circle(surface, theme.PANEL_EDGE, centre, radius, 2)
-            name = f"x{index + 1}  {name}" if index < 3 else name
+            name = f"x{position + 1}  {name}" if index < 3 else name
             name_text = self.fit(name, layout.size(26), theme.TEXT_DIM, inputs_x - radius - graph.left - 8)
             value_text = self.texts.render(number(value), size, theme.TEXT)
             surface.blit(
@@ -567,7 +572,11 @@ class LessonView:
         surface.blit(output_text, (output_centre[0] + radius + 16, output_centre[1] - output_text.get_height() // 2))
         name = self.texts.render(words.get("inputs.output"), layout.size(26), theme.TEXT_DIM)
         surface.blit(name, (output_centre[0] - name.get_width() // 2, output_centre[1] + radius + 12))
-        equation = f"{weighted_sum(parameters[:3], values[:3], parameters[3])} = {number(output)}"
+        shown = order[:3]
+        equation = (
+            f"{weighted_sum([parameters[i] for i in shown], [values[i] for i in shown], parameters[3])}"
+            f" = {number(output)}"
+        )
         formula = "y = w1·x1 + w2·x2 + w3·x3 + b"
         y = graph.bottom + layout.margin // 2
         surface.blit(self.fit(formula, size, theme.TEXT_DIM, diagram.width), (diagram.left, y))
@@ -593,9 +602,12 @@ class LessonView:
         layer = lesson.car.network[0]
         product = layer_product(layer, lesson.car.readings)
         row = lesson.matrix_row
+        shown = list(lesson.weighted_sum.order[:3])  # the inputs from the car's leftmost ray to its rightmost
         lines = [
             f"{words.get('matrix.row', row=row + 1)}:",
-            weighted_sum(product.weights[row].tolist(), product.inputs.tolist(), float(product.bias[row])),
+            weighted_sum(
+                product.weights[row, shown].tolist(), product.inputs[shown].tolist(), float(product.bias[row])
+            ),
             f"= {number(product.outputs[row])}",
         ]
         size = layout.size(28)
@@ -609,11 +621,8 @@ class LessonView:
         car_rect = pygame.Rect(visual.left, visual.top + layout.margin // 2, visual.width, round(visual.height * 0.34))
         self.draw_car(surface, car_rect)
         numbers = layout.size(28)
-        weights = [
-            [number(product.weights[r, c]) for r in range(product.weights.shape[0])]
-            for c in range(product.weights.shape[1])
-        ]
-        inputs = [[number(value) for value in product.inputs]]
+        weights = [[number(product.weights[r, c]) for r in range(product.weights.shape[0])] for c in shown]
+        inputs = [[number(product.inputs[c]) for c in shown]]
         bias = [[number(value) for value in product.bias]]
         outputs = [[number(value) for value in product.outputs]]
         # shrink the numbers until the whole product fits the width
@@ -650,8 +659,8 @@ class LessonView:
         # the inputs' names under x
         x_rect = headers[1][1]
         y = x_rect.bottom + 4
-        for label in self.sensor_labels:
-            text = self.fit(label, layout.size(20), theme.TEXT_DIM, 200)
+        for slot in shown:
+            text = self.fit(self.sensor_labels[slot], layout.size(20), theme.TEXT_DIM, 200)
             surface.blit(text, (x_rect.centerx - text.get_width() // 2, y))
             y += text.get_height()
         self.drawn.update({"row": row, "outputs": product.outputs, "number_size": numbers})
@@ -754,10 +763,7 @@ class LessonView:
         network_rect = pygame.Rect(
             visual.left, legend_y + layout.margin // 2, visual.width, visual.bottom - legend_y - layout.margin // 2
         )
-        outputs = car.activations()
-        values = layer_values(car.network, readings, outputs)
-        weights = [module.weight.detach().numpy() for module in car.network if hasattr(module, "weight")]
-        snapshot = NetworkSnapshot(values, weights, int(np.argmax(values[-1])))
+        snapshot = network_snapshot(car.network, readings)
         if network_rect.height > 80:
             self.network_view.draw(surface, network_rect, snapshot, "")
         self.drawn.update(

@@ -9,7 +9,7 @@ keys like the cars do.
 
 from __future__ import annotations
 
-import time
+import math
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Protocol
@@ -21,15 +21,16 @@ from neurocar.config import Config
 from neurocar.sim.race import Race, Standing, finishing_order, format_time, standings_lines
 from neurocar.sim.replay import ReplayPlayer
 from neurocar.sim.track import Track
-from neurocar.sim.world import World
+from neurocar.sim.world import LapEvent, World
 from neurocar.ui import theme
-from neurocar.ui.app import WindowApp, WindowClosed, speed_label
+from neurocar.ui.app import WindowApp, WindowClosed
 from neurocar.ui.ghosts import GhostCars
+from neurocar.ui.key_bindings import Binding
 from neurocar.ui.network_view import NetworkSnapshot
-from neurocar.ui.standings_view import RaceEntry, draw_standings, fit_text
+from neurocar.ui.standings_view import RaceEntry, draw_results, draw_standings
 from neurocar.ui.steering import SteeringKeys
+from neurocar.ui.text_layout import fit_text
 
-MAX_SPEED_SLICE_SECONDS = 1.0 / 8  # at max speed, step this long between two frames
 PLACE_NAMES = {1: "1st", 2: "2nd", 3: "3rd"}
 
 
@@ -59,7 +60,7 @@ class PlayedReplay:
     def __init__(self, player: ReplayPlayer) -> None:
         self.player = player
         self.world = player.world
-        self.laps = player.replay.laps
+        self.laps = 1 if player.replay.is_lap else player.replay.laps
         self.finished = np.zeros(player.replay.population, dtype=bool)
         self.match: bool | None = None
 
@@ -95,7 +96,13 @@ class PlayedReplay:
         """The order now, by the replay's laps (or every lap driven, for a drive)."""
         state = self.world.state
         laps = self.laps or max(1, int(state.laps.max()))
-        return finishing_order(state.lap_events, laps, state.progress_m, state.crashed, state.stalled, state.driving)
+        events = state.lap_events
+        if self.player.replay.is_lap:  # the one lap it holds, timed from its own start
+            number = self.player.replay.lap_number
+            events = [
+                LapEvent(event.car, 1, event.lap_time_s, event.lap_time_s) for event in events if event.lap == number
+            ]
+        return finishing_order(events, laps, state.progress_m, state.crashed, state.stalled, state.driving)
 
 
 class RaceApp(WindowApp):
@@ -130,23 +137,28 @@ class RaceApp(WindowApp):
         self.ghosts = ghosts or GhostCars([])
         self.results_printed = False
         super().__init__(config, track, max_frames=max_frames, screenshot=screenshot, speed=speed)
+        if person is not None:
+            self.shell.event_filter = self.steering.handle
         self.selected = person
         self.reset_poses(race.world)
 
     # --- keys --------------------------------------------------------------------------------------------------
 
-    def help_keys(self) -> list[tuple[str, str]]:
-        """The race keys, then the common ones."""
-        keys: list[tuple[str, str]] = []
+    def key_bindings(self) -> list[Binding]:
+        """Steering (with a person at the keys), start again, the speed keys, rays, and the click that picks the
+        car whose rays are shown."""
+        keys: list[Binding] = []
         if self.person is not None and self.autopilot is None:
-            keys.append(("Left / Right", "steer your car (no key: straight)"))
-        keys.append(("R", "race again from the countdown" if self.person is not None else "play again from the start"))
+            keys.append(Binding("Left / Right", "steer your car (no key: straight)"))
+        again = "race again from the countdown" if self.person is not None else "play again from the start"
+        keys.append(Binding("R", again, self.restart_by_key, (pygame.K_r,)))
         back = "yours" if self.person is not None else "the leader"
-        common = [
-            ("Click", f"show that car's rays (click the road: back to {back})") if key == "Click" else (key, text)
-            for key, text in super().help_keys()
+        return [
+            *keys,
+            *self.speed_bindings(),
+            self.rays_binding(),
+            self.select_binding(f"show that car's rays (click the road: back to {back})"),
         ]
-        return keys + common
 
     def focus_car(self, world: World) -> int:
         """The car whose rays are shown: the one clicked, else yours, else the leader."""
@@ -172,33 +184,17 @@ class RaceApp(WindowApp):
             actions[self.person] = self.person_action(world)
         return actions
 
-    def handle_events(self) -> None:
-        """Steering keys are held; every other event goes to the common handling."""
-        for event in pygame.event.get():
-            if self.person is not None and self.steering.handle(event):
-                continue
-            if event.type == pygame.QUIT:
-                self.close()
-            elif event.type == pygame.VIDEORESIZE:
-                self.screen = pygame.display.get_surface()
-                self.layout()
-            elif event.type == pygame.MOUSEBUTTONDOWN and event.button == 1:
-                self.select_at(event.pos)
-            elif event.type == pygame.KEYDOWN:
-                self.handle_key(event.key)
-
-    def on_key(self, key: int) -> None:
+    def restart_by_key(self) -> None:
         """R: start again."""
-        if key == pygame.K_r:
-            self.restart()
-            self.toasts.show("race restarted" if self.person is not None else "replay restarted")
+        self.restart()
+        self.notices.show("race restarted" if self.person is not None else "replay restarted")
 
     def restart(self) -> None:
         """The race (or replay) from the start."""
         self.race.restart()
         self.ghosts.restart()
         self.results_printed = False
-        self.budget = 0.0
+        self.pacer.budget = 0.0
         self.reset_poses(self.race.world)
 
     # --- the loop ----------------------------------------------------------------------------------------------
@@ -226,24 +222,15 @@ class RaceApp(WindowApp):
         counting = self.race.countdown_label not in (None, "GO!")
         moved = self.race.tick()
         if moved and not counting:
-            self.ghosts.step()
+            self.ghosts.step(None if self.person is None else int(self.race.world.state.laps[self.person]))
             self.record_pose(self.race.world)
         return moved
 
     def step_frame(self) -> None:
         """The steps this frame's budget allows, then one frame."""
-        if self.max_speed and not self.paused:
-            deadline = time.perf_counter() + MAX_SPEED_SLICE_SECONDS
-            while not self.race.done and time.perf_counter() < deadline:
-                self.tick()
-        else:
-            while self.budget >= 1 and not self.race.done:
-                self.tick()
-                self.budget -= 1
-        if self.race.done:
-            self.budget = min(self.budget, 0.999)
-            if not self.results_printed:
-                self.print_results()
+        self.pacer.run_steps(self.tick, lambda: not self.race.done)
+        if self.race.done and not self.results_printed:
+            self.print_results()
         self.frame()
 
     def idle(self) -> bool:
@@ -286,12 +273,12 @@ class RaceApp(WindowApp):
 
     def draw_under_cars(self, screen: pygame.Surface) -> list[pygame.Rect]:
         """The ghosts, and a ring round your car so you find it among the others."""
-        fraction = None if self.max_speed else min(1.0, max(0.0, self.budget))
-        dirty = self.ghosts.draw(screen, self.sprites, self.camera, fraction)
+        scene = self.scene
+        dirty = self.ghosts.draw(screen, scene.sprites, scene.camera, self.pacer.fraction)
         if self.person is not None:
-            positions, _headings = self.drawn_poses(self.race.world)
-            centre = self.camera.to_screen(positions[self.person])
-            radius = max(12, self.sprites.base.get_width())
+            positions, _headings = scene.drawn_poses(self.race.world, self.pacer.fraction)
+            centre = scene.camera.to_screen(positions[self.person])
+            radius = max(12, scene.sprites.base.get_width())
             dirty.append(pygame.draw.circle(screen, theme.ACCENT, centre.tolist(), radius, 2))
         return dirty
 
@@ -299,21 +286,41 @@ class RaceApp(WindowApp):
         """The race panel shows the order instead of a network."""
         return None
 
+    def laps_row(self) -> tuple[str, str]:
+        """The laps of the race, or the lap you are driving of them ("2 / 3"; "done" once you finished)."""
+        laps = self.race.laps
+        if self.person is None or not laps:
+            return ("Laps", str(laps) if laps else "-")
+        state = self.race.world.state
+        if self.race.finished[self.person]:
+            return ("Your lap", "done")
+        if not state.driving[self.person] and not self.race.countdown_label:
+            status = next(item.status for item in self.race.standings() if item.car == self.person)
+            return ("Your lap", status)
+        return ("Your lap", f"{min(int(state.laps[self.person]) + 1, laps)} / {laps}")
+
     def hud_rows(self) -> tuple[str, list[tuple[str, str]]]:
         """Track, laps, time, speed, FPS (and the check of a replay)."""
         room = max(40, self.panel_rect.width - 2 * theme.MARGIN - 110)
         world = self.race.world
-        laps = self.race.laps
         rows = [
             ("Track", fit_text(self.texts, self.track.name, 22, room)),
-            ("Laps", str(laps) if laps else "-"),
+            self.laps_row(),
             ("Cars driving", f"{int(world.state.driving.sum())} / {len(self.entries)}"),
             ("Race time", format_time(world.steps * self.config.physics.dt_s)),
-            ("Speed", "paused" if self.paused else speed_label(self.multiplier)),
+            ("Speed", self.pacer.label()),
             ("FPS", self.fps_label()),
         ]
         if len(self.ghosts) and self.person is not None:
-            rows.insert(3, ("Ahead of ghost", self.ghosts.gap_label(float(world.state.progress_m[self.person]))))
+            gap = self.ghosts.gap_label(float(world.state.progress_m[self.person]), self.track.length_m)
+            rows.insert(3, ("Ahead of ghost", gap))
+            ghost_lap = self.ghosts.lap_time_label()
+            if ghost_lap is not None:
+                state, person = world.state, self.person
+                lap_time = world.time_s - float(state.lap_start_s[person]) if state.driving[person] else math.nan
+                delta = self.ghosts.lap_delta_label(float(state.progress_m[self.person]), lap_time, self.track.length_m)
+                rows.insert(4, ("Lap vs ghost", delta or "-"))
+                rows.insert(3, ("Ghost lap", fit_text(self.texts, ghost_lap, 22, room)))
         match = getattr(self.race, "match", None)
         player = getattr(self.race, "player", None)
         if player is not None:
@@ -325,7 +332,7 @@ class RaceApp(WindowApp):
         """The HUD, then the order of the cars."""
         match = getattr(self.race, "match", None)
         colours = {"Check": theme.TEXT_DIM if match is None else (theme.GOOD if match else theme.BAD)}
-        areas = self.draw_panel_with_hud(screen, colours)
+        areas = self.draw_hud(screen, colours)
         if areas is None:
             return []
         inner, hud_rect = areas
@@ -339,18 +346,20 @@ class RaceApp(WindowApp):
         )
         return [hud_rect, order_rect]
 
-    def draw(self) -> list[pygame.Rect]:
-        """The window, then the countdown or the result over the track."""
-        dirty = super().draw()
-        assert self.screen is not None
-        if self.show_help:
-            return dirty
+    def draw_over_track(self, screen: pygame.Surface) -> list[pygame.Rect]:
+        """The countdown or the result over the track."""
         label = self.race.countdown_label
         if label is not None:
-            dirty.append(self.draw_banner(self.screen, [label], 150 if len(label) == 1 else 120))
-        elif self.race.done:
-            dirty.append(self.draw_banner(self.screen, self.result_lines(), 40))
-        return dirty
+            return [self.draw_banner(screen, [label], 150 if len(label) == 1 else 120)]
+        if self.race.done:
+            heading = [line for line in self.result_lines() if not line.startswith("your laps")]
+            standings = self.race.standings()
+            return [
+                draw_results(
+                    screen, self.view_rect, self.texts, standings, self.entries, self.race.laps, heading, self.person
+                )
+            ]
+        return []
 
     def result_lines(self) -> list[str]:
         """What the banner says when the race is over."""
@@ -370,7 +379,7 @@ class RaceApp(WindowApp):
         match = getattr(self.race, "match", None)
         if match is not None:
             lines.append("final state matches the saved one" if match else "final state DIFFERS from the saved one")
-        lines.append("R: again   Esc: quit")
+        lines.append("R: again  ·  Esc: quit")
         return lines
 
     def draw_banner(self, screen: pygame.Surface, lines: list[str], size: int) -> pygame.Rect:

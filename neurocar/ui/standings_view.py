@@ -13,7 +13,10 @@ import pygame
 
 from neurocar.sim.race import Standing, format_time
 from neurocar.ui import theme
+from neurocar.ui.text_layout import ELLIPSIS, fit_text, wrap_text
 from neurocar.ui.theme import TextCache
+
+__all__ = ["RaceEntry", "draw_standings", "fit_text"]
 
 ROW_HEIGHT = 26
 TIMES_ROW_HEIGHT = 44  # a row with the lap times on a second line, used when every row fits
@@ -35,27 +38,22 @@ class RaceEntry:
     driver: str  # person, model or autopilot
 
 
-def fit_text(texts: TextCache, text: str, size: int, width: int, keep_end: bool = False) -> str:
-    """`text`, shortened with an ellipsis if needed so it renders at most `width` pixels wide. With `keep_end`, the
-    ellipsis goes in the middle and the end stays (names that differ only at the end stay distinct)."""
+def fit_name(texts: TextCache, name: str, size: int, width: int) -> str:
+    """A car's name fitted to `width` with the ellipsis in the middle, so names that differ only at the end stay
+    distinct; when the room is small, the start and the end share it evenly ("evolv…eed_3", not "…lved_seed_3")."""
+    fitted = fit_text(texts, name, size, width, keep_end=True)
+    head = fitted.partition(ELLIPSIS)[0]
+    if ELLIPSIS not in fitted or len(head) >= 4 or len(name) < 8:
+        return fitted
     font = texts.font(size)
-    if font.size(text)[0] <= width:
-        return text
-
-    def shortened(kept: int) -> str:
-        if not keep_end:
-            return text[:kept].rstrip() + "…"
-        tail = min(kept, max((kept + 1) // 2, 12))  # the end says which of similar names it is: keep enough of it
-        return text[: kept - tail].rstrip() + "…" + text[len(text) - tail :].lstrip()
-
-    low, high = 0, len(text)
-    while low < high:  # keep as many characters as fit with the ellipsis
-        middle = (low + high + 1) // 2
-        if font.size(shortened(middle))[0] <= width:
-            low = middle
-        else:
-            high = middle - 1
-    return shortened(low) if low else ""
+    best = fitted
+    for kept in range(2, len(name)):
+        start, end = (kept + 1) // 2, kept // 2
+        candidate = name[:start] + ELLIPSIS + name[len(name) - end :]
+        if font.size(candidate)[0] > width:
+            break
+        best = candidate
+    return best
 
 
 def draw_standings(
@@ -97,7 +95,7 @@ def draw_standings(
         surface.blit(right, (rect.right - 10 - right.get_width(), y + 3))
         name_left = rect.left + 62
         room = rect.right - 10 - right.get_width() - 10 - name_left
-        name = fit_text(texts, entry.label, 20, room, keep_end=True)
+        name = fit_name(texts, entry.label, 20, room)
         colour = theme.ACCENT if entry.driver == "person" else theme.TEXT
         surface.blit(texts.render(name, 20, colour), (name_left, y + 2))
         if with_times:
@@ -105,3 +103,145 @@ def draw_standings(
             times = fit_text(texts, times, 18, rect.right - 10 - name_left)
             surface.blit(texts.render(times, 18, theme.TEXT_DIM), (name_left, y + 22))
         y += row_height
+
+
+RESULT_SIZES = range(44, 17, -2)  # the results table's type, as large as the track view allows
+MIN_NAME_SHARE = 0.55  # the names get at least this share of the table's width (or all they need)
+
+
+def result_text(standing: Standing, laps: int | None, short: bool = False) -> str:
+    """What the results table says of a car: its time if it finished, else why it stopped (and, unless `short`,
+    its laps)."""
+    if standing.status == "finished":
+        return format_time(standing.finish_time_s)
+    if laps and not short:
+        return f"{standing.status}, {standing.laps}/{laps} laps"
+    return standing.status
+
+
+@dataclass(frozen=True)
+class ResultsLayout:
+    """Where the results table goes: its type size, lines and box."""
+
+    size: int
+    line: int  # height of a row [px]
+    title_line: int
+    heading: list[str]  # the heading after its first line, wrapped to the box
+    rows: int  # rows shown (the others are summed up on one more line)
+    right_texts: list[str]
+    names: list[str]
+    place_width: int
+    swatch: int
+    box: pygame.Rect
+
+
+def results_layout(
+    area: pygame.Rect,
+    texts: TextCache,
+    standings: Sequence[Standing],
+    entries: Sequence[RaceEntry],
+    laps: int | None,
+    heading: Sequence[str],
+) -> ResultsLayout:
+    """The largest type at which the heading and every row fit `area`, with room for the names (see
+    `draw_results`); at the smallest size, the rows that do not fit are summed up."""
+    margin = theme.MARGIN
+    room = area.width - 4 * margin
+    inner = room - 2 * margin
+    layout = None
+    for size in RESULT_SIZES:
+        font = texts.font(size)
+        line = font.get_linesize() + 4
+        title_line = texts.font(size + 10).get_linesize() + 4
+        wrapped = [part for text in heading[1:] for part in wrap_text(texts, text, size, inner, max_lines=2)]
+        place_width = font.size(f"{len(standings)}.")[0]
+        swatch = max(10, line * 3 // 5)
+        full_names = max((font.size(entries[standing.car].label)[0] for standing in standings), default=0)
+        for short in (False, True):
+            right_texts = [result_text(standing, laps, short) for standing in standings]
+            right_width = max((font.size(text)[0] for text in right_texts), default=0)
+            name_room = inner - place_width - swatch - right_width - 3 * margin
+            if name_room >= min(full_names, MIN_NAME_SHARE * inner):
+                break
+        room_height = area.height - 2 * margin - 3 * margin - title_line - line * len(wrapped)
+        rows = max(0, min(len(standings), room_height // line))
+        if rows < len(standings):
+            rows = max(0, rows - 1)  # one line says how many more there are
+        fits = rows == len(standings) and name_room >= min(full_names, MIN_NAME_SHARE * inner)
+        names = [fit_name(texts, entries[standing.car].label, size, max(0, name_room)) for standing in standings]
+        widest_name = max((font.size(name)[0] for name in names[:rows]), default=0)
+        table_width = place_width + swatch + widest_name + right_width + 3 * margin + 2 * margin
+        heading_width = (
+            max(
+                [texts.font(size + 10).size(fit_text(texts, heading[0], size + 10, inner))[0] if heading else 0]
+                + [font.size(text)[0] for text in wrapped]
+            )
+            + 2 * margin
+        )
+        width = min(room, max(table_width, heading_width))
+        height = title_line + line * (len(wrapped) + rows + (rows < len(standings))) + 3 * margin
+        box = pygame.Rect(0, 0, width, height)
+        box.center = area.center
+        layout = ResultsLayout(size, line, title_line, wrapped, rows, right_texts, names, place_width, swatch, box)
+        if fits:
+            break
+    assert layout is not None
+    return layout
+
+
+def draw_results(
+    surface: pygame.Surface,
+    area: pygame.Rect,
+    texts: TextCache,
+    standings: Sequence[Standing],
+    entries: Sequence[RaceEntry],
+    laps: int | None,
+    heading: Sequence[str],
+    highlight: int | None = None,
+) -> pygame.Rect:
+    """The finishing order in large type in a box centred in `area` (the track view), readable across a room:
+    the `heading` lines, then one row per car (place, colour, name, time or status). The type is the largest at
+    which every row fits with room for the names; rows that still do not fit are summed up. Returns the box."""
+    margin = theme.MARGIN
+    layout = results_layout(area, texts, standings, entries, laps, heading)
+    size, line, box = layout.size, layout.line, layout.box
+    pygame.draw.rect(surface, theme.PANEL, box, border_radius=12)
+    pygame.draw.rect(surface, theme.ACCENT, box, 2, border_radius=12)
+    y = box.top + margin
+    if heading:
+        title = texts.render(fit_text(texts, heading[0], size + 10, box.width - 2 * margin), size + 10, theme.ACCENT)
+        surface.blit(title, title.get_rect(midtop=(box.centerx, y)))
+        y += layout.title_line
+    for text in layout.heading:
+        item = texts.render(text, size, theme.TEXT)
+        surface.blit(item, item.get_rect(midtop=(box.centerx, y)))
+        y += line
+    y += margin // 2
+    pygame.draw.line(surface, theme.PANEL_EDGE, (box.left + margin, y), (box.right - margin, y))
+    y += margin // 2
+    left = box.left + margin
+    swatch = layout.swatch
+    for index in range(layout.rows):
+        standing = standings[index]
+        entry = entries[standing.car]
+        if standing.car == highlight:
+            pygame.draw.rect(surface, theme.PANEL_EDGE, (box.left + 4, y - 2, box.width - 8, line), border_radius=6)
+        place = texts.render(f"{standing.place}.", size, theme.TEXT_DIM)
+        surface.blit(place, (left + layout.place_width - place.get_width(), y))
+        swatch_left = left + layout.place_width + margin
+        pygame.draw.rect(
+            surface, entry.colour, (swatch_left, y + (line - 4 - swatch) // 2, swatch, swatch), border_radius=4
+        )
+        name_colour = theme.ACCENT if standing.car == highlight else theme.TEXT
+        surface.blit(texts.render(layout.names[index], size, name_colour), (swatch_left + swatch + margin, y))
+        colour = theme.TEXT if standing.status == "finished" else theme.BAD
+        right = texts.render(layout.right_texts[index], size, colour)
+        surface.blit(right, (box.right - margin - right.get_width(), y))
+        y += line
+    if layout.rows < len(standings):
+        more = fit_text(
+            texts, f"... and {len(standings) - layout.rows} more (see the panel)", size, box.width - 2 * margin
+        )
+        item = texts.render(more, size, theme.TEXT_DIM)
+        surface.blit(item, item.get_rect(midtop=(box.centerx, y)))
+    return box

@@ -47,6 +47,11 @@ ACTION_COLOURS = [(150, 112, 240), (90, 190, 120), (232, 88, 120)]
 PANEL_WIDTH = 360
 MARGIN = 12
 
+# Text sizes in pixels of pygame's built-in font, large enough to read from the back of a classroom at 1280x800.
+TITLE_SIZE = 24
+LABEL_SIZE = 21
+SMALL_SIZE = 19
+
 
 def font(size: int) -> pygame.font.Font:
     """pygame's built-in font at `size` pixels (a system font if the built-in one is missing)."""

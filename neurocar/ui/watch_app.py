@@ -8,13 +8,11 @@ showing the results until it is closed (or R restarts the race).
 from __future__ import annotations
 
 import dataclasses
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pygame
-import torch
 
 from neurocar.config import Config
 from neurocar.learn.evaluation import TIME_ALLOWANCE, TIME_MARGIN_S
@@ -25,11 +23,13 @@ from neurocar.sim.replay import ReplayRecorder
 from neurocar.sim.track import Track
 from neurocar.sim.world import World
 from neurocar.ui import theme
-from neurocar.ui.app import WindowApp, WindowClosed, speed_label
-from neurocar.ui.network_view import NetworkSnapshot, layer_values
+from neurocar.ui.app import WindowApp, WindowClosed
+from neurocar.ui.key_bindings import Binding
+from neurocar.ui.network_view import NetworkSnapshot, network_snapshot
+from neurocar.ui.text_layout import fit_text
 
-MAX_SPEED_SLICE_SECONDS = 1.0 / 8  # at max speed, step this long between two frames
-LEGEND_ROW_HEIGHT = 46
+LEGEND_ROW_HEIGHT = 46  # a car with its lap times on a second line, at scale 1
+COMPACT_ROW_HEIGHT = 26  # a car on one line, used when the rows with times do not all fit
 
 
 @dataclass
@@ -85,10 +85,14 @@ class WatchApp(WindowApp):
         self.recorder: ReplayRecorder | None = None  # set to save a replay of the latest race
         self.restart()
 
-    def help_keys(self) -> list[tuple[str, str]]:
-        """The common keys plus restart."""
-        keys = super().help_keys()
-        return [*keys[:4], ("R", "restart the race"), *keys[4:]]
+    def key_bindings(self) -> list[Binding]:
+        """Speed and rays, restart, and the click that picks the car shown."""
+        return [
+            *self.speed_bindings(),
+            self.rays_binding(),
+            Binding("R", "restart the race", self.restart_by_key, (pygame.K_r,)),
+            self.select_binding(),
+        ]
 
     def restart(self) -> None:
         """Every car back on the start line."""
@@ -113,16 +117,7 @@ class WatchApp(WindowApp):
 
     def step_frame(self) -> None:
         """The simulation steps this frame's budget allows, then one frame."""
-        if self.max_speed and not self.paused:
-            deadline = time.perf_counter() + MAX_SPEED_SLICE_SECONDS
-            while not self.world.done and time.perf_counter() < deadline:
-                self.step()
-        else:
-            while self.budget >= 1 and not self.world.done:
-                self.step()
-                self.budget -= 1
-        if self.world.done:
-            self.budget = min(self.budget, 0.999)
+        self.pacer.run_steps(self.step, lambda: not self.world.done)
         self.frame()
 
     def step(self) -> None:
@@ -149,11 +144,10 @@ class WatchApp(WindowApp):
         """The race is over: every car finished or stopped."""
         return self.world.done
 
-    def on_key(self, key: int) -> None:
-        """R restarts the race."""
-        if key == pygame.K_r:
-            self.restart()
-            self.toasts.show("race restarted")
+    def restart_by_key(self) -> None:
+        """R: the race again."""
+        self.restart()
+        self.notices.show("race restarted")
 
     # --- what the window shows ---------------------------------------------------------------------------------
 
@@ -185,53 +179,63 @@ class WatchApp(WindowApp):
 
     def hud_rows(self) -> tuple[str, list[tuple[str, str]]]:
         """Track, laps, time, speed, FPS."""
-        speed = "paused" if self.paused else speed_label(self.multiplier)
         racing = int(self.world.state.driving.sum())
         return "Watch", [
             ("Track", self.track.name),
             ("Laps to drive", str(self.laps)),
             ("Cars driving", f"{racing} / {len(self.drivers)}"),
             ("Simulated time", f"{self.world.time_s:5.1f} s"),
-            ("Speed", speed),
+            ("Speed", self.pacer.label()),
             ("FPS", self.fps_label()),
         ]
 
     def network_snapshot(self, car: int) -> NetworkSnapshot:
         """The car's model with its live values."""
-        driver = self.drivers[car]
-        observation = self.world.observations[car : car + 1]
-        outputs = driver.policy.activations(torch.from_numpy(np.ascontiguousarray(observation)))
-        values = layer_values(driver.model.network, observation[0], [output[0].numpy() for output in outputs])
-        weights = [
-            module.weight.detach().numpy() for module in driver.model.network if isinstance(module, torch.nn.Linear)
-        ]
-        return NetworkSnapshot(values, weights, int(np.argmax(values[-1])))
+        return network_snapshot(self.drivers[car].model.network, self.world.observations[car])
 
     def draw_panel_extra(self, surface: pygame.Surface, rect: pygame.Rect) -> bool:
-        """The legend: each model's colour, name, laps, status and lap times (redrawn every frame)."""
+        """The legend: each model's colour, name, laps, status and lap times (redrawn every frame); every text is
+        fitted to the panel."""
         pygame.draw.rect(surface, theme.PANEL, rect, border_radius=8)
-        texts = self.texts
+        texts, scale = self.texts, self.scale
+        name_size, small_size = round(20 * scale), round(18 * scale)
+        padding = round(10 * scale)
+        top = rect.top + round(36 * scale)
+        bottom = rect.bottom - (round(28 * scale) if self.world.done else padding)
+        with_times = top + round(LEGEND_ROW_HEIGHT * scale) * len(self.drivers) <= bottom
+        row_height = round((LEGEND_ROW_HEIGHT if with_times else COMPACT_ROW_HEIGHT) * scale)
         title = "Results" if self.world.done else "Cars"
-        surface.blit(texts.render(title, 22, theme.TEXT), (rect.left + 10, rect.top + 8))
-        y = rect.top + 36
+        surface.blit(texts.render(title, round(22 * scale), theme.TEXT), (rect.left + padding, rect.top + padding))
+        y = top
         state = self.world.state
+        box = round(14 * scale)
+        name_left = rect.left + padding + box + round(10 * scale)
+        more_height = round(22 * scale)  # the "... and N more" line
         for car, driver in enumerate(self.drivers):
-            if y + LEGEND_ROW_HEIGHT > rect.bottom:
-                more = texts.render(f"... and {len(self.drivers) - car} more", 18, theme.TEXT_DIM)
-                surface.blit(more, (rect.left + 12, y))
+            last = car == len(self.drivers) - 1
+            if y + row_height + (0 if last else more_height) > bottom and not (last and y + row_height <= bottom):
+                more = texts.render(f"... and {len(self.drivers) - car} more", small_size, theme.TEXT_DIM)
+                surface.blit(more, (rect.left + padding, y))
                 break
-            pygame.draw.rect(surface, driver.colour, (rect.left + 12, y + 3, 14, 14), border_radius=3)
+            pygame.draw.rect(surface, driver.colour, (rect.left + padding, y + 3, box, box), border_radius=3)
             if car == self.selected:
-                pygame.draw.rect(surface, theme.ACCENT, (rect.left + 9, y, 20, 20), 2, border_radius=4)
-            surface.blit(texts.render(driver.name, 20, theme.TEXT), (rect.left + 34, y + 2))
+                ring = pygame.Rect(rect.left + padding - 3, y, box + 6, box + 6)
+                pygame.draw.rect(surface, theme.ACCENT, ring, 2, border_radius=4)
             status, colour = self.status(car)
-            laps = texts.render(f"{min(int(state.laps[car]), self.laps)}/{self.laps} laps  {status}", 18, colour)
-            surface.blit(laps, (rect.right - 10 - laps.get_width(), y + 3))
-            times = self.world.lap_times(car)[: self.laps]
-            text = "  ".join(f"{lap:.2f}s" for lap in times) if times else "no lap yet"
-            surface.blit(texts.render(text, 18, theme.TEXT_DIM), (rect.left + 34, y + 22))
-            y += LEGEND_ROW_HEIGHT
+            laps = texts.render(
+                f"{min(int(state.laps[car]), self.laps)}/{self.laps} laps  {status}", small_size, colour
+            )
+            surface.blit(laps, (rect.right - padding - laps.get_width(), y + 3))
+            room = rect.right - padding - laps.get_width() - padding - name_left
+            name = fit_text(texts, driver.name, name_size, room, keep_end=True)
+            surface.blit(texts.render(name, name_size, theme.TEXT), (name_left, y + 2))
+            if with_times:
+                times = self.world.lap_times(car)[: self.laps]
+                text = "  ".join(f"{lap:.2f}s" for lap in times) if times else "no lap yet"
+                text = fit_text(texts, text, small_size, rect.right - padding - name_left)
+                surface.blit(texts.render(text, small_size, theme.TEXT_DIM), (name_left, y + round(22 * scale)))
+            y += row_height
         if self.world.done:
-            hint = texts.render("R: race again   Esc: quit", 18, theme.TEXT_DIM)
-            surface.blit(hint, (rect.left + 12, rect.bottom - 24))
+            hint = texts.render("R: race again   Esc: quit", small_size, theme.TEXT_DIM)
+            surface.blit(hint, (rect.left + padding, rect.bottom - round(24 * scale)))
         return True
