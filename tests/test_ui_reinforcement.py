@@ -70,7 +70,7 @@ def test_r_restarts_learning_in_a_new_run_folder_and_the_first_run_keeps_its_fil
     config = load_config(None, SMALL)
     track = load_tracks(["oval"], config)[0]
     folder = new_run_directory(tmp_path / "run", "rl")
-    app = ReinforcementApp(config, track, seed=1, run_files=_reinforcement_run_files(folder), speed=math.inf)
+    app = ReinforcementApp(config, track, seed=1, run_files=_run_files(folder, teacher="rl"), speed=math.inf)
     first: list[Reinforcement] = []
 
     def press_keys(current: ReinforcementApp) -> None:
@@ -80,7 +80,7 @@ def test_r_restarts_learning_in_a_new_run_folder_and_the_first_run_keeps_its_fil
         elif current.runs_started == 2 and current.learner.update >= 1:
             pygame.event.post(pygame.event.Event(pygame.QUIT))
 
-    app.before_frame = press_keys
+    app.shell.before_frame = lambda: press_keys(app)
     assert app.run() == 0 and app.runs_started == 2 and app.outcome is RunOutcome.CLOSED
     assert first[0].outcome is RunOutcome.RESTARTED
     assert load_checkpoint(folder).history == first[0].history  # the first run saved what it had learnt
