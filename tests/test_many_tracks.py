@@ -259,3 +259,30 @@ def test_without_generated_tracks_the_generator_limits_do_not_apply(run_cli, tmp
     )  # fmt: skip
     assert result.code == 0, result.err
     assert (folder / "best.pt").exists()
+
+
+def test_on_fresh_tracks_the_target_needs_one_champion_lapping_new_tracks_generation_after_generation(config):
+    """The streak counts one network: a new first network starts it again, a missed lap ends it."""
+    evolution = Neuroevolution(config, [], seed=0, target_laps=1, random_tracks=RandomTracks(count=1))
+    champion, challenger = torch.zeros(45), torch.ones(45)
+    for expected in (1, 2, 3):
+        evolution._record_held_out(champion.clone(), lapped=True)
+        assert evolution.held_out_generations == expected
+    evolution._record_held_out(challenger, lapped=True)
+    assert evolution.held_out_generations == 1  # another network: its own count
+    evolution._record_held_out(challenger, lapped=False)
+    assert evolution.held_out_generations == 0 and evolution.held_out_vector is None
+
+
+def test_every_car_that_drove_the_target_laps_scores_the_same_distance(config, oval):
+    """Where a finished car stops past the line is chance: its progress counts as exactly the target laps."""
+    driver = load_model(SHIPPED_DRIVER)
+    evolution = Neuroevolution.from_model(
+        config.replace("evolution", population=6, elite=1, mutation_sigma=0.05), [oval], 0, 1,
+        network_vector(driver.network),
+    )  # fmt: skip
+    result = evolution.step_generation()
+    lapped = result.laps >= 1
+    assert lapped.sum() >= 2
+    assert np.all(result.terms["progress"][lapped] == oval.length_m)
+    assert np.all(evolution.world.state.progress_m[lapped] > oval.length_m)  # they did drive past the line

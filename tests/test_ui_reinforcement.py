@@ -64,3 +64,26 @@ def test_bad_options_fail_before_the_window(monkeypatch, capsys):
     assert capsys.readouterr().err == "neurocar: error: --population 0: must be at least 1\n"
     assert main(["sim", "--teacher", "ga"]) == 2
     assert "argument --teacher: invalid choice: 'ga'" in capsys.readouterr().err
+
+
+def test_r_restarts_learning_in_a_new_run_folder_and_the_first_run_keeps_its_files(tmp_path):
+    config = load_config(None, SMALL)
+    track = load_tracks(["oval"], config)[0]
+    folder = new_run_directory(tmp_path / "run", "rl")
+    app = ReinforcementApp(config, track, seed=1, run_files=_run_files(folder, teacher="rl"), speed=math.inf)
+    first: list[Reinforcement] = []
+
+    def press_keys(current: ReinforcementApp) -> None:
+        if current.runs_started == 1 and current.learner.update >= 1:
+            first.append(current.learner)
+            pygame.event.post(pygame.event.Event(pygame.KEYDOWN, key=pygame.K_r))
+        elif current.runs_started == 2 and current.learner.update >= 1:
+            pygame.event.post(pygame.event.Event(pygame.QUIT))
+
+    app.shell.before_frame = lambda: press_keys(app)
+    assert app.run() == 0 and app.runs_started == 2 and app.outcome is RunOutcome.CLOSED
+    assert first[0].outcome is RunOutcome.RESTARTED
+    assert load_checkpoint(folder).history == first[0].history  # the first run saved what it had learnt
+    second = tmp_path / "run-2"
+    assert load_checkpoint(second).update == app.learner.update
+    assert load_checkpoint(second).history[0] == first[0].history[0]  # the same seed: the same first update

@@ -119,7 +119,13 @@ class DrivingProblem:
         """The scores of the drive that just ended."""
         assert self.world is not None
         state = self.world.state
-        per_track = fitness_terms(state.progress_m, state.laps, state.crashed, state.time_s)
+        progress = state.progress_m
+        if self.target_laps is not None:
+            # A car that drove the target laps stops just past the line, by however far its last step took it.
+            # That overshoot is chance, not skill: every car that drove the laps scores the same distance (so
+            # among equals the one ranked first before, the elite, keeps its place).
+            progress = np.minimum(progress, self.target_laps * self.world.track_length_m)
+        per_track = fitness_terms(progress, state.laps, state.crashed, state.time_s)
         terms = {name: self.per_track(per_track[name]).mean(axis=0) for name in FITNESS_TERMS}
         alive = self.per_track(~state.crashed & ~state.stalled).sum(axis=1)
         return Evaluation(

@@ -11,12 +11,13 @@ and one chart serve both teachers.
 from __future__ import annotations
 
 import enum
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-import torch
-from torch import nn
+if TYPE_CHECKING:  # only for the annotations: this module imports nothing heavy
+    import torch
+    from torch import nn
 
-from neurocar.config import Config
+    from neurocar.config import Config
 
 
 class RunOutcome(enum.Enum):
