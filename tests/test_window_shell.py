@@ -26,7 +26,7 @@ from neurocar.ui.drive_app import DriveApp, last_checkpoint_progress
 from neurocar.ui.help_overlay import HelpOverlay
 from neurocar.ui.hud import Hud
 from neurocar.ui.notices import NOTICE_SECONDS, Notices
-from neurocar.ui.pacing import MAX_SPEED_SLICE_SECONDS, Pacer
+from neurocar.ui.pacing import MAX_SPEED_SLICE_LIMIT_SECONDS, MAX_SPEED_SLICE_SECONDS, Pacer
 from neurocar.ui.race_app import RaceApp
 from neurocar.ui.reinforcement_app import ReinforcementApp
 from neurocar.ui.shell import HEADER_TEXT_SIZE, ShellLayout, WindowClosed, WindowShell, scaled
@@ -304,6 +304,27 @@ def test_the_pacer_runs_the_budget_and_at_max_speed_a_slice_of_time() -> None:
     assert pacer.frame_due() and not pacer.frame_due()  # a loop it does not own: one frame per slice
     now[0] += MAX_SPEED_SLICE_SECONDS
     assert pacer.frame_due()
+
+
+def test_at_max_speed_a_slow_frame_lengthens_the_slice_so_drawing_stays_a_tenth() -> None:
+    now = [0.0]
+    pacer = Pacer(0.05, math.inf, clock=lambda: now[0])
+
+    def step() -> None:
+        now[0] += 0.01
+
+    assert pacer.run_steps(step) == math.ceil(MAX_SPEED_SLICE_SECONDS / 0.01)
+    now[0] += 0.005  # a quick frame keeps the shortest slice
+    pacer.after_frame()
+    assert pacer.slice_seconds == MAX_SPEED_SLICE_SECONDS
+    pacer.run_steps(step)
+    now[0] += 0.05  # a 50 ms frame: step 0.45 s, so drawing is a tenth of the time
+    pacer.after_frame()
+    assert math.isclose(pacer.slice_seconds, 0.45)
+    assert pacer.run_steps(step) == 45
+    now[0] += 2.0  # a very slow frame never keeps the window from its keys for more than the limit
+    pacer.after_frame()
+    assert pacer.slice_seconds == MAX_SPEED_SLICE_LIMIT_SECONDS
 
 
 def test_a_learning_window_draws_its_whole_frame_at_800x600(tmp_path) -> None:

@@ -4,8 +4,10 @@ The speed is a multiple of real time: at 1x one second of the window is one seco
 at dt 0.05 s). After each frame the budget grows by the real time elapsed x multiplier / dt, and the window runs
 the budget's whole steps; `dt` itself never changes. At max speed the window steps for a slice of real time
 (`MAX_SPEED_SLICE_SECONDS`) between two frames and does not wait for the frame rate, so it draws a few times a
-second and spends the rest on the simulation. Paused, no steps run and the budget keeps only its fraction (the
-drawing interpolates by it).
+second and spends the rest on the simulation. When a frame takes long to draw (a big population, every car's
+rays), the slice grows so drawing stays near a tenth of the time (`MAX_SPEED_DRAW_SHARE`), up to
+`MAX_SPEED_SLICE_LIMIT_SECONDS` so the window still answers its keys. Paused, no steps run and the budget keeps
+only its fraction (the drawing interpolates by it).
 
 `Pacer.run_steps(step, can_step)` is the one stepping loop of the windows that own their loop; a window whose
 steps are driven from elsewhere (a learning loop calling back after each step) uses `spend_step` and `frame_due`.
@@ -22,7 +24,9 @@ import pygame
 from neurocar.ui.key_bindings import MINUS_KEYS, PLUS_KEYS, Binding
 
 SPEEDS = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0)
-MAX_SPEED_SLICE_SECONDS = 1.0 / 8  # at max speed, step this long between two frames
+MAX_SPEED_SLICE_SECONDS = 1.0 / 8  # at max speed, step at least this long between two frames
+MAX_SPEED_SLICE_LIMIT_SECONDS = 1.0  # and never longer than this
+MAX_SPEED_DRAW_SHARE = 0.1  # at max speed, drawing takes about this share of the time
 MAX_FRAME_SECONDS = 0.25  # a slow frame never asks for more than this much simulated catch-up
 
 
@@ -53,6 +57,8 @@ class Pacer:
         self.clock = clock
         self._last_frame_time = clock()
         self._slice_end = 0.0
+        self._steps_end: float | None = None  # when the last max-speed slice ended (the drawing began)
+        self.slice_seconds = MAX_SPEED_SLICE_SECONDS
 
     @property
     def multiplier(self) -> float:
@@ -114,10 +120,11 @@ class Pacer:
         if self.paused:
             return 0
         if self.max_speed:
-            deadline = self.clock() + MAX_SPEED_SLICE_SECONDS
+            deadline = self.clock() + self.slice_seconds
             while can_step() and self.clock() < deadline:
                 step()
                 steps += 1
+            self._steps_end = self.clock()
         else:
             while self.budget >= 1 and can_step():
                 step()
@@ -140,7 +147,8 @@ class Pacer:
             now = self.clock()
             if now < self._slice_end:
                 return False
-            self._slice_end = now + MAX_SPEED_SLICE_SECONDS
+            self._slice_end = now + self.slice_seconds
+            self._steps_end = now
             return True
         return self.budget < 1
 
@@ -157,8 +165,17 @@ class Pacer:
             self.budget = min(self.budget, 0.999)
         elif self.max_speed:
             self.budget = math.inf
+            if self._steps_end is not None:
+                self.slice_seconds = self.max_speed_slice(now - self._steps_end)
         else:
             self.budget = min(self.budget, 1.0) + elapsed * self.multiplier / self.dt_s
+
+    @staticmethod
+    def max_speed_slice(draw_seconds: float) -> float:
+        """How long to step at max speed between frames that take `draw_seconds` to draw: long enough that
+        drawing is about `MAX_SPEED_DRAW_SHARE` of the time, within the slice's bounds."""
+        wanted = draw_seconds * (1.0 - MAX_SPEED_DRAW_SHARE) / MAX_SPEED_DRAW_SHARE
+        return min(MAX_SPEED_SLICE_LIMIT_SECONDS, max(MAX_SPEED_SLICE_SECONDS, wanted))
 
     @property
     def fraction(self) -> float | None:
