@@ -26,7 +26,6 @@ from neurocar.ui.track_scene import CarGroups, TrackScene
 
 __all__ = ["SPEEDS", "WindowApp", "WindowClosed", "leading_car", "parse_speed", "speed_label"]
 
-NETWORK_HEIGHT = 250  # at scale 1
 MIN_EXTRA_HEIGHT = 60
 
 

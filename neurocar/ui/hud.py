@@ -9,11 +9,8 @@ from __future__ import annotations
 import pygame
 
 from neurocar.ui import theme
-from neurocar.ui.notices import Notices as Toasts
 from neurocar.ui.text_layout import fit_text
 from neurocar.ui.theme import TextCache
-
-__all__ = ["ROW_HEIGHT", "Hud", "Toasts"]
 
 ROW_HEIGHT = 28  # at scale 1
 LABEL_SIZE = 24
