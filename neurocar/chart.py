@@ -141,7 +141,7 @@ def format_ticks(ticks: Sequence[float], step: float) -> list[str]:
         )
     scaled_step = step / divisor
     decimals = next(
-        places for places in range(12) if abs(round(scaled_step, places) - scaled_step) < 1e-6 * scaled_step
+        (places for places in range(12) if abs(round(scaled_step, places) - scaled_step) < 1e-6 * scaled_step), 12
     )
     return [f"{tick / divisor:.{decimals}f}{suffix}" if tick or not suffix else "0" for tick in cleaned]
 

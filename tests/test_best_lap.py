@@ -92,6 +92,20 @@ def test_a_lap_in_which_the_car_was_moved_does_not_count(oval: Track, config: Co
     assert best.best is not None and best.best.lap_number == 2 and best.best.lap_time_s == times[1]
 
 
+def test_a_car_that_stopped_holds_back_no_actions(oval: Track, config: Config) -> None:
+    world, best = drive_laps(oval, config, 10)
+    world.state.driving[1] = False  # the second car is out of the race; the first drives on
+    world.driving_count = int(world.state.driving.sum())
+    autopilot = Autopilot(oval, config.physics)
+    for _ in range(3000):
+        state = world.state
+        actions = autopilot.actions(state.positions, state.headings, state.progress_m)
+        world.step(actions)
+        best.step(world, actions)
+    assert len(world.lap_times(0)) >= 2 and best.best is not None and best.best_car == 0
+    assert len(best._history) < 2000  # not all 3,010 steps: the stopped car's unfinished lap is let go
+
+
 def test_the_replay_command_checks_a_lap_file(run_cli, oval: Track, config: Config, tmp_path: Path) -> None:
     _world, best = drive_laps(oval, config, 700)
     path = save_replay(tmp_path / "best.lap", best.best, force=False)

@@ -355,3 +355,9 @@ def test_the_panel_chart_uses_the_same_renderer_and_marks_the_first_lap() -> Non
     assert chart.draw(screen, area.inflate(0, -40)) is True
     chart.set_history([], [])
     assert chart.render((336, 220)).tick_labels("note") == ["waiting for the first generation..."]
+
+
+def test_ticks_of_a_range_far_narrower_than_its_values_still_get_labels() -> None:
+    ticks, step = nice_ticks(1e9, 1e9 + 1e-4, 5)
+    labels = format_ticks(ticks, step)
+    assert len(labels) == len(ticks) and all(labels)

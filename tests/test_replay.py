@@ -221,6 +221,17 @@ def test_save_never_replaces_a_file_that_appeared_meanwhile(oval: Track, config:
     assert load_replay(written).steps == 1
 
 
+def test_save_refuses_when_every_free_name_is_taken(oval: Track, config: Config, tmp_path: Path) -> None:
+    world = World(oval, config.physics, config.sensors, config.episode, population=1)
+    recorder = ReplayRecorder("drive", oval, config.physics, config.sensors, config.episode, ["me"], ["person"])
+    target = tmp_path / "a.replay"
+    for path in [target, *(tmp_path / f"a-{attempt}.replay" for attempt in range(2, 1000))]:
+        path.write_text("kept")
+    with pytest.raises(NeuroCarError, match="a-2 to -999 exist; give another name"):
+        save_replay(target, recorder.replay(world), force=False)
+    assert {path.read_text() for path in tmp_path.iterdir()} == {"kept"}
+
+
 def test_load_errors_name_the_field(tmp_path: Path) -> None:
     text = (FIXTURES / "oval_race.replay").read_text()
     broken = tmp_path / "b.replay"

@@ -85,15 +85,23 @@ class BestLapRecorder:
                     self.improvements += 1
             self._spoiled.discard(event.car)
             self._starts[event.car] = (CarStart.of(world, event.car), len(self._history))
-        self._forget_old_steps()
+        self._forget_old_steps(world)
 
     @property
     def best_time_s(self) -> float:
         """The best lap time so far [s] (infinite before the first lap)."""
         return float("inf") if self.best is None or self.best.lap_time_s is None else self.best.lap_time_s
 
-    def _forget_old_steps(self) -> None:
-        """Drop the actions no lap being driven needs any more (a long drive keeps only its current laps)."""
+    def _forget_old_steps(self, world: World) -> None:
+        """Drop the actions no lap being driven needs any more (a long drive keeps only its current laps). A car
+        that has stopped (crashed, stalled) holds none back: its lap can no longer count, so it is marked spoiled
+        and, should it drive on, its next lap starts afresh."""
+        if len(self._history) <= 1000:
+            return
+        for car, (start, first) in self._starts.items():
+            if first < len(self._history) and not world.state.driving[car]:
+                self._starts[car] = (start, len(self._history))
+                self._spoiled.add(car)
         oldest = min(first for _start, first in self._starts.values())
         if oldest > 1000:
             del self._history[:oldest]

@@ -404,6 +404,8 @@ def save_replay(path: str | Path, replay: Replay, force: bool) -> Path:
             if not candidate.exists():
                 target = candidate
                 break
+        else:
+            raise NeuroCarError(f"{display_path(target)}: it and {target.stem}-2 to -999 exist; give another name")
     target.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_text(target, replay_text(replay))
     return target
