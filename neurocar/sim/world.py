@@ -357,39 +357,29 @@ class World:
         ):
             actions = self._checked_actions(actions)
         if self.driving_count < self.parallel_min_cars:
-            kernel = self._step_kernel if self._step_kernel is not None else self._compiled().step_cars
-            self._step_kernel = kernel
-            driving, laps = kernel(
-                self.state_floats,
-                self.state_integers,
-                self.state_flags,
-                actions,
-                self.observations,
-                self._lap_records,
-                *self._track_arguments,
-                self._ray_angles,
-                self._parameters,
-                self.time_s,
-                self._target_laps,
-            )
+            if self._step_kernel is None:
+                self._step_kernel = self._compiled().step_cars
+            kernel, scratch = self._step_kernel, ()
         else:
+            # The cars are shared over the cores: each writes its outcome and lap time to its own scratch row,
+            # and the laps are recorded in car order afterwards, so the result is the same on any number of cores.
             if self._parallel_kernel is None:
                 self._parallel_kernel = self._compiled().step_cars_in_parallel
-            driving, laps = self._parallel_kernel(
-                self.state_floats,
-                self.state_integers,
-                self.state_flags,
-                actions,
-                self.observations,
-                self._lap_records,
-                *self._track_arguments,
-                self._ray_angles,
-                self._parameters,
-                self.time_s,
-                self._target_laps,
-                self._outcomes,
-                self._lap_times,
-            )
+            kernel, scratch = self._parallel_kernel, (self._outcomes, self._lap_times)
+        driving, laps = kernel(
+            self.state_floats,
+            self.state_integers,
+            self.state_flags,
+            actions,
+            self.observations,
+            self._lap_records,
+            *self._track_arguments,
+            self._ray_angles,
+            self._parameters,
+            self.time_s,
+            self._target_laps,
+            *scratch,
+        )
         if driving < 0:
             raise ValueError("actions must be 0 (left), 1 (straight) or 2 (right)")
         self.driving_count = driving
