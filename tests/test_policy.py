@@ -7,7 +7,14 @@ import pytest
 import torch
 from torch import nn
 
-from neurocar.learn.policy import PopulationPolicy, build_network, load_vector, network_vector, parameter_count
+from neurocar.learn.policy import (
+    NetworkLayout,
+    PopulationPolicy,
+    build_network,
+    load_vector,
+    network_vector,
+    parameter_count,
+)
 
 
 def test_default_network_is_exactly_3_6_3(config):
@@ -44,7 +51,7 @@ def test_batched_forward_equals_one_network_at_a_time(inputs, hidden_sizes, acti
     observations = torch.rand(population, inputs, generator=generator)
     policy = PopulationPolicy(network)
     policy.set_parameters(parameters)
-    batched = policy.logits(observations)
+    batched = torch.from_numpy(policy.logits(observations.numpy()))
     reference = build_network(inputs, hidden_sizes, activation)
     for row in range(population):
         nn.utils.vector_to_parameters(parameters[row], reference.parameters())
@@ -54,8 +61,8 @@ def test_batched_forward_equals_one_network_at_a_time(inputs, hidden_sizes, acti
     actions = policy.actions(observations.numpy())
     assert actions.shape == (population,)
     assert np.array_equal(actions, batched.argmax(dim=1).numpy())
-    layers = policy.activations(observations)
-    assert len(layers) == len(network) and torch.allclose(layers[-1], batched)
+    layers = policy.activations(observations.numpy())
+    assert len(layers) == len(network) and np.array_equal(layers[-1], batched.numpy())
 
 
 def test_set_parameters_rejects_the_wrong_shape():
@@ -78,8 +85,8 @@ def test_compiled_actions_are_the_torch_networks_actions(hidden_sizes, activatio
     policy = PopulationPolicy(network)
     policy.set_parameters(parameters)
     actions = policy.actions(observations.numpy())
-    logits = policy.logits(observations)
-    assert np.array_equal(actions, logits.argmax(dim=1).numpy())
+    logits = policy.logits(observations.numpy())
+    assert np.array_equal(actions, logits.argmax(axis=1))
     assert len(set(actions.tolist())) == 3  # every action is chosen somewhere
     reference = build_network(3, hidden_sizes, activation)
     for row in range(0, population, 300):
@@ -94,3 +101,31 @@ def test_compiled_actions_refuse_observations_of_the_wrong_shape():
     policy.set_parameters(torch.zeros(4, 45))
     with pytest.raises(ValueError, match=r"expected observations of shape \(4, 3\)"):
         policy.actions(np.zeros((4, 5)))
+
+
+@pytest.mark.parametrize(
+    ("inputs", "hidden_sizes", "activation"), [(3, (6,), "sigmoid"), (5, (8, 4), "tanh"), (2, (4,), "relu")]
+)
+def test_a_layout_describes_the_network_it_builds(inputs, hidden_sizes, activation):
+    """Without torch, a layout knows the network's parameter count, where each layer sits in the flat vector and
+    its state_dict: the same names, shapes and values as the nn.Sequential loaded with that vector."""
+    layout = NetworkLayout(inputs, hidden_sizes, activation)
+    network = build_network(inputs, hidden_sizes, activation)
+    assert NetworkLayout.of(network) == layout
+    assert layout.parameter_count == parameter_count(network)
+    vector = np.random.default_rng(0).standard_normal(layout.parameter_count).astype(np.float32)
+    load_vector(network, vector)
+    expected = {name: value.numpy() for name, value in network.state_dict().items()}
+    state = layout.state_dict(vector)
+    assert list(state) == list(expected)
+    for name, value in expected.items():
+        assert state[name].dtype == np.float32 and np.array_equal(state[name], value), name
+
+
+def test_a_layout_refuses_what_it_cannot_describe():
+    with pytest.raises(ValueError, match="unknown activation 'gelu'"):
+        NetworkLayout(3, (6,), "gelu")
+    with pytest.raises(ValueError, match="one activation"):
+        NetworkLayout.of(nn.Sequential(nn.Linear(3, 6), nn.Sigmoid(), nn.Linear(6, 4), nn.Tanh(), nn.Linear(4, 3)))
+    with pytest.raises(ValueError, match="expected 45 parameters, got 44"):
+        NetworkLayout(3, (6,), "sigmoid").state_dict(np.zeros(44))

@@ -14,12 +14,10 @@ import math
 from pathlib import Path
 from typing import Any
 
-import torch
-
 from neurocar import __version__
 from neurocar.config import config_from_dict, load_config
 from neurocar.errors import NeuroCarError
-from neurocar.learn.genetic import MAX_MUTATION_SCALE
+from neurocar.learn.genetic import GENERATOR, MAX_MUTATION_SCALE
 from neurocar.learn.model_file import MAX_MODEL_FILE_BYTES, atomic_torch_save, load_payload
 from neurocar.learn.neuroevolution import LOG_COLUMNS, UNLIMITED_GENERATIONS, Neuroevolution, RandomTracks
 from neurocar.learn.run_directory import CHECKPOINT_FILE
@@ -27,6 +25,7 @@ from neurocar.paths import display_path
 from neurocar.schema import (
     AnyValue,
     Boolean,
+    Choice,
     Fields,
     ListOf,
     Number,
@@ -43,7 +42,9 @@ from neurocar.sim.generator import MAX_DIFFICULTY
 from neurocar.sim.track import MAX_TRACK_FILE_BYTES, track_from_data
 
 CHECKPOINT_FORMAT = "neurocar-evolution-checkpoint"
-CHECKPOINT_VERSION = 1
+CHECKPOINT_VERSION = 2
+# Version 1 kept torch's random generator, which runs no longer use: such a run cannot continue exactly.
+TORCH_GENERATOR_VERSION = 1
 MAX_SEED = 2**63 - 1
 MAX_GENERATIONS = 1_000_000
 # Config sections that came after the first checkpoints were written; older checkpoints lack them.
@@ -55,12 +56,28 @@ class Tensor(Rule):
 
     description = "a tensor of finite numbers"
 
-    def check(self, value: Any, key: str) -> torch.Tensor:
-        """The tensor."""
+    def check(self, value: Any, key: str) -> Any:
+        """The tensor (files are read with torch, so it is one)."""
+        import torch
+
         if not isinstance(value, torch.Tensor) or value.layout != torch.strided or not value.is_floating_point():
             raise self.expected(type(value).__name__ if not isinstance(value, torch.Tensor) else value.dtype, key)
         if not bool(torch.isfinite(value).all()):
             raise SchemaError(key, "contains NaN or infinity")
+        return value
+
+
+class Digits(Rule):
+    """A 128-bit whole number written as decimal text (a random generator's state)."""
+
+    description = "a 128-bit number as decimal text"
+
+    def check(self, value: Any, key: str) -> str:
+        """The text."""
+        if not isinstance(value, str) or not 0 < len(value) <= 39 or not (value.isascii() and value.isdigit()):
+            raise self.expected(value, key)
+        if int(value) >= 2**128:
+            raise self.expected(value, key)
         return value
 
 
@@ -122,7 +139,15 @@ CHECKPOINT = Fields(
             {
                 "generation": Whole(0, MAX_GENERATIONS),
                 "population": Tensor(),
-                "generator_state": AnyValue(),  # torch checks it when it is restored
+                "generator_state": Fields(
+                    {
+                        "bit_generator": Choice((GENERATOR,)),
+                        "state": Digits(),
+                        "inc": Digits(),
+                        "has_uint32": Whole(0, 1),
+                        "uinteger": Whole(0, 2**32 - 1),
+                    }
+                ),
                 "best_vector": Optional(Tensor()),
                 "best_fitness": BestFitness(),
                 "best_row": LogRow(),
@@ -183,6 +208,11 @@ def load_checkpoint(folder: Path) -> Neuroevolution:
         raise NeuroCarError(f"{file_name}: checkpoint is damaged and cannot be read") from None
     if not isinstance(payload, dict) or payload.get("format") != CHECKPOINT_FORMAT:
         raise NeuroCarError(f"{file_name}: not a NeuroCar evolution checkpoint")
+    if payload.get("version") == TORCH_GENERATOR_VERSION:
+        raise NeuroCarError(
+            f"{file_name}: checkpoint from an older NeuroCar, whose random generator this one no longer has, so the "
+            "run cannot continue exactly; start a new run (its best.pt still loads, e.g. with --init)"
+        )
     if payload.get("version") != CHECKPOINT_VERSION:
         raise NeuroCarError(f"{file_name}: checkpoint version {excerpt(payload.get('version'))} is not supported")
     try:
@@ -230,7 +260,4 @@ def load_checkpoint(folder: Path) -> Neuroevolution:
         evolution.load_state_dict(state)
     except (KeyError, TypeError, ValueError, RuntimeError) as error:
         raise NeuroCarError(f"{file_name}: checkpoint is incomplete ({excerpt(str(error))})") from None
-    evolution.population = evolution.population.to(torch.float32)
-    if evolution.best_vector is not None:
-        evolution.best_vector = evolution.best_vector.to(torch.float32)
     return evolution

@@ -6,14 +6,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import torch
-from torch import nn
 
 from neurocar.config import Config, PhysicsConfig
-from neurocar.learn.policy import PopulationPolicy, network_vector
+from neurocar.learn.policy import PopulationPolicy, network_rows
 from neurocar.sim.track import Track
 from neurocar.sim.world import World
+
+if TYPE_CHECKING:
+    from torch import nn
 
 # Time allowed per lap, as a multiple of the time a car on the centre line needs, plus a fixed margin [s].
 TIME_ALLOWANCE = 2.0
@@ -93,7 +96,7 @@ def evaluation_world(config: Config, tracks: Sequence[Track], laps: int) -> Worl
 def evaluate_in_world(network: nn.Sequential, world: World, laps: int) -> list[EvaluationResult]:
     """Drive `network` in an `evaluation_world` (from its start) and report each track."""
     policy = PopulationPolicy(network)
-    policy.set_parameters(network_vector(network).reshape(1, -1).to(torch.float32).repeat(world.car_count, 1))
+    policy.set_parameters(network_rows(network, world.car_count))
     observations = world.reset()
     while not world.done:
         observations = world.step(policy.actions(observations))

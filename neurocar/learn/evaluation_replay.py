@@ -5,16 +5,19 @@ from __future__ import annotations
 
 import dataclasses
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import torch
-from torch import nn
 
 from neurocar.config import Config
 from neurocar.learn.evaluation import time_for_laps
-from neurocar.learn.policy import PopulationPolicy, network_vector
+from neurocar.learn.policy import PopulationPolicy, network_rows
 from neurocar.sim.replay import Replay, ReplayRecorder
 from neurocar.sim.track import Track
 from neurocar.sim.world import World
+
+if TYPE_CHECKING:
+    from torch import nn
 
 
 def evaluation_replay(network: nn.Sequential, label: str, config: Config, track: Track, laps: int) -> Replay:
@@ -24,7 +27,7 @@ def evaluation_replay(network: nn.Sequential, label: str, config: Config, track:
     world = World(track, config.physics, config.sensors, episode, population=1)
     recorder = ReplayRecorder("evaluate", track, config.physics, config.sensors, episode, [label], ["model"], laps)
     policy = PopulationPolicy(network)
-    policy.set_parameters(network_vector(network).reshape(1, -1).to(torch.float32))
+    policy.set_parameters(network_rows(network))
     observations = world.reset()
     while not world.done:
         actions = policy.actions(observations)

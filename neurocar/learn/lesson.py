@@ -19,7 +19,7 @@ from torch import nn
 from neurocar.config import Config
 from neurocar.learn.lesson_neuron import Neuron, random_start_weight
 from neurocar.learn.model_file import Model
-from neurocar.learn.policy import PopulationPolicy, network_vector, parameter_count
+from neurocar.learn.policy import PopulationPolicy, network_rows, parameter_count
 from neurocar.sim.track import Track
 from neurocar.sim.world import World
 
@@ -188,7 +188,7 @@ class LessonCar:
         self.network = model.network
         self.slots = SensorSlots.from_angles(config.sensors.angles_deg)
         self.policy = PopulationPolicy(model.network)
-        self.policy.set_parameters(network_vector(model.network).reshape(1, -1))
+        self.policy.set_parameters(network_rows(model.network))
         self.world = World(track, config.physics, config.sensors, config.episode, population=1)
         self.world.reset()
         self.laps_before = 0
@@ -212,8 +212,7 @@ class LessonCar:
 
     def activations(self) -> list[np.ndarray]:
         """Every module's output for the current readings (the last is the logits)."""
-        observation = torch.from_numpy(np.ascontiguousarray(self.world.observations[:1]))
-        return [output[0].numpy().astype(np.float64) for output in self.policy.activations(observation)]
+        return [output[0].astype(np.float64) for output in self.policy.activations(self.world.observations[:1])]
 
     def action(self) -> int:
         """The action the network picks now."""

@@ -25,10 +25,9 @@ import warnings
 from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import torch
-from torch import nn
+import numpy as np
 
 from neurocar import __version__
 from neurocar.config import (
@@ -60,6 +59,10 @@ from neurocar.schema import (
     shorten,
 )
 from neurocar.sim.car import ACTION_NAMES
+
+if TYPE_CHECKING:
+    import torch
+    from torch import nn
 
 MODEL_FORMAT = "neurocar-model"
 MODEL_VERSION = 1
@@ -98,8 +101,9 @@ class Model:
         return network_vector(self.network)
 
 
-def model_payload(network: nn.Sequential, config: Config, training: dict[str, Any]) -> dict[str, Any]:
-    """The dictionary saved in a model file for a network trained under `config`."""
+def model_payload(network: nn.Module | dict[str, Any], config: Config, training: dict[str, Any]) -> dict[str, Any]:
+    """The dictionary saved in a model file for a network trained under `config`: the network itself or its
+    state_dict (torch tensors, or numpy arrays from a run that did without torch)."""
     contract = {
         "input_size": len(config.sensors.angles_deg),
         "hidden_sizes": list(config.policy.hidden_sizes),
@@ -110,14 +114,20 @@ def model_payload(network: nn.Sequential, config: Config, training: dict[str, An
         "physics": dataclasses.asdict(config.physics),
     }
     CONTRACT.check(contract, "contract")  # what is written is what loading accepts
+    state = network.state_dict() if hasattr(network, "state_dict") else network
     return {
         "format": MODEL_FORMAT,
         "version": MODEL_VERSION,
         "neurocar_version": __version__,
-        "state_dict": {name: tensor.detach().clone() for name, tensor in network.state_dict().items()},
+        "state_dict": {name: _copied(value) for name, value in state.items()},
         "contract": contract,
         "training": training,
     }
+
+
+def _copied(value: Any) -> Any:
+    """A copy of one weight array (a torch tensor stays one)."""
+    return value.detach().clone() if hasattr(value, "detach") else np.array(value, dtype=np.float32)
 
 
 def atomic_torch_save(payload: Any, path: str | Path) -> None:
@@ -127,13 +137,24 @@ def atomic_torch_save(payload: Any, path: str | Path) -> None:
         target.parent.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise NeuroCarError(f"{display_path(target)}: cannot write here ({error.strerror or error})") from None
+    import torch
+
+    def tensors(value: Any) -> Any:
+        if isinstance(value, np.ndarray):
+            return torch.from_numpy(np.ascontiguousarray(value))
+        if isinstance(value, dict):
+            return {key: tensors(item) for key, item in value.items()}
+        if isinstance(value, list):
+            return [tensors(item) for item in value]
+        return value
+
     buffer = io.BytesIO()
-    torch.save(payload, buffer)
+    torch.save(tensors(payload), buffer)
     atomic_write_bytes(target, buffer.getvalue())
 
 
-def save_model(path: str | Path, network: nn.Sequential, config: Config, training: dict[str, Any]) -> None:
-    """Save a model file atomically."""
+def save_model(path: str | Path, network: nn.Module | dict[str, Any], config: Config, training: dict[str, Any]) -> None:
+    """Save a model file atomically (`network`: the network or its state_dict, see `model_payload`)."""
     atomic_torch_save(model_payload(network, config, training), path)
 
 
@@ -161,6 +182,8 @@ def is_model_file(path: Path) -> bool:
 def load_payload(data: bytes) -> Any:
     """`torch.load` of a file's bytes with `weights_only` (no code runs); torch's own warnings about what it found
     (sparse tensors to validate) are not for the user: the file is checked after loading."""
+    import torch
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return torch.load(io.BytesIO(data), weights_only=True, map_location="cpu")
@@ -219,6 +242,8 @@ def load_model(path: str | Path) -> Model:
 
 def _check_state(name: str, state: dict[Any, Any], network: nn.Sequential, shape: str) -> None:
     """The weights must be exactly the network's: text keys, dense real tensors of its shapes, all finite."""
+    import torch
+
     for key, value in state.items():
         if not isinstance(key, str):
             raise _contract_error(name, f"state_dict: key {excerpt(key)} is not text")

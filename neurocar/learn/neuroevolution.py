@@ -16,19 +16,23 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import torch
-from torch import nn
 
 from neurocar.config import Config, PhysicsConfig
 from neurocar.learn.genetic import GeneticSearcher
-from neurocar.learn.policy import PopulationPolicy, build_network, load_vector
+from neurocar.learn.policy import PopulationPolicy, as_rows, build_network, load_vector
 from neurocar.learn.problem import DrivingProblem
 from neurocar.learn.runs import Reporter, RunOutcome
 from neurocar.sim.fitness import FITNESS_TERMS
 from neurocar.sim.generator import MAX_DIFFICULTY, check_car_fits, generate_track
 from neurocar.sim.track import Track
 from neurocar.sim.world import World
+
+if TYPE_CHECKING:
+    import torch
+    from torch import nn
 
 UNLIMITED_GENERATIONS = sys.maxsize  # a window evolves until it is closed
 
@@ -185,7 +189,7 @@ class Neuroevolution:
         *,
         generations: int | None = None,
         track_texts: list[str] | None = None,
-        initial_vector: torch.Tensor | None = None,
+        initial_vector: np.ndarray | torch.Tensor | None = None,
     ) -> None:
         self.config = config
         self.tracks = list(tracks)
@@ -197,16 +201,16 @@ class Neuroevolution:
         self.track_texts = list(track_texts) if track_texts is not None else [t.source_text for t in self.tracks]
         self.problem = DrivingProblem(config, target_laps)
         if initial_vector is None:
-            self.searcher = GeneticSearcher.fresh(config.evolution, self.problem.network, seed)
+            self.searcher = GeneticSearcher.fresh(config.evolution, self.problem.layout, seed)
         else:
-            self.searcher = GeneticSearcher.from_vector(config.evolution, initial_vector, seed)
+            self.searcher = GeneticSearcher.from_vector(config.evolution, as_rows(initial_vector), seed)
         self.generation = 0
-        self.best_vector: torch.Tensor | None = None
+        self.best_vector: np.ndarray | None = None
         self.best_row: dict[str, Any] = {}
         self.best_generation = 0
         self.history: list[dict[str, Any]] = []
         self.outcome: RunOutcome | None = None
-        self.held_out_vector: torch.Tensor | None = None
+        self.held_out_vector: np.ndarray | None = None
         self.held_out_generations = 0
         self._random: tuple[list[tuple[int, int]], list[Track]] = ([], [])
         self._drive_started = 0.0
@@ -218,7 +222,7 @@ class Neuroevolution:
         tracks: list[Track],
         seed: int,
         target_laps: int | None,
-        vector: torch.Tensor,
+        vector: np.ndarray | torch.Tensor,
         random_tracks: RandomTracks | None = None,
         **options: Any,
     ) -> Neuroevolution:
@@ -237,12 +241,12 @@ class Neuroevolution:
         self.problem.target_laps = laps
 
     @property
-    def population(self) -> torch.Tensor:
+    def population(self) -> np.ndarray:
         """The generation being evaluated, (P, n_parameters)."""
         return self.searcher.population
 
     @population.setter
-    def population(self, population: torch.Tensor) -> None:
+    def population(self, population: np.ndarray) -> None:
         self.searcher.population = population
 
     @property
@@ -354,9 +358,9 @@ class Neuroevolution:
         """Score the drive that ended, remember the best policy, breed the next generation, decide the outcome."""
         result = self._result(self.problem.evaluation(), time.perf_counter() - self._drive_started)
         fresh = self.random_tracks.fresh
-        best = self.population[result.best_index].clone()
-        first = self.population[0].clone()
-        improved = self.searcher.tell(torch.from_numpy(result.fitness), comparable=not fresh)
+        best = self.population[result.best_index].copy()
+        first = self.population[0].copy()
+        improved = self.searcher.tell(result.fitness, comparable=not fresh)
         result.best_ever_fitness = self.best_fitness
         if improved or fresh:
             # On fresh generated tracks, fitness from different generations is not comparable (the tracks differ):
@@ -376,13 +380,13 @@ class Neuroevolution:
             self.outcome = RunOutcome.FINISHED
         return result
 
-    def _record_held_out(self, first: torch.Tensor, lapped: bool) -> None:
+    def _record_held_out(self, first: np.ndarray, lapped: bool) -> None:
         """Count the generations in a row in which the same first network drove the target laps on fresh tracks
         (a new champion starts again from one)."""
         if not lapped:
             self.held_out_generations, self.held_out_vector = 0, None
             return
-        same = self.held_out_vector is not None and torch.equal(first, self.held_out_vector)
+        same = self.held_out_vector is not None and np.array_equal(first, self.held_out_vector)
         self.held_out_generations = self.held_out_generations + 1 if same else 1
         self.held_out_vector = first
 
@@ -419,25 +423,31 @@ class Neuroevolution:
             "config": self.config.to_dict(),
         }
 
+    @property
+    def kept_vector(self) -> np.ndarray:
+        """The best parameters found so far (before the first generation, the first individual's)."""
+        return self.best_vector if self.best_vector is not None else self.population[0]
+
+    def best_state_dict(self) -> dict[str, np.ndarray]:
+        """The best parameters found so far as the network's state_dict (numpy arrays: saving needs no torch)."""
+        return self.problem.layout.state_dict(self.kept_vector)
+
     def best_network(self) -> nn.Sequential:
-        """A copy of the network with the best parameters found so far."""
-        network = build_network(
-            len(self.config.sensors.angles_deg), self.config.policy.hidden_sizes, self.config.policy.activation
-        )
-        vector = self.best_vector if self.best_vector is not None else self.population[0]
-        return load_vector(network, vector)
+        """A copy of the network with the best parameters found so far (imports torch)."""
+        layout = self.problem.layout
+        return load_vector(build_network(layout.input_size, layout.hidden_sizes, layout.activation), self.kept_vector)
 
     def state_dict(self) -> dict[str, Any]:
         """Everything needed to resume bit for bit from the start of the current generation (plain types and
-        tensors: loadable with weights_only). A generation still driving is not part of it."""
+        arrays: loadable with weights_only). A generation still driving is not part of it."""
         return {
             "generation": self.generation,
             **self.searcher.state_dict(),
-            "best_vector": None if self.best_vector is None else self.best_vector.clone(),
+            "best_vector": None if self.best_vector is None else self.best_vector.copy(),
             "best_row": dict(self.best_row),
             "best_generation": self.best_generation,
             "history": [dict(row) for row in self.history],
-            "held_out_vector": None if self.held_out_vector is None else self.held_out_vector.clone(),
+            "held_out_vector": None if self.held_out_vector is None else self.held_out_vector.copy(),
             "held_out_generations": self.held_out_generations,
         }
 
@@ -445,12 +455,12 @@ class Neuroevolution:
         """Restore a state saved by `state_dict`."""
         self.generation = int(state["generation"])
         self.searcher.load_state_dict(state)
-        self.best_vector = None if state["best_vector"] is None else state["best_vector"].clone()
+        self.best_vector = None if state["best_vector"] is None else as_rows(state["best_vector"]).copy()
         self.best_row = dict(state["best_row"])
         self.best_generation = int(state.get("best_generation", self.generation))
         self.history = [dict(row) for row in state["history"]]
         held_out = state.get("held_out_vector")
-        self.held_out_vector = None if held_out is None else held_out.clone()
+        self.held_out_vector = None if held_out is None else as_rows(held_out).copy()
         self.held_out_generations = int(state.get("held_out_generations", 0))
         self.problem.running = False
         self.outcome = None

@@ -16,11 +16,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import torch
 
 from neurocar.config import Config
 from neurocar.learn.evaluation import time_for_laps
-from neurocar.learn.policy import PopulationPolicy, build_network
+from neurocar.learn.policy import PopulationPolicy, layout_from_config
 from neurocar.sim.fitness import FITNESS_TERMS, fitness_terms, total_fitness
 from neurocar.sim.track import Track
 from neurocar.sim.world import World
@@ -47,10 +46,8 @@ class DrivingProblem:
     def __init__(self, config: Config, target_laps: int | None = None) -> None:
         self.config = config
         self.target_laps = target_laps
-        self.network = build_network(
-            len(config.sensors.angles_deg), config.policy.hidden_sizes, config.policy.activation
-        )
-        self.policy = PopulationPolicy(self.network)
+        self.layout = layout_from_config(config)
+        self.policy = PopulationPolicy(self.layout)
         self.parameter_count = self.policy.parameter_count
         self.world: World | None = None
         self.population = 0
@@ -81,14 +78,14 @@ class DrivingProblem:
             self._tracks = list(tracks)  # keeps the tracks alive, so their ids stay theirs
         return self.world
 
-    def start(self, parameters: torch.Tensor, tracks: list[Track]) -> None:
+    def start(self, parameters: np.ndarray, tracks: list[Track]) -> None:
         """Put every individual's car on the start line of every track (P, n_parameters drive P cars per track)."""
         if not tracks:
             raise ValueError("a drive needs at least one track")
         population = parameters.shape[0]
         world = self._world_for(tracks, population)
         self.population = population
-        self.policy.set_parameters(parameters.repeat(len(tracks), 1))
+        self.policy.set_parameters(np.tile(parameters, (len(tracks), 1)))
         self._observations = world.reset()
         self.car_steps = 0
         self.running = True
@@ -104,7 +101,7 @@ class DrivingProblem:
         if not self.running or world is None:
             raise RuntimeError("start a drive before stepping it")
         actions = self.policy.actions(self._observations)
-        self.car_steps += int(world.state.driving.sum())
+        self.car_steps += world.driving_count
         self._observations = world.step(actions)
         if world.done:
             self.running = False
@@ -136,7 +133,7 @@ class DrivingProblem:
             car_steps=self.car_steps,
         )
 
-    def evaluate(self, parameters: torch.Tensor, tracks: list[Track]) -> Evaluation:
+    def evaluate(self, parameters: np.ndarray, tracks: list[Track]) -> Evaluation:
         """Drive the whole way and score it."""
         self.start(parameters, tracks)
         while not self.step():

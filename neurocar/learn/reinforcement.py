@@ -432,6 +432,10 @@ class Reinforcement:
         network = build_network(len(config.sensors.angles_deg), config.policy.hidden_sizes, config.policy.activation)
         return load_vector(network, self.best_vector if self.best_vector is not None else network_vector(self.actor))
 
+    def best_state_dict(self) -> dict[str, Any]:
+        """The kept best network's state_dict."""
+        return self.best_network().state_dict()
+
     def training_info(self) -> dict[str, Any]:
         """The `training` section of a model file saved from this run."""
         return {

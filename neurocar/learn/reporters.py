@@ -99,7 +99,7 @@ class CheckpointReporter(Reporter):
 
     def save_best(self, run: TrainingRun) -> None:
         """Write the best model so far to best.pt and to `--out`."""
-        network = run.best_network()
+        network = run.best_state_dict()
         training = run.training_info()
         save_model(self.folder / BEST_MODEL_FILE, network, run.config, training)
         if self.out is not None:

@@ -14,6 +14,7 @@ import enum
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:  # only for the annotations: this module imports nothing heavy
+    import numpy as np
     import torch
     from torch import nn
 
@@ -45,7 +46,7 @@ class TrainingRun(Protocol):
 
     config: Config
     history: list[dict[str, Any]]
-    best_vector: torch.Tensor | None
+    best_vector: np.ndarray | torch.Tensor | None  # None before the first generation or update
     outcome: RunOutcome | None
     unit: str  # "generation" or "update": what one result is
     command: str  # the `neurocar train` subcommand that resumes the run
@@ -71,6 +72,9 @@ class TrainingRun(Protocol):
 
     def best_network(self) -> nn.Sequential:
         """A copy of the network kept as the best so far."""
+
+    def best_state_dict(self) -> dict[str, Any]:
+        """The network kept as the best so far, as its state_dict (what a model file stores)."""
 
     def training_info(self) -> dict[str, Any]:
         """The `training` section of a model file saved from the run."""

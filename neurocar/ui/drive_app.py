@@ -21,7 +21,7 @@ import pygame
 
 from neurocar.config import Config
 from neurocar.learn.model_file import Model
-from neurocar.learn.policy import PopulationPolicy, network_vector
+from neurocar.learn.policy import PopulationPolicy, network_rows
 from neurocar.learn.recording import SessionWriter
 from neurocar.paths import display_path
 from neurocar.sim.autopilot import Autopilot
@@ -86,7 +86,7 @@ class DriveApp(WindowApp):
         self.policy: PopulationPolicy | None = None
         if model is not None:
             self.policy = PopulationPolicy(model.network)
-            self.policy.set_parameters(network_vector(model.network).reshape(1, -1))
+            self.policy.set_parameters(network_rows(model.network))
         episode = dataclasses.replace(config.episode, max_seconds=ENDLESS_S, stall_seconds=ENDLESS_S)
         self.world = World(track, config.physics, config.sensors, episode, population=1)
         self.world.reset()

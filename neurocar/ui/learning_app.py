@@ -274,7 +274,7 @@ class LearningApp(WindowApp):
             MODELS_DIR.mkdir(parents=True, exist_ok=True)
             path = new_model_path(self.track)
         try:
-            save_model(path, learner.best_network(), learner.config, learner.training_info())
+            save_model(path, learner.best_state_dict(), learner.config, learner.training_info())
             self.learning.after_save(self.run_folder)
         except (NeuroCarError, OSError) as error:
             self.notices.show(f"not saved: {error}")

@@ -18,7 +18,7 @@ from neurocar.config import Config
 from neurocar.learn.evaluation import TIME_ALLOWANCE, TIME_MARGIN_S
 from neurocar.learn.model_file import Model
 from neurocar.learn.model_pilots import ModelPilots
-from neurocar.learn.policy import PopulationPolicy, network_vector
+from neurocar.learn.policy import PopulationPolicy, network_rows
 from neurocar.sim.replay import ReplayRecorder
 from neurocar.sim.track import Track
 from neurocar.sim.world import World
@@ -73,7 +73,7 @@ class WatchApp(WindowApp):
         self.drivers = []
         for index, (name, model) in enumerate(zip(names, models, strict=True)):
             policy = PopulationPolicy(model.network)
-            policy.set_parameters(network_vector(model.network).reshape(1, -1))
+            policy.set_parameters(network_rows(model.network))
             colour = theme.MODEL_COLOURS[index % len(theme.MODEL_COLOURS)]
             self.drivers.append(Driver(name, model, colour, policy))
         lap_time = track.length_m / config.physics.cruise_speed_mps
