@@ -41,7 +41,7 @@ def test_best_ever_fitness_never_decreases_and_the_best_is_kept(config, classic)
     assert best_ever[-1] == max(float(row["best_fitness"]) for row in evolution.history) == evolution.best_fitness
     # The kept best vector really scores the best fitness when it drives again.
     check = Neuroevolution(short, [classic], seed=1)
-    check.population = evolution.best_vector.reshape(1, -1).repeat(16, 1)
+    check.population = np.repeat(evolution.best_vector.reshape(1, -1), 16, axis=0)
     assert check.evaluate().best_fitness == pytest.approx(evolution.best_fitness)
 
 

@@ -9,7 +9,6 @@ import shutil
 
 import numpy as np
 import pytest
-import torch
 
 from neurocar.learn.checkpoint import load_checkpoint
 from neurocar.learn.evaluation import evaluate_network
@@ -179,10 +178,10 @@ def test_on_fresh_tracks_the_kept_model_is_the_latest_champion(config):
     short = config.replace("episode", max_seconds=4.0).replace("evolution", population=8, elite=1)
     fresh = Neuroevolution(short, [], seed=3, random_tracks=RandomTracks(count=1, max_difficulty=2))
     for _ in range(3):
-        before = fresh.population.clone()
-        champion = before[fresh.step_generation().best_index].clone()
+        before = fresh.population.copy()
+        champion = before[fresh.step_generation().best_index].copy()
         assert fresh.best_generation == fresh.generation
-        assert torch.equal(fresh.best_vector, champion)
+        assert np.array_equal(fresh.best_vector, champion)
     # The best fitness ever seen still drives the search (stagnation), even though the kept model moved on.
     assert fresh.best_fitness == max(float(row["best_fitness"]) for row in fresh.history)
 
@@ -264,9 +263,9 @@ def test_without_generated_tracks_the_generator_limits_do_not_apply(run_cli, tmp
 def test_on_fresh_tracks_the_target_needs_one_champion_lapping_new_tracks_generation_after_generation(config):
     """The streak counts one network: a new first network starts it again, a missed lap ends it."""
     evolution = Neuroevolution(config, [], seed=0, target_laps=1, random_tracks=RandomTracks(count=1))
-    champion, challenger = torch.zeros(45), torch.ones(45)
+    champion, challenger = np.zeros(45, dtype=np.float32), np.ones(45, dtype=np.float32)
     for expected in (1, 2, 3):
-        evolution._record_held_out(champion.clone(), lapped=True)
+        evolution._record_held_out(champion.copy(), lapped=True)
         assert evolution.held_out_generations == expected
     evolution._record_held_out(challenger, lapped=True)
     assert evolution.held_out_generations == 1  # another network: its own count

@@ -164,7 +164,7 @@ def test_s_saves_the_best_model_in_training_format_without_overwriting(tmp_path,
             pygame.event.post(key(pygame.K_s))  # nothing learned yet: nothing written
         elif current.evolution.generation >= 1 and len(saved) < 2:
             current.shell.press(pygame.K_s)
-            saved.append((current.last_saved, current.evolution.best_vector.clone()))
+            saved.append((current.last_saved, current.evolution.best_vector.copy()))
         elif len(saved) == 2:
             pygame.event.post(key(pygame.K_ESCAPE))
 
@@ -176,7 +176,7 @@ def test_s_saves_the_best_model_in_training_format_without_overwriting(tmp_path,
         model = load_model(tmp_path / path)
         assert model.training["method"] == "neuroevolution"
         assert model.training["track_names"] == ["Oval"]
-        assert np.array_equal(model.vector.numpy(), vector.numpy())
+        assert np.array_equal(model.vector.numpy(), vector)
 
 
 def test_clicking_a_car_selects_it_for_the_network_view():

@@ -4,7 +4,6 @@ limit), with every action recorded, so `neurocar evaluate --replay-out` can be w
 from __future__ import annotations
 
 import dataclasses
-
 from typing import TYPE_CHECKING
 
 import numpy as np
