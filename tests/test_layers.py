@@ -25,7 +25,21 @@ HEADLESS_COMMANDS = ("common", "tracks", "bench", "evolve", "evaluate", "supervi
 # The Gymnasium environments sit beside the simulation they wrap and draw with the view, only when rendering.
 OPTIONAL_EXTERNAL = {"neurocar.envs": {"gymnasium"}}
 # The chart renderer draws with pygame, imported only inside its functions, when a chart is drawn.
-LAZY_EXTERNAL = {"neurocar.chart": {"pygame"}}
+# Modules that may use a library only inside the functions that need it: the chart draws with pygame, and
+# headless evolution runs (and saves) without torch, which only making or reading an nn.Module needs.
+TORCH_FREE_EVOLUTION = (
+    "neurocar.learn.policy",
+    "neurocar.learn.genetic",
+    "neurocar.learn.problem",
+    "neurocar.learn.neuroevolution",
+    "neurocar.learn.evaluation",
+    "neurocar.learn.model_file",
+    "neurocar.learn.checkpoint",
+    "neurocar.learn.reporters",
+    "neurocar.learn.torch_file",
+    "neurocar.commands.evolve",
+)
+LAZY_EXTERNAL = {"neurocar.chart": {"pygame"}, **{module: {"torch"} for module in TORCH_FREE_EVOLUTION}}
 
 
 def layer_of(module: str) -> int:
@@ -171,6 +185,27 @@ def test_headless_training_loads_pygame_only_to_draw_its_chart(tmp_path):
     for folder in ("run", "rl"):
         assert (tmp_path / folder / "best.pt").exists()
         assert (tmp_path / folder / "fitness.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_headless_evolution_never_loads_torch_and_its_files_load_with_torch(tmp_path):
+    """Importing torch takes longer than a whole short run: `train evolve` evolves, checkpoints and saves its model
+    without it, and what it writes is what torch.load reads."""
+    output = run_fresh(
+        """
+        import contextlib, io, sys
+        from neurocar.cli import main
+        with contextlib.redirect_stdout(io.StringIO()):
+            code = main(["train", "evolve", "--track", "oval", "--population", "4", "--generations", "2",
+                         "--set", "episode.max_seconds=2", "--run-dir", "run", "--out", "model.pt"])
+        print(code, "torch" in sys.modules)
+        from neurocar.learn.checkpoint import load_checkpoint
+        from neurocar.learn.model_file import load_model
+        from pathlib import Path
+        print(load_model("model.pt").training["generations"], load_checkpoint(Path("run")).generation)
+        """,
+        tmp_path,
+    )
+    assert output.strip().splitlines() == ["0 False", "2 2"]
 
 
 def test_commands_that_never_simulate_do_not_load_the_compiler(tmp_path):
