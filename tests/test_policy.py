@@ -129,3 +129,19 @@ def test_a_layout_refuses_what_it_cannot_describe():
         NetworkLayout.of(nn.Sequential(nn.Linear(3, 6), nn.Sigmoid(), nn.Linear(6, 4), nn.Tanh(), nn.Linear(4, 3)))
     with pytest.raises(ValueError, match="expected 45 parameters, got 44"):
         NetworkLayout(3, (6,), "sigmoid").state_dict(np.zeros(44))
+
+
+def test_only_driving_cars_are_computed_and_the_others_go_straight():
+    layout = NetworkLayout(3, (6,), "sigmoid")
+    policy = PopulationPolicy(layout)
+    generator = np.random.default_rng(3)
+    policy.set_parameters(generator.standard_normal((200, 45)).astype(np.float32) * 3)
+    observations = generator.random((200, 3))
+    everyone = policy.actions(observations)
+    assert set(everyone.tolist()) == {0, 1, 2}
+    driving = generator.random(200) < 0.5
+    some = policy.actions(observations, driving)
+    assert np.array_equal(some[driving], everyone[driving])
+    assert np.all(some[~driving] == 1)
+    with pytest.raises(ValueError, match="expected 200 driving flags"):
+        policy.actions(observations, driving[:10])

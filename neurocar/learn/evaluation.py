@@ -98,7 +98,7 @@ def evaluate_in_world(network: nn.Sequential, world: World, laps: int) -> list[E
     policy.set_parameters(network_rows(network, world.car_count))
     observations = world.reset()
     while not world.done:
-        observations = world.step(policy.actions(observations))
+        observations = world.step(policy.actions(observations, world.state.driving))
     state = world.state
     results = []
     for car, track in enumerate(world.tracks):

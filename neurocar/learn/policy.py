@@ -199,6 +199,7 @@ class PopulationPolicy:
         self._scratch = np.zeros(width, dtype=np.float32)
         self._activation = ACTIVATION_CODES[self.layout.activation]
         self._kernel = None
+        self._everyone = np.ones(0, dtype=bool)
 
     @property
     def rows(self) -> np.ndarray:
@@ -234,8 +235,11 @@ class PopulationPolicy:
         """Action logits (P, 3) for observations (P, R): network i sees observation row i."""
         return self.activations(observations)[-1]
 
-    def actions(self, observations: np.ndarray) -> np.ndarray:
-        """Actions (P,), the first of each network's largest logits, for observations (P, R) (compiled)."""
+    def actions(self, observations: np.ndarray, driving: np.ndarray | None = None) -> np.ndarray:
+        """Actions (P,), the first of each network's largest logits, for observations (P, R) (compiled).
+
+        With `driving` (P,) bools, only the rows of cars still driving are computed; the others get 1 (straight),
+        which a world ignores for a car that stopped."""
         rows = self.rows
         observations = np.asarray(observations, dtype=np.float64)
         expected = (len(rows), self.layout.input_size)
@@ -245,8 +249,15 @@ class PopulationPolicy:
             from neurocar.learn.policy_kernel import population_actions  # compiled on first use
 
             self._kernel = population_actions
+        if driving is None:
+            driving = self._everyone if len(self._everyone) == len(rows) else np.ones(len(rows), dtype=bool)
+            self._everyone = driving
+        elif driving.shape != (len(rows),) or driving.dtype != np.bool_:
+            raise ValueError(f"expected {len(rows)} driving flags, got shape {driving.shape} ({driving.dtype})")
         actions = np.empty(len(rows), dtype=np.int64)
-        self._kernel(observations, rows, self._layer_table, self._activation, actions, self._values, self._scratch)
+        self._kernel(
+            observations, rows, self._layer_table, self._activation, actions, self._values, self._scratch, driving
+        )
         return actions
 
 

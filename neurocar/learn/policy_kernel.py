@@ -26,14 +26,18 @@ SIGMOID, TANH, RELU = 0, 1, 2
 
 
 @njit(cache=True)
-def population_actions(observations, parameters, layers, activation, actions, values, scratch):
+def population_actions(observations, parameters, layers, activation, actions, values, scratch, driving):
     """Write into `actions` (P,) the argmax of each network's logits; network i reads observation row i.
 
-    `values` and `scratch` are float32 buffers at least as long as the widest layer.
+    Only rows whose `driving` flag is set are computed (a car that stopped is given 1, straight, which a world
+    ignores); `values` and `scratch` are float32 buffers at least as long as the widest layer.
     """
     one = np.float32(1.0)
     zero = np.float32(0.0)
     for row in range(observations.shape[0]):
+        if not driving[row]:
+            actions[row] = 1
+            continue
         for column in range(observations.shape[1]):
             values[column] = np.float32(observations[row, column])
         last = layers.shape[0] - 1

@@ -100,7 +100,7 @@ class DrivingProblem:
         world = self.world
         if not self.running or world is None:
             raise RuntimeError("start a drive before stepping it")
-        actions = self.policy.actions(self._observations)
+        actions = self.policy.actions(self._observations, world.state.driving)
         self.car_steps += world.driving_count
         self._observations = world.step(actions)
         if world.done:
