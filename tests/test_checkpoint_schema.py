@@ -70,6 +70,23 @@ def text_flip(payload):
             "random_tracks.count must be at most 1000, got 1000000000",
         ),
         (lambda payload: payload["tracks"][0].update(text=7), "tracks[0].text: expected text, got 7"),
+        (
+            lambda payload: payload["state"]["generator_state"].update(inc="-5"),
+            "state.generator_state.inc: expected a 128-bit number as decimal text, got '-5'",
+        ),
+        (
+            lambda payload: payload["state"]["generator_state"].update(state=str(2**128)),
+            f"state.generator_state.state: expected a 128-bit number as decimal text, got '{2**128}'",
+        ),
+        (
+            lambda payload: payload["state"]["generator_state"].update(bit_generator="MT19937"),
+            "state.generator_state.bit_generator must be one of PCG64, got 'MT19937'",
+        ),
+        (
+            lambda payload: payload.update(version=1),
+            "checkpoint from an older NeuroCar, whose random generator this one no longer has, so the run cannot "
+            "continue exactly; start a new run (its best.pt still loads, e.g. with --init)",
+        ),
         (lambda payload: payload["config"]["physics"].update(dt_s=0), None),
         (text_flip, None),
     ],
