@@ -9,7 +9,7 @@ individuals are copied unchanged into the next generation (elitism), so the best
 N(0, 1) noise, with biases of the same size, put most neurons far from the middle of their inputs' range: a small
 weighted sum of inputs that barely move, next to a bias that decides alone. The hidden layer then hardly changes
 with what the car sees, and the output biases pick the same action whatever happens: of 60 such 3-6-3 networks
-about two thirds always choose one action and only one in eight ever steers both ways, so most of the first
+about three quarters always choose one action and only one in ten ever steers both ways, so most of the first
 generations' cars drive a fixed circle into a wall. `centred_population` draws each neuron's weights larger
 (`init_sigma`) and sets its bias so the neuron sits at its zero when its inputs are at the centre of their range
 (0.5 for readings; for a hidden layer, the activation's value at zero), plus a little noise. Every neuron then
