@@ -1,0 +1,447 @@
+"""Torch files written without torch: `torch_file_bytes(payload)` gives the bytes of the file `torch.save` would
+write, and `torch.load(path, weights_only=True)` (torch 2.2 or later) reads them back to the same objects.
+
+Importing torch costs seconds; a headless run only needs it to write its model and checkpoint files. This module
+needs only numpy and the standard library, and it never imports torch (torch tensors handed to it are converted by
+their own methods).
+
+**The file.** A zip archive, every record stored uncompressed, its data starting on a 64-byte boundary, laid out
+the way torch's own writer lays it out, so that torch's loader (which can compute where each storage starts instead of
+looking it up) finds everything where it expects:
+
+| record                          | content                                                                  |
+|---------------------------------|--------------------------------------------------------------------------|
+| `archive/data.pkl`              | the payload as a protocol-2 pickle, tensors as persistent ids (below)    |
+| `archive/.format_version`       | `1` (storages are numbered in the order the pickle first uses them)      |
+| `archive/.storage_alignment`    | `64`                                                                     |
+| `archive/byteorder`             | `little` (every storage is written little-endian, whatever the machine)  |
+| `archive/data/<key>`            | one per tensor: its elements, C order, keys `0`, `1`, ... in pickle order |
+| `archive/version`               | `3` (the archive format torch writes and reads)                          |
+| `archive/.data/serialization_id`| 40 digits derived from a hash of the records above (torch draws them at random) |
+
+Each record has a local header whose extra field (`FB`, a length, then `Z` bytes) pads its data to the boundary, and
+a 16-byte data descriptor after the data when there is any; then the central directory and the zip64 and classic
+end records. Nothing depends on the clock or on chance, so the same payload always gives the same bytes.
+
+**The pickle.** The standard `pickle` module cannot name `torch._utils._rebuild_tensor_v2` without importing torch
+(it checks every global it writes by importing it), so this module emits the opcodes itself, and only the opcodes
+torch's `weights_only` unpickler accepts:
+
+| value                     | opcodes                                                                          |
+|---------------------------|----------------------------------------------------------------------------------|
+| None, True, False         | NONE, NEWTRUE, NEWFALSE                                                          |
+| int                       | BININT1, BININT2, BININT, or LONG1 (at most 255 bytes: -2**2039 <= n < 2**2039)  |
+| float (inf and nan too)   | BINFLOAT (8 bytes, big-endian)                                                   |
+| str                       | BINUNICODE (UTF-8; lone surrogates kept, as pickle keeps them)                   |
+| list                      | EMPTY_LIST, then APPENDS in batches of 1000 (APPEND for a batch of one)          |
+| dict, OrderedDict         | EMPTY_DICT or `collections.OrderedDict()`, then SETITEMS in batches of 1000      |
+| tuple                     | EMPTY_TUPLE, TUPLE1 to TUPLE3, or MARK ... TUPLE                                 |
+| numpy array, torch tensor | `torch._utils._rebuild_tensor_v2(storage, 0, shape, strides, requires_grad,      |
+|                           | OrderedDict())`, the storage a persistent id (BINPERSID) `('storage',            |
+|                           | torch.<Type>Storage, key, 'cpu', element count)`, the strides contiguous         |
+| torch.nn.Parameter        | `torch._utils._rebuild_parameter(tensor, requires_grad, OrderedDict())`          |
+
+Every list, dict, tuple, array and tensor is memoised by identity, so an object the payload holds twice (or a list
+that holds itself) loads as one object, as with `torch.save`; texts are memoised by value. Dict keys are text or
+whole numbers. Arrays may have any shape (0-d and empty too); non-contiguous ones are written contiguous. Their types:
+float16, float32, float64, complex64, complex128, int8, int16, int32, int64, uint8 and bool. A torch tensor goes
+through `.detach().cpu().numpy()`: it loads as a contiguous CPU tensor with its own storage (a view does not drag its
+whole base storage along, and two views of one storage load as two tensors). A numpy scalar is written as the Python
+value it holds (`torch.save` would pickle it through numpy, which `weights_only` refuses to load). Any other value is
+a `TypeError` naming its place in the payload (`state.history[3].fitness`); a whole number beyond LONG1's range is a
+`ValueError`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import struct
+import zlib
+from collections import OrderedDict
+from typing import Any
+
+import numpy as np
+
+ARCHIVE_NAME = "archive"  # the folder inside the zip: what torch.save names it when writing to a buffer
+STORAGE_ALIGNMENT = 64  # bytes; where every record's data starts
+ARCHIVE_VERSION = b"3\n"
+BATCH_SIZE = 1000  # items per APPENDS / SETITEMS, as pickle batches them
+MAX_LONG_BYTES = 255  # LONG1's one-byte length; the weights_only unpickler has no LONG4
+MAX_ZIP_BYTES = 0xFFFFFFFF  # beyond this a zip needs zip64 sizes and offsets in every header
+SUPPORTED = "dict, list, tuple, str, int, float, bool, None, numpy arrays and torch tensors"
+
+# Storage class per numpy element kind and size: what torch.save names for a tensor of that dtype.
+STORAGE_TYPES = {
+    ("f", 2): "HalfStorage",
+    ("f", 4): "FloatStorage",
+    ("f", 8): "DoubleStorage",
+    ("c", 8): "ComplexFloatStorage",
+    ("c", 16): "ComplexDoubleStorage",
+    ("i", 1): "CharStorage",
+    ("i", 2): "ShortStorage",
+    ("i", 4): "IntStorage",
+    ("i", 8): "LongStorage",
+    ("u", 1): "ByteStorage",
+    ("b", 1): "BoolStorage",
+}
+
+# Pickle opcodes (protocol 2), only those torch's weights_only unpickler accepts.
+PROTO = b"\x80"
+STOP = b"."
+MARK = b"("
+NONE = b"N"
+NEWTRUE = b"\x88"
+NEWFALSE = b"\x89"
+BININT = b"J"
+BININT1 = b"K"
+BININT2 = b"M"
+LONG1 = b"\x8a"
+BINFLOAT = b"G"
+BINUNICODE = b"X"
+EMPTY_TUPLE = b")"
+TUPLE = b"t"
+TUPLE_OF_SIZE = {1: b"\x85", 2: b"\x86", 3: b"\x87"}
+EMPTY_LIST = b"]"
+APPEND = b"a"
+APPENDS = b"e"
+EMPTY_DICT = b"}"
+SETITEM = b"s"
+SETITEMS = b"u"
+GLOBAL = b"c"
+REDUCE = b"R"
+BINPERSID = b"Q"
+BINPUT = b"q"
+LONG_BINPUT = b"r"
+BINGET = b"h"
+LONG_BINGET = b"j"
+
+# Tensor types accepted, by (module, qualified name) of their class: no torch import needed to recognise them.
+TENSOR = ("torch", "Tensor")
+PARAMETER = ("torch.nn.parameter", "Parameter")
+
+
+def torch_file_bytes(payload: Any) -> bytes:
+    """The bytes of a torch file holding `payload` (see the module docstring for what it may contain)."""
+    pickled, storages = PayloadPickler().pickle(payload)
+    records = [
+        ("data.pkl", pickled),
+        (".format_version", b"1"),
+        (".storage_alignment", str(STORAGE_ALIGNMENT).encode()),
+        ("byteorder", b"little"),
+        *((f"data/{key}", data) for key, data in enumerate(storages)),
+        ("version", ARCHIVE_VERSION),
+    ]
+    records.append((".data/serialization_id", serialization_id(records)))
+    return zip_archive(records)
+
+
+def serialization_id(records: list[tuple[str, bytes]]) -> bytes:
+    """40 decimal digits (two 64-bit numbers, as torch writes them) from a hash of the records' names and data."""
+    digest = hashlib.blake2b(digest_size=16)
+    for name, data in records:
+        digest.update(struct.pack("<QQ", len(name), len(data)) + name.encode() + data)
+    first, second = struct.unpack("<QQ", digest.digest())
+    return f"{first:020d}{second:020d}".encode()
+
+
+def zip_archive(records: list[tuple[str, bytes]]) -> bytes:
+    """A zip archive of `records` (name, data) in folder `ARCHIVE_NAME`, stored, each one's data aligned."""
+    archive = bytearray()
+    directory = bytearray()
+    for name, data in records:
+        full_name = f"{ARCHIVE_NAME}/{name}".encode()
+        header_offset = len(archive)
+        # The data follows the 30-byte header, the name and the padding field's own 4 bytes, then the padding.
+        padding = -(header_offset + 30 + len(full_name) + 4) % STORAGE_ALIGNMENT
+        crc = zlib.crc32(data)
+        # Bit 11: names are UTF-8. Bit 3: the sizes and CRC follow the data (torch's writer omits it for no data).
+        flags = 0x0808 if data else 0x0800
+        archive += struct.pack("<4sHHHHHIIIHH", b"PK\x03\x04", 0, flags, 0, 0, 0, 0, 0, 0, len(full_name), 4 + padding)
+        archive += full_name + b"FB" + struct.pack("<H", padding) + b"Z" * padding + data
+        if data:
+            archive += struct.pack("<4sIII", b"PK\x07\x08", crc, len(data), len(data))
+        directory += struct.pack(
+            "<4sHHHHHHIIIHHHHHII",
+            b"PK\x01\x02",
+            0,
+            0,
+            flags,
+            0,
+            0,
+            0,
+            crc,
+            len(data),
+            len(data),
+            len(full_name),
+            0,
+            0,
+            0,
+            0,
+            0,
+            header_offset,
+        )
+        directory += full_name
+    directory_offset = len(archive)
+    if directory_offset + len(directory) > MAX_ZIP_BYTES:
+        raise ValueError(f"payload too large for a torch file written without torch ({directory_offset} bytes)")
+    archive += directory
+    end_offset = len(archive)
+    count = len(records)
+    archive += struct.pack(
+        "<4sQHHIIQQQQ", b"PK\x06\x06", 44, 0x031E, 45, 0, 0, count, count, len(directory), directory_offset
+    )
+    archive += struct.pack("<4sIQI", b"PK\x06\x07", 0, end_offset, 1)
+    archive += struct.pack("<4sHHHHIIH", b"PK\x05\x06", 0, 0, count, count, len(directory), directory_offset, 0)
+    return bytes(archive)
+
+
+def contiguous_strides(shape: tuple[int, ...]) -> tuple[int, ...]:
+    """Element strides of a C-contiguous tensor of `shape`, as torch gives them (a zero size counts as one)."""
+    strides = []
+    step = 1
+    for size in reversed(shape):
+        strides.append(step)
+        step *= max(size, 1)
+    return tuple(reversed(strides))
+
+
+class PayloadPickler:
+    """Writes one payload as a protocol-2 pickle for torch's weights_only unpickler, collecting tensor storages.
+
+    Its state lives for one `pickle` call: the output, the memo (identity for containers, value for texts, name for
+    globals), the storages in key order, and the path to the value being written, for error messages.
+    """
+
+    def __init__(self) -> None:
+        self.output = bytearray()
+        self.memo: dict[int, tuple[int, Any]] = {}  # id -> (memo index, the object, kept alive so ids stay unique)
+        self.text_memo: dict[str, int] = {}
+        self.global_memo: dict[tuple[str, str], int] = {}
+        self.memo_count = 0
+        self.open_tuples: set[int] = set()
+        self.storages: list[bytes] = []
+        self.path: list[str | int] = []
+
+    def pickle(self, payload: Any) -> tuple[bytes, list[bytes]]:
+        """The pickle of `payload` and the storages it refers to (storage `key` is its index)."""
+        self.output += PROTO + b"\x02"
+        self.write(payload)
+        self.output += STOP
+        return bytes(self.output), self.storages
+
+    def where(self) -> str:
+        """The path to the value being written, as `state.history[3]['a key']`."""
+        text = ""
+        for step in self.path:
+            if isinstance(step, str) and step.isidentifier():
+                text += f".{step}" if text else step
+            else:
+                text += f"[{step!r}]"
+        return text or "the payload"
+
+    def write(self, value: Any) -> None:
+        """Emit the opcodes that rebuild `value`."""
+        kind = type(value)
+        if value is None:
+            self.output += NONE
+        elif kind is bool:
+            self.output += NEWTRUE if value else NEWFALSE
+        elif kind is int:
+            self.write_int(value)
+        elif kind is float:
+            self.output += BINFLOAT + struct.pack(">d", value)
+        elif kind is str:
+            self.write_text(value)
+        elif id(value) in self.memo:  # only containers, arrays and tensors are memoised by identity
+            self.write_get(self.memo[id(value)][0])
+        elif kind is list:
+            self.write_list(value)
+        elif kind is dict or kind is OrderedDict:
+            self.write_dict(value)
+        elif kind is tuple:
+            self.write_tuple(value)
+        elif kind is np.ndarray:
+            self.write_array(value, value, requires_grad=False)
+        elif is_tensor(kind):
+            self.write_tensor(value)
+        elif isinstance(value, np.generic):
+            scalar = value.item()
+            if type(scalar) not in (bool, int, float, str):
+                raise TypeError(f"{self.where()}: a numpy {value.dtype} scalar cannot be written to a torch file")
+            self.write(scalar)
+        else:
+            raise TypeError(
+                f"{self.where()}: a {kind.__module__}.{kind.__qualname__} cannot be written to a torch file"
+                f" (supported: {SUPPORTED})"
+            )
+
+    def remember(self, value: Any) -> None:
+        """Memoise `value` (just written) by identity."""
+        self.memo[id(value)] = (self.memo_count, value)
+        self.write_put()
+
+    def write_put(self) -> None:
+        index = self.memo_count
+        self.memo_count += 1
+        self.output += BINPUT + bytes((index,)) if index < 256 else LONG_BINPUT + struct.pack("<I", index)
+
+    def write_get(self, index: int) -> None:
+        self.output += BINGET + bytes((index,)) if index < 256 else LONG_BINGET + struct.pack("<I", index)
+
+    def write_int(self, value: int) -> None:
+        if 0 <= value < 0x100:
+            self.output += BININT1 + bytes((value,))
+        elif 0 <= value < 0x10000:
+            self.output += BININT2 + struct.pack("<H", value)
+        elif -(2**31) <= value < 2**31:
+            self.output += BININT + struct.pack("<i", value)
+        else:
+            size = (value if value >= 0 else ~value).bit_length() // 8 + 1  # two's complement with its sign bit
+            if size > MAX_LONG_BYTES:
+                raise ValueError(
+                    f"{self.where()}: a whole number of {value.bit_length()} bits is too large for a torch file"
+                    f" (at most {MAX_LONG_BYTES * 8 - 1} bits and a sign)"
+                )
+            self.output += LONG1 + bytes((size,)) + value.to_bytes(size, "little", signed=True)
+
+    def write_text(self, value: str) -> None:
+        index = self.text_memo.get(value)
+        if index is not None:
+            self.write_get(index)
+            return
+        encoded = value.encode("utf-8", "surrogatepass")
+        if len(encoded) > MAX_ZIP_BYTES:
+            raise ValueError(f"{self.where()}: text too long for a torch file")
+        self.output += BINUNICODE + struct.pack("<I", len(encoded)) + encoded
+        self.text_memo[value] = self.memo_count
+        self.write_put()
+
+    def write_global(self, module: str, name: str) -> None:
+        index = self.global_memo.get((module, name))
+        if index is not None:
+            self.write_get(index)
+            return
+        self.output += GLOBAL + f"{module}\n{name}\n".encode()
+        self.global_memo[(module, name)] = self.memo_count
+        self.write_put()
+
+    def write_list(self, value: list[Any]) -> None:
+        self.output += EMPTY_LIST
+        self.remember(value)
+        for start in range(0, len(value), BATCH_SIZE):
+            batch = value[start : start + BATCH_SIZE]
+            if len(batch) > 1:
+                self.output += MARK
+            for index, item in enumerate(batch, start):
+                self.path.append(index)
+                self.write(item)
+                self.path.pop()
+            self.output += APPENDS if len(batch) > 1 else APPEND
+
+    def write_dict(self, value: dict[Any, Any]) -> None:
+        if type(value) is OrderedDict:
+            self.write_empty_ordered_dict()
+        else:
+            self.output += EMPTY_DICT
+        self.remember(value)
+        items = list(value.items())
+        for start in range(0, len(items), BATCH_SIZE):
+            batch = items[start : start + BATCH_SIZE]
+            if len(batch) > 1:
+                self.output += MARK
+            for key, item in batch:
+                if type(key) is not str and type(key) is not int:
+                    raise TypeError(
+                        f"{self.where()}: key {key!r} is a {type(key).__qualname__}; the keys of a dict written to"
+                        " a torch file must be text or whole numbers"
+                    )
+                self.write(key)
+                self.path.append(key)
+                self.write(item)
+                self.path.pop()
+            self.output += SETITEMS if len(batch) > 1 else SETITEM
+
+    def write_empty_ordered_dict(self) -> None:
+        self.write_global("collections", "OrderedDict")
+        self.output += EMPTY_TUPLE + REDUCE
+
+    def write_tuple(self, value: tuple[Any, ...]) -> None:
+        if not value:
+            self.output += EMPTY_TUPLE
+            return
+        if id(value) in self.open_tuples:
+            # Pickle rebuilds such a cycle with POP opcodes, which the weights_only unpickler refuses.
+            raise ValueError(f"{self.where()}: a tuple that contains itself cannot be written to a torch file")
+        self.open_tuples.add(id(value))
+        if len(value) > 3:
+            self.output += MARK
+        for index, item in enumerate(value):
+            self.path.append(index)
+            self.write(item)
+            self.path.pop()
+        self.open_tuples.discard(id(value))
+        self.output += TUPLE_OF_SIZE.get(len(value), TUPLE)
+        self.remember(value)
+
+    def write_ints_tuple(self, values: tuple[int, ...]) -> None:
+        """A tuple of whole numbers made here (a shape or strides): nothing else refers to it, so no memo."""
+        if len(values) > 3:
+            self.output += MARK
+        for value in values:
+            self.write_int(value)
+        self.output += TUPLE_OF_SIZE.get(len(values), TUPLE) if values else EMPTY_TUPLE
+
+    def write_tensor(self, tensor: Any) -> None:
+        """A torch tensor or parameter, through numpy."""
+        kind = (type(tensor).__module__, type(tensor).__qualname__)
+        if str(tensor.layout) != "torch.strided":
+            raise TypeError(f"{self.where()}: a {tensor.layout} tensor cannot be written to a torch file (dense only)")
+        try:
+            array = tensor.detach().cpu().resolve_conj().resolve_neg().numpy()
+        except (TypeError, RuntimeError) as error:
+            raise TypeError(
+                f"{self.where()}: a {tensor.dtype} tensor cannot be written to a torch file ({error})"
+            ) from None
+        if kind == PARAMETER:
+            self.write_global("torch._utils", "_rebuild_parameter")
+            self.write_array(array, None, requires_grad=False)
+            self.output += NEWTRUE if tensor.requires_grad else NEWFALSE
+            self.write_empty_ordered_dict()
+            self.output += TUPLE_OF_SIZE[3] + REDUCE
+            self.remember(tensor)
+        else:
+            self.write_array(array, tensor, requires_grad=bool(tensor.requires_grad))
+
+    def write_array(self, array: np.ndarray, source: Any, requires_grad: bool) -> None:
+        """`array` as a tensor with its own storage; `source` (the object in the payload) is memoised, if any."""
+        storage_type = STORAGE_TYPES.get((array.dtype.kind, array.dtype.itemsize))
+        if storage_type is None or array.dtype.fields is not None:
+            raise TypeError(
+                f"{self.where()}: an array of {array.dtype} cannot be written to a torch file (supported element"
+                f" types: {', '.join(sorted({str(np.dtype(f'{kind}{size}')) for kind, size in STORAGE_TYPES}))})"
+            )
+        data = array.astype(array.dtype.newbyteorder("<"), copy=False).tobytes(order="C")
+        key = str(len(self.storages))
+        self.storages.append(data)
+        shape = tuple(int(size) for size in array.shape)
+        self.write_global("torch._utils", "_rebuild_tensor_v2")
+        self.output += MARK + MARK
+        self.write_text("storage")
+        self.write_global("torch", storage_type)
+        self.write_text(key)
+        self.write_text("cpu")
+        self.write_int(int(array.size))
+        self.output += TUPLE + BINPERSID
+        self.write_int(0)  # storage offset
+        self.write_ints_tuple(shape)
+        self.write_ints_tuple(contiguous_strides(shape))
+        self.output += NEWTRUE if requires_grad else NEWFALSE
+        self.write_empty_ordered_dict()  # backward hooks: none
+        self.output += TUPLE + REDUCE
+        if source is not None:
+            self.remember(source)
+
+
+def is_tensor(kind: type) -> bool:
+    """True for torch.Tensor and torch.nn.Parameter (exactly those: a subclass may carry state a file cannot)."""
+    return (kind.__module__, kind.__qualname__) in (TENSOR, PARAMETER)
