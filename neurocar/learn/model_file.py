@@ -44,6 +44,7 @@ from neurocar.config import (
 from neurocar.errors import NeuroCarError
 from neurocar.files import atomic_write_bytes, check_writable
 from neurocar.learn.policy import ACTION_COUNT, build_network, network_vector
+from neurocar.learn.torch_file import torch_file_bytes
 from neurocar.paths import display_path
 from neurocar.schema import (
     Choice,
@@ -121,15 +122,19 @@ def model_payload(network: nn.Sequential, config: Config, training: dict[str, An
 
 
 def atomic_torch_save(payload: Any, path: str | Path) -> None:
-    """torch.save `payload` to `path` atomically (serialised in memory, then written and renamed into place)."""
+    """Save `payload` to `path` as a torch file, atomically, without importing torch.
+
+    The bytes come from `torch_file_bytes` (what `torch.save` would write; `torch.load(path, weights_only=True)`
+    gives the same objects back). They are made in memory first, so a value the file cannot hold (a `TypeError`
+    naming it) leaves nothing behind, then written to a temporary file and renamed into place.
+    """
+    data = torch_file_bytes(payload)
     target = Path(path)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise NeuroCarError(f"{display_path(target)}: cannot write here ({error.strerror or error})") from None
-    buffer = io.BytesIO()
-    torch.save(payload, buffer)
-    atomic_write_bytes(target, buffer.getvalue())
+    atomic_write_bytes(target, data)
 
 
 def save_model(path: str | Path, network: nn.Sequential, config: Config, training: dict[str, Any]) -> None:
