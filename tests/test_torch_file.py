@@ -223,6 +223,21 @@ def test_an_object_held_twice_loads_as_one_object_and_a_list_may_hold_itself():
     assert looped[0] == "start" and looped[1] is looped
 
 
+def test_a_text_is_written_once_however_often_it_appears():
+    name = "a column name that every row of a long history repeats"
+    payload = {
+        "rows": [{"".join(name): index} for index in range(200)],  # 200 equal texts, each its own object
+        "arrays": [np.zeros(1)] * 2 + [np.ones(2) for _ in range(50)],
+    }
+    pickled = zipfile.ZipFile(io.BytesIO(torch_file_bytes(payload))).read("archive/data.pkl")
+    assert pickled.count(name.encode()) == 1
+    assert pickled.count(b"storage") == pickled.count(b"cpu") == pickled.count(b"DoubleStorage") == 1
+    assert pickled.count(b"_rebuild_tensor_v2") == pickled.count(b"OrderedDict") == 1
+    found = load_written(payload)
+    assert [row[name] for row in found["rows"]] == list(range(200))
+    assert found["arrays"][0] is found["arrays"][1] and len({id(array) for array in found["arrays"]}) == 51
+
+
 def test_numpy_scalars_are_written_as_the_python_values_they_hold():
     payload = {"float": np.float64(0.25), "single": np.float32(0.1), "int": np.int64(-7), "flag": np.bool_(True)}
     found = load_written(payload)

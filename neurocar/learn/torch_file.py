@@ -195,6 +195,9 @@ def zip_archive(records: list[tuple[str, bytes]]) -> bytes:
     return bytes(archive)
 
 
+pack_double = struct.Struct(">d").pack
+
+
 def contiguous_strides(shape: tuple[int, ...]) -> tuple[int, ...]:
     """Element strides of a C-contiguous tensor of `shape`, as torch gives them (a zero size counts as one)."""
     strides = []
@@ -205,59 +208,76 @@ def contiguous_strides(shape: tuple[int, ...]) -> tuple[int, ...]:
     return tuple(reversed(strides))
 
 
+class UnwritableValueError(Exception):
+    """A value the file cannot hold; `steps` is the path to it, innermost first, filled in on the way out."""
+
+    def __init__(self, error_type: type[Exception], message: str) -> None:
+        super().__init__(message)
+        self.error_type = error_type
+        self.message = message
+        self.steps: list[str | int] = []
+
+
+def describe_path(steps: list[str | int]) -> str:
+    """A path into the payload as `state.history[3]['a key']` (outermost step first)."""
+    text = ""
+    for step in steps:
+        if isinstance(step, str) and step.isidentifier():
+            text += f".{step}" if text else step
+        else:
+            text += f"[{step!r}]"
+    return text or "the payload"
+
+
 class PayloadPickler:
     """Writes one payload as a protocol-2 pickle for torch's weights_only unpickler, collecting tensor storages.
 
     Its state lives for one `pickle` call: the output, the memo (identity for containers, value for texts, name for
-    globals), the storages in key order, and the path to the value being written, for error messages.
+    globals; each entry holds the opcode that fetches it again), and the storages in key order.
     """
 
     def __init__(self) -> None:
         self.output = bytearray()
-        self.memo: dict[int, tuple[int, Any]] = {}  # id -> (memo index, the object, kept alive so ids stay unique)
-        self.text_memo: dict[str, int] = {}
-        self.global_memo: dict[tuple[str, str], int] = {}
+        self.memo: dict[int, tuple[bytes, Any]] = {}  # id -> (its GET opcode, the object: kept alive, ids unique)
+        self.text_memo: dict[str, bytes] = {}
+        self.global_memo: dict[tuple[str, str], bytes] = {}
         self.memo_count = 0
         self.open_tuples: set[int] = set()
         self.storages: list[bytes] = []
-        self.path: list[str | int] = []
 
     def pickle(self, payload: Any) -> tuple[bytes, list[bytes]]:
         """The pickle of `payload` and the storages it refers to (storage `key` is its index)."""
         self.output += PROTO + b"\x02"
-        self.write(payload)
+        try:
+            self.write(payload)
+        except UnwritableValueError as refusal:
+            raise refusal.error_type(f"{describe_path(refusal.steps[::-1])}: {refusal.message}") from None
         self.output += STOP
         return bytes(self.output), self.storages
 
-    def where(self) -> str:
-        """The path to the value being written, as `state.history[3]['a key']`."""
-        text = ""
-        for step in self.path:
-            if isinstance(step, str) and step.isidentifier():
-                text += f".{step}" if text else step
-            else:
-                text += f"[{step!r}]"
-        return text or "the payload"
-
     def write(self, value: Any) -> None:
-        """Emit the opcodes that rebuild `value`."""
+        """Emit the opcodes that rebuild `value` (the commonest types first: this runs once per value)."""
         kind = type(value)
-        if value is None:
+        if kind is str:
+            fetch = self.text_memo.get(value)
+            if fetch is None:
+                self.write_new_text(value)
+            else:
+                self.output += fetch
+        elif kind is float:
+            self.output += BINFLOAT + pack_double(value)
+        elif kind is int:
+            self.write_int(value)
+        elif value is None:
             self.output += NONE
         elif kind is bool:
             self.output += NEWTRUE if value else NEWFALSE
-        elif kind is int:
-            self.write_int(value)
-        elif kind is float:
-            self.output += BINFLOAT + struct.pack(">d", value)
-        elif kind is str:
-            self.write_text(value)
         elif id(value) in self.memo:  # only containers, arrays and tensors are memoised by identity
-            self.write_get(self.memo[id(value)][0])
-        elif kind is list:
-            self.write_list(value)
+            self.output += self.memo[id(value)][0]
         elif kind is dict or kind is OrderedDict:
             self.write_dict(value)
+        elif kind is list:
+            self.write_list(value)
         elif kind is tuple:
             self.write_tuple(value)
         elif kind is np.ndarray:
@@ -267,26 +287,27 @@ class PayloadPickler:
         elif isinstance(value, np.generic):
             scalar = value.item()
             if type(scalar) not in (bool, int, float, str):
-                raise TypeError(f"{self.where()}: a numpy {value.dtype} scalar cannot be written to a torch file")
+                raise UnwritableValueError(TypeError, f"a numpy {value.dtype} scalar cannot be written to a torch file")
             self.write(scalar)
         else:
-            raise TypeError(
-                f"{self.where()}: a {kind.__module__}.{kind.__qualname__} cannot be written to a torch file"
-                f" (supported: {SUPPORTED})"
+            raise UnwritableValueError(
+                TypeError,
+                f"a {kind.__module__}.{kind.__qualname__} cannot be written to a torch file (supported: {SUPPORTED})",
             )
+
+    def next_memo(self) -> bytes:
+        """Emit a PUT for the value just written; return the GET that fetches it again."""
+        index = self.memo_count
+        self.memo_count += 1
+        if index < 256:
+            self.output += BINPUT + bytes((index,))
+            return BINGET + bytes((index,))
+        self.output += LONG_BINPUT + struct.pack("<I", index)
+        return LONG_BINGET + struct.pack("<I", index)
 
     def remember(self, value: Any) -> None:
         """Memoise `value` (just written) by identity."""
-        self.memo[id(value)] = (self.memo_count, value)
-        self.write_put()
-
-    def write_put(self) -> None:
-        index = self.memo_count
-        self.memo_count += 1
-        self.output += BINPUT + bytes((index,)) if index < 256 else LONG_BINPUT + struct.pack("<I", index)
-
-    def write_get(self, index: int) -> None:
-        self.output += BINGET + bytes((index,)) if index < 256 else LONG_BINGET + struct.pack("<I", index)
+        self.memo[id(value)] = (self.next_memo(), value)
 
     def write_int(self, value: int) -> None:
         if 0 <= value < 0x100:
@@ -298,32 +319,35 @@ class PayloadPickler:
         else:
             size = (value if value >= 0 else ~value).bit_length() // 8 + 1  # two's complement with its sign bit
             if size > MAX_LONG_BYTES:
-                raise ValueError(
-                    f"{self.where()}: a whole number of {value.bit_length()} bits is too large for a torch file"
-                    f" (at most {MAX_LONG_BYTES * 8 - 1} bits and a sign)"
+                raise UnwritableValueError(
+                    ValueError,
+                    f"a whole number of {value.bit_length()} bits is too large for a torch file"
+                    f" (at most {MAX_LONG_BYTES * 8 - 1} bits and a sign)",
                 )
             self.output += LONG1 + bytes((size,)) + value.to_bytes(size, "little", signed=True)
 
     def write_text(self, value: str) -> None:
-        index = self.text_memo.get(value)
-        if index is not None:
-            self.write_get(index)
-            return
+        fetch = self.text_memo.get(value)
+        if fetch is None:
+            self.write_new_text(value)
+        else:
+            self.output += fetch
+
+    def write_new_text(self, value: str) -> None:
+        """A text not written before (`write` and `write_dict` look in the memo themselves: they run most)."""
         encoded = value.encode("utf-8", "surrogatepass")
         if len(encoded) > MAX_ZIP_BYTES:
-            raise ValueError(f"{self.where()}: text too long for a torch file")
+            raise UnwritableValueError(ValueError, "text too long for a torch file")
         self.output += BINUNICODE + struct.pack("<I", len(encoded)) + encoded
-        self.text_memo[value] = self.memo_count
-        self.write_put()
+        self.text_memo[value] = self.next_memo()
 
     def write_global(self, module: str, name: str) -> None:
-        index = self.global_memo.get((module, name))
-        if index is not None:
-            self.write_get(index)
+        fetch = self.global_memo.get((module, name))
+        if fetch is not None:
+            self.output += fetch
             return
         self.output += GLOBAL + f"{module}\n{name}\n".encode()
-        self.global_memo[(module, name)] = self.memo_count
-        self.write_put()
+        self.global_memo[(module, name)] = self.next_memo()
 
     def write_list(self, value: list[Any]) -> None:
         self.output += EMPTY_LIST
@@ -333,9 +357,11 @@ class PayloadPickler:
             if len(batch) > 1:
                 self.output += MARK
             for index, item in enumerate(batch, start):
-                self.path.append(index)
-                self.write(item)
-                self.path.pop()
+                try:
+                    self.write(item)
+                except UnwritableValueError as refusal:
+                    refusal.steps.append(index)
+                    raise
             self.output += APPENDS if len(batch) > 1 else APPEND
 
     def write_dict(self, value: dict[Any, Any]) -> None:
@@ -346,19 +372,30 @@ class PayloadPickler:
         self.remember(value)
         items = list(value.items())
         for start in range(0, len(items), BATCH_SIZE):
-            batch = items[start : start + BATCH_SIZE]
+            batch = items[start : start + BATCH_SIZE] if len(items) > BATCH_SIZE else items
             if len(batch) > 1:
                 self.output += MARK
             for key, item in batch:
-                if type(key) is not str and type(key) is not int:
-                    raise TypeError(
-                        f"{self.where()}: key {key!r} is a {type(key).__qualname__}; the keys of a dict written to"
-                        " a torch file must be text or whole numbers"
+                key_kind = type(key)
+                if key_kind is str:
+                    fetch = self.text_memo.get(key)
+                    if fetch is None:
+                        self.write_new_text(key)
+                    else:
+                        self.output += fetch
+                elif key_kind is int:
+                    self.write_int(key)
+                else:
+                    raise UnwritableValueError(
+                        TypeError,
+                        f"key {key!r} is a {key_kind.__qualname__}; the keys of a dict written to a torch file must"
+                        " be text or whole numbers",
                     )
-                self.write(key)
-                self.path.append(key)
-                self.write(item)
-                self.path.pop()
+                try:
+                    self.write(item)
+                except UnwritableValueError as refusal:
+                    refusal.steps.append(key)
+                    raise
             self.output += SETITEMS if len(batch) > 1 else SETITEM
 
     def write_empty_ordered_dict(self) -> None:
@@ -371,14 +408,16 @@ class PayloadPickler:
             return
         if id(value) in self.open_tuples:
             # Pickle rebuilds such a cycle with POP opcodes, which the weights_only unpickler refuses.
-            raise ValueError(f"{self.where()}: a tuple that contains itself cannot be written to a torch file")
+            raise UnwritableValueError(ValueError, "a tuple that contains itself cannot be written to a torch file")
         self.open_tuples.add(id(value))
         if len(value) > 3:
             self.output += MARK
         for index, item in enumerate(value):
-            self.path.append(index)
-            self.write(item)
-            self.path.pop()
+            try:
+                self.write(item)
+            except UnwritableValueError as refusal:
+                refusal.steps.append(index)
+                raise
         self.open_tuples.discard(id(value))
         self.output += TUPLE_OF_SIZE.get(len(value), TUPLE)
         self.remember(value)
@@ -395,12 +434,14 @@ class PayloadPickler:
         """A torch tensor or parameter, through numpy."""
         kind = (type(tensor).__module__, type(tensor).__qualname__)
         if str(tensor.layout) != "torch.strided":
-            raise TypeError(f"{self.where()}: a {tensor.layout} tensor cannot be written to a torch file (dense only)")
+            raise UnwritableValueError(
+                TypeError, f"a {tensor.layout} tensor cannot be written to a torch file (dense only)"
+            )
         try:
             array = tensor.detach().cpu().resolve_conj().resolve_neg().numpy()
         except (TypeError, RuntimeError) as error:
-            raise TypeError(
-                f"{self.where()}: a {tensor.dtype} tensor cannot be written to a torch file ({error})"
+            raise UnwritableValueError(
+                TypeError, f"a {tensor.dtype} tensor cannot be written to a torch file ({error})"
             ) from None
         if kind == PARAMETER:
             self.write_global("torch._utils", "_rebuild_parameter")
@@ -416,9 +457,10 @@ class PayloadPickler:
         """`array` as a tensor with its own storage; `source` (the object in the payload) is memoised, if any."""
         storage_type = STORAGE_TYPES.get((array.dtype.kind, array.dtype.itemsize))
         if storage_type is None or array.dtype.fields is not None:
-            raise TypeError(
-                f"{self.where()}: an array of {array.dtype} cannot be written to a torch file (supported element"
-                f" types: {', '.join(sorted({str(np.dtype(f'{kind}{size}')) for kind, size in STORAGE_TYPES}))})"
+            raise UnwritableValueError(
+                TypeError,
+                f"an array of {array.dtype} cannot be written to a torch file (supported element"
+                f" types: {', '.join(sorted({str(np.dtype(f'{kind}{size}')) for kind, size in STORAGE_TYPES}))})",
             )
         data = array.astype(array.dtype.newbyteorder("<"), copy=False).tobytes(order="C")
         key = str(len(self.storages))
