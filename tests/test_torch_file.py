@@ -245,6 +245,20 @@ def test_numpy_scalars_are_written_as_the_python_values_they_hold():
     assert [type(value) for value in found.values()] == [float, float, int, bool]
 
 
+def test_random_generator_states_restore_the_same_stream():
+    numpy_generator = np.random.default_rng(2**80 + 5)
+    numpy_generator.random(3)
+    torch_generator = torch.Generator().manual_seed(11)
+    torch.rand(4, generator=torch_generator)
+    found = round_trips({"numpy": numpy_generator.bit_generator.state, "torch": torch_generator.get_state()})
+    restored = np.random.default_rng()
+    restored.bit_generator.state = found["numpy"]
+    assert np.array_equal(restored.random(5), numpy_generator.random(5))
+    again = torch.Generator()
+    again.set_state(found["torch"])
+    assert torch.equal(torch.rand(5, generator=again), torch.rand(5, generator=torch_generator))
+
+
 def test_the_same_payload_gives_the_same_bytes():
     def payload():
         return {
