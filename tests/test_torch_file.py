@@ -20,12 +20,13 @@ import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from neurocar.errors import NeuroCarError
 from neurocar.learn import checkpoint
 from neurocar.learn.checkpoint import load_checkpoint, save_checkpoint
 from neurocar.learn.model_file import load_model, model_payload, save_model
 from neurocar.learn.neuroevolution import Neuroevolution
 from neurocar.learn.policy import build_network, load_vector, network_vector
-from neurocar.learn.torch_file import contiguous_strides, torch_file_bytes
+from neurocar.learn.torch_file import contiguous_strides, save_torch_file, torch_file_bytes
 
 DTYPES = [
     "float32",
@@ -310,9 +311,9 @@ def test_writing_never_imports_torch(tmp_path):
         f"""
         import sys
         import numpy as np
-        from neurocar.learn.torch_file import torch_file_bytes
+        from neurocar.learn.torch_file import save_torch_file
         payload = {{"weights": np.arange(6, dtype=np.float32).reshape(2, 3), "meta": {{"seed": 3, "name": "x"}}}}
-        open({str(path)!r}, "wb").write(torch_file_bytes(payload))
+        save_torch_file(payload, {str(path)!r})
         print(sorted(name for name in sys.modules if name == "torch" or name.startswith("torch.")))
         """
     )
@@ -322,6 +323,18 @@ def test_writing_never_imports_torch(tmp_path):
     loaded = torch.load(path, weights_only=True)
     assert torch.equal(loaded["weights"], torch.arange(6, dtype=torch.float32).reshape(2, 3))
     assert loaded["meta"] == {"seed": 3, "name": "x"}
+
+
+def test_saving_makes_the_folders_and_reports_a_place_it_cannot_write(tmp_path):
+    path = tmp_path / "new" / "folders" / "file.pt"
+    save_torch_file({"a": [1, 2]}, path)
+    assert torch.load(path, weights_only=True) == {"a": [1, 2]}
+    (tmp_path / "a file").write_text("not a folder")
+    with pytest.raises(NeuroCarError, match=r"a file/file\.pt: cannot write here"):
+        save_torch_file({"a": 1}, tmp_path / "a file" / "file.pt")
+    with pytest.raises(TypeError, match=r"^a: a builtins\.object"):
+        save_torch_file({"a": object()}, tmp_path / "refused" / "file.pt")
+    assert not (tmp_path / "refused").exists()  # a refused payload leaves nothing behind, not even its folder
 
 
 class Opaque:

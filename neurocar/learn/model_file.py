@@ -42,9 +42,9 @@ from neurocar.config import (
     check_physics,
 )
 from neurocar.errors import NeuroCarError
-from neurocar.files import atomic_write_bytes, check_writable
+from neurocar.files import check_writable
 from neurocar.learn.policy import ACTION_COUNT, build_network, network_vector
-from neurocar.learn.torch_file import torch_file_bytes
+from neurocar.learn.torch_file import save_torch_file
 from neurocar.paths import display_path
 from neurocar.schema import (
     Choice,
@@ -122,19 +122,12 @@ def model_payload(network: nn.Sequential, config: Config, training: dict[str, An
 
 
 def atomic_torch_save(payload: Any, path: str | Path) -> None:
-    """Save `payload` to `path` as a torch file, atomically, without importing torch.
+    """Save `payload` to `path` as a torch file, atomically, without importing torch (`save_torch_file`).
 
-    The bytes come from `torch_file_bytes` (what `torch.save` would write; `torch.load(path, weights_only=True)`
-    gives the same objects back). They are made in memory first, so a value the file cannot hold (a `TypeError`
-    naming it) leaves nothing behind, then written to a temporary file and renamed into place.
+    The file loads with `torch.load(path, weights_only=True)` to what a `torch.save` of `payload` would give. A value
+    it cannot hold is a `TypeError` naming it, and leaves nothing behind; a failed write keeps the file that was there.
     """
-    data = torch_file_bytes(payload)
-    target = Path(path)
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise NeuroCarError(f"{display_path(target)}: cannot write here ({error.strerror or error})") from None
-    atomic_write_bytes(target, data)
+    save_torch_file(payload, path)
 
 
 def save_model(path: str | Path, network: nn.Sequential, config: Config, training: dict[str, Any]) -> None:

@@ -1,5 +1,6 @@
 """Torch files written without torch: `torch_file_bytes(payload)` gives the bytes of the file `torch.save` would
-write, and `torch.load(path, weights_only=True)` (torch 2.2 or later) reads them back to the same objects.
+write, `save_torch_file(payload, path)` writes them atomically, and `torch.load(path, weights_only=True)` (torch 2.2
+or later) reads them back to the same objects.
 
 Importing torch costs seconds; a headless run only needs it to write its model and checkpoint files. This module
 needs only numpy and the standard library, and it never imports torch (torch tensors handed to it are converted by
@@ -58,9 +59,14 @@ import hashlib
 import struct
 import zlib
 from collections import OrderedDict
+from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from neurocar.errors import NeuroCarError
+from neurocar.files import atomic_write_bytes
+from neurocar.paths import display_path
 
 ARCHIVE_NAME = "archive"  # the folder inside the zip: what torch.save names it when writing to a buffer
 STORAGE_ALIGNMENT = 64  # bytes; where every record's data starts
@@ -133,6 +139,22 @@ def torch_file_bytes(payload: Any) -> bytes:
     ]
     records.append((".data/serialization_id", serialization_id(records)))
     return zip_archive(records)
+
+
+def save_torch_file(payload: Any, path: str | Path) -> None:
+    """Write `payload` to `path` as a torch file, atomically (its parent folders are made if needed).
+
+    The bytes are made in memory first, so a value the file cannot hold (a `TypeError` or `ValueError` naming it)
+    leaves nothing behind; then they go to a temporary file renamed into place, so a failed write (a `NeuroCarError`
+    naming the file) never leaves a damaged file where a good one was.
+    """
+    data = torch_file_bytes(payload)
+    target = Path(path)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise NeuroCarError(f"{display_path(target)}: cannot write here ({error.strerror or error})") from None
+    atomic_write_bytes(target, data)
 
 
 def serialization_id(records: list[tuple[str, bytes]]) -> bytes:
