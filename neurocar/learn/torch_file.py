@@ -121,6 +121,22 @@ LONG_BINPUT = b"r"
 BINGET = b"h"
 LONG_BINGET = b"j"
 
+pack_double = struct.Struct(">d").pack
+
+# Zip records. Local header: signature, version needed, flags, method, time, date, CRC, compressed and plain sizes,
+# name and extra-field lengths (the CRC and sizes are zero: the data descriptor after the data holds them).
+LOCAL_HEADER = struct.Struct("<4sHHHHHIIIHH")
+DATA_DESCRIPTOR = struct.Struct("<4sIII")  # signature, CRC, compressed and plain sizes
+# Central directory entry: signature, versions made by and needed, flags, method, time, date, CRC, sizes, name,
+# extra-field and comment lengths, disk, internal and external attributes, offset of the local header.
+DIRECTORY_ENTRY = struct.Struct("<4sHHHHHHIIIHHHHHII")
+# Zip64 end record (signature, its size after this field, versions made by and needed, disk numbers, entry counts
+# on this disk and in all, directory size and offset), its locator (signature, disk, offset, disks), and the classic
+# end record (signature, disk numbers, entry counts, directory size and offset, comment length).
+ZIP64_END = struct.Struct("<4sQHHIIQQQQ")
+ZIP64_LOCATOR = struct.Struct("<4sIQI")
+END = struct.Struct("<4sHHHHIIH")
+
 # Tensor types accepted, by (module, qualified name) of their class: no torch import needed to recognise them.
 TENSOR = ("torch", "Tensor")
 PARAMETER = ("torch.nn.parameter", "Parameter")
@@ -170,54 +186,33 @@ def zip_archive(records: list[tuple[str, bytes]]) -> bytes:
     """A zip archive of `records` (name, data) in folder `ARCHIVE_NAME`, stored, each one's data aligned."""
     archive = bytearray()
     directory = bytearray()
-    for name, data in records:
-        full_name = f"{ARCHIVE_NAME}/{name}".encode()
-        header_offset = len(archive)
-        # The data follows the 30-byte header, the name and the padding field's own 4 bytes, then the padding.
-        padding = -(header_offset + 30 + len(full_name) + 4) % STORAGE_ALIGNMENT
+    for record_name, data in records:
+        name = f"{ARCHIVE_NAME}/{record_name}".encode()
+        offset = len(archive)
+        size = len(data)
         crc = zlib.crc32(data)
-        # Bit 11: names are UTF-8. Bit 3: the sizes and CRC follow the data (torch's writer omits it for no data).
+        # The data follows the header, the name and the padding field's own 4 bytes, then the padding.
+        padding = -(offset + LOCAL_HEADER.size + len(name) + 4) % STORAGE_ALIGNMENT
+        # Bit 11: names are UTF-8. Bit 3: sizes and CRC come after the data (torch's writer drops it for no data).
         flags = 0x0808 if data else 0x0800
-        archive += struct.pack("<4sHHHHHIIIHH", b"PK\x03\x04", 0, flags, 0, 0, 0, 0, 0, 0, len(full_name), 4 + padding)
-        archive += full_name + b"FB" + struct.pack("<H", padding) + b"Z" * padding + data
+        archive += LOCAL_HEADER.pack(b"PK\x03\x04", 0, flags, 0, 0, 0, 0, 0, 0, len(name), 4 + padding)
+        archive += name + b"FB" + struct.pack("<H", padding) + b"Z" * padding + data
         if data:
-            archive += struct.pack("<4sIII", b"PK\x07\x08", crc, len(data), len(data))
-        directory += struct.pack(
-            "<4sHHHHHHIIIHHHHHII",
-            b"PK\x01\x02",
-            0,
-            0,
-            flags,
-            0,
-            0,
-            0,
-            crc,
-            len(data),
-            len(data),
-            len(full_name),
-            0,
-            0,
-            0,
-            0,
-            0,
-            header_offset,
+            archive += DATA_DESCRIPTOR.pack(b"PK\x07\x08", crc, size, size)
+        directory += DIRECTORY_ENTRY.pack(
+            b"PK\x01\x02", 0, 0, flags, 0, 0, 0, crc, size, size, len(name), 0, 0, 0, 0, 0, offset
         )
-        directory += full_name
-    directory_offset = len(archive)
-    if directory_offset + len(directory) > MAX_ZIP_BYTES:
-        raise ValueError(f"payload too large for a torch file written without torch ({directory_offset} bytes)")
+        directory += name
+    start = len(archive)
+    if start + len(directory) > MAX_ZIP_BYTES:
+        raise ValueError(f"payload too large for a torch file written without torch ({start} bytes)")
     archive += directory
-    end_offset = len(archive)
+    end = len(archive)
     count = len(records)
-    archive += struct.pack(
-        "<4sQHHIIQQQQ", b"PK\x06\x06", 44, 0x031E, 45, 0, 0, count, count, len(directory), directory_offset
-    )
-    archive += struct.pack("<4sIQI", b"PK\x06\x07", 0, end_offset, 1)
-    archive += struct.pack("<4sHHHHIIH", b"PK\x05\x06", 0, 0, count, count, len(directory), directory_offset, 0)
+    archive += ZIP64_END.pack(b"PK\x06\x06", ZIP64_END.size - 12, 0x031E, 45, 0, 0, count, count, len(directory), start)
+    archive += ZIP64_LOCATOR.pack(b"PK\x06\x07", 0, end, 1)
+    archive += END.pack(b"PK\x05\x06", 0, 0, count, count, len(directory), start, 0)
     return bytes(archive)
-
-
-pack_double = struct.Struct(">d").pack
 
 
 def contiguous_strides(shape: tuple[int, ...]) -> tuple[int, ...]:
