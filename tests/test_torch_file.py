@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from neurocar.errors import NeuroCarError
 from neurocar.learn import checkpoint
 from neurocar.learn.checkpoint import load_checkpoint, save_checkpoint
-from neurocar.learn.model_file import load_model, model_payload, save_model
+from neurocar.learn.model_file import atomic_torch_save, load_model, model_payload, save_model
 from neurocar.learn.neuroevolution import Neuroevolution
 from neurocar.learn.policy import build_network, load_vector, network_vector
 from neurocar.learn.torch_file import contiguous_strides, save_torch_file, torch_file_bytes
@@ -402,6 +402,16 @@ def test_a_model_file_loads_as_the_model_it_was_saved_from(tmp_path, config):
     assert torch.equal(model.vector, network_vector(network)) and model.hidden_sizes == (5, 4)
     assert model.training == training and model.sensors == config.sensors and model.physics == config.physics
     assert_same(torch.load(path, weights_only=True), load_saved(model_payload(network, wide, training)))
+
+
+def test_a_model_whose_weights_are_numpy_arrays_loads_the_same(tmp_path, config):
+    network = network_for(config, seed=5)
+    payload = model_payload(network, config, {"method": "neuroevolution"})
+    with_arrays = dict(payload, state_dict={name: value.numpy() for name, value in payload["state_dict"].items()})
+    atomic_torch_save(with_arrays, tmp_path / "arrays.pt")
+    atomic_torch_save(payload, tmp_path / "tensors.pt")
+    assert (tmp_path / "arrays.pt").read_bytes() == (tmp_path / "tensors.pt").read_bytes()
+    assert torch.equal(load_model(tmp_path / "arrays.pt").vector, network_vector(network))
 
 
 def test_a_save_that_fails_keeps_the_old_file(tmp_path, config):
