@@ -46,11 +46,14 @@ Every list, dict, tuple, array and tensor is memoised by identity, so an object 
 that holds itself) loads as one object, as with `torch.save`; texts are memoised by value. Dict keys are text or
 whole numbers. Arrays may have any shape (0-d and empty too); non-contiguous ones are written contiguous. Their types:
 float16, float32, float64, complex64, complex128, int8, int16, int32, int64, uint8 and bool. A torch tensor goes
-through `.detach().cpu().numpy()`: it loads as a contiguous CPU tensor with its own storage (a view does not drag its
-whole base storage along, and two views of one storage load as two tensors). A numpy scalar is written as the Python
-value it holds (`torch.save` would pickle it through numpy, which `weights_only` refuses to load). Any other value is
-a `TypeError` naming its place in the payload (`state.history[3].fitness`); a whole number beyond LONG1's range is a
-`ValueError`.
+through `.detach().cpu().numpy()`, keeping its `requires_grad` (a Parameter loads as a Parameter); it loads as a
+contiguous CPU tensor with its own storage (a view does not drag its whole base storage along, and two views of one
+storage load as two tensors). A numpy scalar is written as the Python value it holds (`torch.save` would pickle it
+through numpy, which `weights_only` refuses to load). Any other value is a `TypeError` naming its place in the
+payload (`state.history[3].fitness`); a whole number beyond LONG1's range is a `ValueError`.
+
+These are the opcodes and records `torch.save` itself writes for such a payload, so any torch that loads its files
+loads these.
 """
 
 from __future__ import annotations
