@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
+from neurocar import files
 from neurocar.errors import NeuroCarError
-from neurocar.learn import model_file
 from neurocar.learn.model_file import config_for_model, load_model, model_payload, save_model
 from neurocar.learn.policy import build_network, load_vector, network_vector
 
@@ -40,12 +40,11 @@ def test_failed_save_keeps_the_old_file(tmp_path, config, monkeypatch):
     save_model(path, network_for(config), config, {})
     before = path.read_bytes()
 
-    def broken_save(payload, stream):
-        stream.write(b"half a file")
-        raise OSError("disk full")
+    def broken_sync(descriptor):
+        raise OSError(28, "No space left on device")  # the new file's bytes were written but never reach the disk
 
-    monkeypatch.setattr(model_file.torch, "save", broken_save)
-    with pytest.raises(OSError):
+    monkeypatch.setattr(files.os, "fsync", broken_sync)
+    with pytest.raises(NeuroCarError, match="No space left on device"):
         save_model(path, network_for(config, seed=1), config, {})
     assert path.read_bytes() == before
     assert [entry.name for entry in tmp_path.iterdir()] == ["model.pt"]  # no temporary file left behind

@@ -18,9 +18,10 @@ from neurocar import __version__
 from neurocar.config import config_from_dict, load_config
 from neurocar.errors import NeuroCarError
 from neurocar.learn.genetic import GENERATOR, MAX_MUTATION_SCALE
-from neurocar.learn.model_file import MAX_MODEL_FILE_BYTES, atomic_torch_save, load_payload
+from neurocar.learn.model_file import MAX_MODEL_FILE_BYTES, load_payload
 from neurocar.learn.neuroevolution import LOG_COLUMNS, UNLIMITED_GENERATIONS, Neuroevolution, RandomTracks
 from neurocar.learn.run_directory import CHECKPOINT_FILE
+from neurocar.learn.torch_file import save_torch_file
 from neurocar.paths import display_path
 from neurocar.schema import (
     AnyValue,
@@ -186,7 +187,7 @@ def save_checkpoint(folder: Path, evolution: Neuroevolution) -> Path:
         "state": evolution.state_dict(),
     }
     path = folder / CHECKPOINT_FILE
-    atomic_torch_save(payload, path)
+    save_torch_file(payload, path)
     return path
 
 

@@ -41,8 +41,9 @@ from neurocar.config import (
     check_physics,
 )
 from neurocar.errors import NeuroCarError
-from neurocar.files import atomic_write_bytes, check_writable
+from neurocar.files import check_writable
 from neurocar.learn.policy import ACTION_COUNT, build_network, network_vector
+from neurocar.learn.torch_file import save_torch_file
 from neurocar.paths import display_path
 from neurocar.schema import (
     Choice,
@@ -130,32 +131,9 @@ def _copied(value: Any) -> Any:
     return value.detach().clone() if hasattr(value, "detach") else np.array(value, dtype=np.float32)
 
 
-def atomic_torch_save(payload: Any, path: str | Path) -> None:
-    """torch.save `payload` to `path` atomically (serialised in memory, then written and renamed into place)."""
-    target = Path(path)
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise NeuroCarError(f"{display_path(target)}: cannot write here ({error.strerror or error})") from None
-    import torch
-
-    def tensors(value: Any) -> Any:
-        if isinstance(value, np.ndarray):
-            return torch.from_numpy(np.ascontiguousarray(value))
-        if isinstance(value, dict):
-            return {key: tensors(item) for key, item in value.items()}
-        if isinstance(value, list):
-            return [tensors(item) for item in value]
-        return value
-
-    buffer = io.BytesIO()
-    torch.save(tensors(payload), buffer)
-    atomic_write_bytes(target, buffer.getvalue())
-
-
 def save_model(path: str | Path, network: nn.Module | dict[str, Any], config: Config, training: dict[str, Any]) -> None:
     """Save a model file atomically (`network`: the network or its state_dict, see `model_payload`)."""
-    atomic_torch_save(model_payload(network, config, training), path)
+    save_torch_file(model_payload(network, config, training), path)
 
 
 def check_model_destination(path: str | Path) -> None:

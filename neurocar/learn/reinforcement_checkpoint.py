@@ -16,9 +16,9 @@ import torch
 
 from neurocar.config import config_from_dict, load_yaml
 from neurocar.errors import NeuroCarError
-from neurocar.learn.model_file import atomic_torch_save
 from neurocar.learn.reinforcement import UNLIMITED_UPDATES, Reinforcement
 from neurocar.learn.run_directory import CHECKPOINT_FILE
+from neurocar.learn.torch_file import save_torch_file
 from neurocar.paths import display_path
 from neurocar.sim.track import track_from_data
 
@@ -41,7 +41,7 @@ def save_checkpoint(folder: Path, learner: Reinforcement) -> Path:
         "state": learner.state_dict(),
     }
     path = folder / CHECKPOINT_FILE
-    atomic_torch_save(payload, path)
+    save_torch_file(payload, path)
     return path
 
 
