@@ -71,3 +71,18 @@ def test_a_wrong_number_of_step_parameters_is_refused(two_tracks):
     parts = [geometry.parts(10.0) for geometry in two_tracks.geometries]
     with pytest.raises(ValueError, match="expected 6 step parameters, got 5"):
         packed.pack_world(parts, np.zeros(3), np.zeros(5), 2)
+
+
+def test_the_module_docstring_table_lists_every_section_as_laid_out():
+    lines = [line for line in packed.__doc__.splitlines() if line.startswith("| ")]
+    rows = [line.split("|")[1:4] for line in lines if line.split("|")[1].split()[0].isupper()]
+    listed = [
+        (name.split()[0], int(name.split()[1].strip("()")), kind.strip(), shape.strip()) for name, kind, shape in rows
+    ]
+    columns = packed.FLOAT_SECTION_COLUMNS + packed.INTEGER_SECTION_COLUMNS
+    assert len(listed) == packed.SECTION_COUNT == len(columns)
+    for name, number, kind, shape in listed:
+        assert getattr(packed, name) == number, name
+        assert kind == ("floats" if number < len(packed.FLOAT_SECTION_COLUMNS) else "integers"), name
+        width = shape.strip("()").split(",")[-1].strip()
+        assert (int(width) if width else 1) == columns[number], name
