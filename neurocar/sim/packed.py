@@ -179,7 +179,9 @@ def pack_world(
     return PackedWorld(floats, integers, *views)
 
 
-def _concatenated(sections: list[np.ndarray], header: np.ndarray, first: int, start: int, dtype) -> np.ndarray:
+def _concatenated(
+    sections: list[np.ndarray], header: np.ndarray, first: int, start: int, dtype: type[np.generic]
+) -> np.ndarray:
     """The sections laid end to end after `start` free entries, their bounds written to `header` from section
     number `first` on."""
     sizes = [section.size for section in sections]
@@ -193,6 +195,7 @@ def _concatenated(sections: list[np.ndarray], header: np.ndarray, first: int, st
 
 
 def _section_shape(size: int, columns: int) -> tuple[int, ...]:
+    """The shape of a section of `size` entries in rows of `columns` (a flat vector for one column)."""
     return (size,) if columns == 1 else (size // columns, columns)
 
 

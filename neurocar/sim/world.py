@@ -27,7 +27,7 @@ Observations are (N, R) sensor readings in [0, 1] (see `neurocar.sim.sensors`); 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -371,7 +371,7 @@ class World:
                 events.append(LapEvent(int(car), int(lap), own_time_s, lap_time_s))
         return self.observations
 
-    def _load_step_kernel(self):
+    def _load_step_kernel(self) -> Callable:
         """The kernel this step needs (serial or parallel), loaded on first use."""
         if self.driving_count < self.parallel_min_cars:
             self._step_kernel = self._compiled().step_cars
