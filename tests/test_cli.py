@@ -364,6 +364,8 @@ def test_unwritable_out_path(out, message, run_cli, model, tmp_path):
 
 
 def test_bench_json(run_cli):
+    from neurocar.commands.bench import MEASURE_WINDOWS
+
     result = run_cli("bench", "--json", "--seconds", "0.02", "--track", "oval", "--repeats", "0")
     assert result.code == 0, result.err
     report = json.loads(result.out)
@@ -372,6 +374,10 @@ def test_bench_json(run_cli):
         for kind in ("world", "with_policy"):
             figures = report["cars"][count][kind]
             assert figures["car_steps_per_s"] > 0 and figures["step_us"] > 0, (count, kind)
+            # The figure is the median window's: it lies between the slowest and the fastest one.
+            assert figures["windows"] == MEASURE_WINDOWS
+            slowest, fastest = figures["slowest_window_car_steps_per_s"], figures["fastest_window_car_steps_per_s"]
+            assert slowest <= figures["car_steps_per_s"] <= fastest, (count, kind)
     assert report["five_tracks"]["world"]["car_steps_per_s"] > 0
     assert report["one_core"]["world"]["car_steps_per_s"] > 0
     assert report["window"]["same_drive"] and report["window"]["window"] > 0 and report["window"]["share"] > 0

@@ -165,3 +165,32 @@ def test_big_worlds_step_on_every_core_with_the_same_results(classic, oval, conf
     assert np.array_equal(parallel.state_flags, serial.state_flags)
     assert parallel.state.lap_events == serial.state.lap_events
     assert len(parallel.state.lap_events) > 0 and parallel.state.crashed.any()
+
+
+def test_the_parallel_step_gives_the_same_results_on_one_thread_as_on_all(classic, config):
+    import numba
+
+    episode = EpisodeConfig(max_seconds=20.0, stall_seconds=2.0)
+    rng = np.random.default_rng(8)
+    count = 150  # several chunks, the last one short
+    starts = rng.random(count) * classic.length_m
+    actions = rng.integers(0, 3, (200, count))
+    runs = []
+    threads = numba.get_num_threads()
+    for thread_count in (threads, 1):
+        numba.set_num_threads(thread_count)
+        try:
+            world = World(classic, config.physics, config.sensors, episode, count, target_laps=1)
+            world.parallel_min_cars = 0
+            world.reset(0)
+            world.place(np.arange(count), starts)
+            observations = np.array([world.step(row).copy() for row in actions])
+        finally:
+            numba.set_num_threads(threads)
+        runs.append((world, observations))
+    (every, every_observations), (one, one_observations) = runs
+    assert np.array_equal(every_observations, one_observations)
+    assert np.array_equal(every.state_floats, one.state_floats)
+    assert np.array_equal(every.state_flags, one.state_flags)
+    assert every.state.lap_events == one.state.lap_events
+    assert every.state.crashed.any() and not every.state.driving.all()

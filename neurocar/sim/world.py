@@ -27,7 +27,7 @@ Observations are (N, R) sensor readings in [0, 1] (see `neurocar.sim.sensors`); 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -36,7 +36,7 @@ import numpy as np
 from neurocar.config import EpisodeConfig, PhysicsConfig, SensorConfig
 from neurocar.geometry import CELL_COVER_MARGIN_M, CellGrid
 from neurocar.sim import packed
-from neurocar.sim.packed import TrackParts, pack_tracks
+from neurocar.sim.packed import TrackParts, pack_world
 from neurocar.sim.track import Track
 
 if TYPE_CHECKING:
@@ -162,35 +162,30 @@ class World:
         self.geometries = [TrackGeometry(track, physics, sensors) for track in self.tracks]
         self.grid = self.geometries[0].sensor_grid
         self.collision_grid = self.geometries[0].collision_grid
-        self.packed = pack_tracks(
-            [geometry.parts(limit) for geometry, limit in zip(self.geometries, self.max_seconds_per_track, strict=True)]
+        parameters = np.zeros(packed.PARAMETER_COUNT)
+        parameters[packed.PARAMETER_DT] = physics.dt_s
+        parameters[packed.PARAMETER_SPEED] = physics.cruise_speed_mps
+        parameters[packed.PARAMETER_TURN_RATE] = physics.turn_rate_rad_per_s
+        parameters[packed.PARAMETER_RADIUS] = physics.collision_radius_m
+        parameters[packed.PARAMETER_STALL] = episode.stall_seconds
+        parameters[packed.PARAMETER_RANGE] = sensors.range_m
+        # The kernels take these two buffers instead of a dozen arrays: each array passed costs time on every call.
+        self.packed = pack_world(
+            [
+                geometry.parts(limit)
+                for geometry, limit in zip(self.geometries, self.max_seconds_per_track, strict=True)
+            ],
+            np.asarray(sensors.angles_rad, dtype=np.float64),
+            parameters,
+            self.car_count,
         )
-        self._track_arguments = (
-            self.packed.walls,
-            self.packed.centre,
-            self.packed.grid_offsets,
-            self.packed.grid_walls,
-            self.packed.grid_integers,
-            self.packed.grid_floats,
-            self.packed.track_integers,
-            self.packed.track_floats,
-        )
-        self._ray_angles = np.asarray(sensors.angles_rad, dtype=np.float64)
-        self._parameters = np.zeros(6)
-        self._parameters[packed.PARAMETER_DT] = physics.dt_s
-        self._parameters[packed.PARAMETER_SPEED] = physics.cruise_speed_mps
-        self._parameters[packed.PARAMETER_TURN_RATE] = physics.turn_rate_rad_per_s
-        self._parameters[packed.PARAMETER_RADIUS] = physics.collision_radius_m
-        self._parameters[packed.PARAMETER_STALL] = episode.stall_seconds
-        self._parameters[packed.PARAMETER_RANGE] = sensors.range_m
-        self._lap_records = np.zeros((self.car_count, 4))
+        self._floats = self.packed.floats
+        self._integers = self.packed.integers
         self._kernels: ModuleType | None = None
         self._step_kernel = None
         self._parallel_kernel = None
         # Steps with at least this many driving cars run on every core (a caller may raise it to stay on one).
         self.parallel_min_cars: float = PARALLEL_MIN_CARS
-        self._outcomes = np.zeros(self.car_count, dtype=np.int64)
-        self._lap_times = np.zeros((self.car_count, 2))
         self._dt_s = physics.dt_s
         self._actions_shape = (self.car_count,)
         self._target_laps = target_laps or 0
@@ -263,18 +258,12 @@ class World:
     def _observe(self, cars: np.ndarray) -> None:
         """Fill the observation rows of some cars, each against its own track."""
         self._compiled().observe_cars(
-            np.ascontiguousarray(cars, dtype=np.int64),
+            self._floats,
+            self._integers,
             self.state_floats,
             self.state_integers,
             self.observations,
-            self.packed.walls,
-            self.packed.grid_offsets,
-            self.packed.grid_walls,
-            self.packed.grid_integers,
-            self.packed.grid_floats,
-            self.packed.track_integers,
-            self._ray_angles,
-            self.sensors.range_m,
+            np.ascontiguousarray(cars, dtype=np.int64),
         )
 
     def _put_on_centre_line(self, cars: np.ndarray, progress: np.ndarray) -> None:
@@ -346,8 +335,8 @@ class World:
 
     def step(self, actions: np.ndarray) -> np.ndarray:
         """Advance every driving car by one `dt` with its action (N,); returns observations (N, R)."""
-        self.steps += 1
-        self.time_s = self.steps * self._dt_s
+        self.steps = steps = self.steps + 1
+        self.time_s = time_s = steps * self._dt_s
         # The common case (an int64 array of the right shape) is checked in a few attribute reads: at one car the
         # whole step costs a few microseconds.
         if (
@@ -356,38 +345,39 @@ class World:
             or actions.shape != self._actions_shape
         ):
             actions = self._checked_actions(actions)
-        if self.driving_count < self.parallel_min_cars:
-            if self._step_kernel is None:
-                self._step_kernel = self._compiled().step_cars
-            kernel, scratch = self._step_kernel, ()
-        else:
-            # The cars are shared over the cores: each writes its outcome and lap time to its own scratch row,
-            # and the laps are recorded in car order afterwards, so the result is the same on any number of cores.
-            if self._parallel_kernel is None:
-                self._parallel_kernel = self._compiled().step_cars_in_parallel
-            kernel, scratch = self._parallel_kernel, (self._outcomes, self._lap_times)
+        # From `parallel_min_cars` driving cars on, the cars are shared over the cores: each writes its outcome
+        # and lap time to its own scratch row, and the laps are recorded in car order afterwards, so the result is
+        # the same on any number of cores.
+        kernel = self._step_kernel if self.driving_count < self.parallel_min_cars else self._parallel_kernel
+        if kernel is None:
+            kernel = self._load_step_kernel()
         driving, laps = kernel(
+            self._floats,
+            self._integers,
             self.state_floats,
             self.state_integers,
             self.state_flags,
-            actions,
             self.observations,
-            self._lap_records,
-            *self._track_arguments,
-            self._ray_angles,
-            self._parameters,
-            self.time_s,
+            actions,
+            time_s,
             self._target_laps,
-            *scratch,
         )
         if driving < 0:
             raise ValueError("actions must be 0 (left), 1 (straight) or 2 (right)")
         self.driving_count = driving
         if laps:
             events = self.state.lap_events
-            for car, lap, time_s, lap_time_s in self._lap_records[:laps].tolist():
-                events.append(LapEvent(int(car), int(lap), time_s, lap_time_s))
+            for car, lap, own_time_s, lap_time_s in self.packed.lap_records[:laps].tolist():
+                events.append(LapEvent(int(car), int(lap), own_time_s, lap_time_s))
         return self.observations
+
+    def _load_step_kernel(self) -> Callable:
+        """The kernel this step needs (serial or parallel), loaded on first use."""
+        if self.driving_count < self.parallel_min_cars:
+            self._step_kernel = self._compiled().step_cars
+            return self._step_kernel
+        self._parallel_kernel = self._compiled().step_cars_in_parallel
+        return self._parallel_kernel
 
     def _checked_actions(self, actions: np.ndarray) -> np.ndarray:
         """Actions of any integer type as an int64 array (N,), or a ValueError that says what was wrong."""
