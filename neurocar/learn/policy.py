@@ -214,6 +214,7 @@ class PopulationPolicy:
         if rows.ndim != 2 or rows.shape[1] != self.parameter_count:
             raise ValueError(f"expected parameters of shape (P, {self.parameter_count}), got {tuple(rows.shape)}")
         self._rows = rows
+        self._everyone = np.ones(len(rows), dtype=bool)
 
     def activations(self, observations: np.ndarray) -> list[np.ndarray]:
         """Every layer's output (P, width) in order (each Linear layer, then its activation), ending with the
@@ -250,10 +251,11 @@ class PopulationPolicy:
 
             self._kernel = population_actions
         if driving is None:
-            driving = self._everyone if len(self._everyone) == len(rows) else np.ones(len(rows), dtype=bool)
-            self._everyone = driving
+            driving = self._everyone
         elif driving.shape != (len(rows),) or driving.dtype != np.bool_:
             raise ValueError(f"expected {len(rows)} driving flags, got shape {driving.shape} ({driving.dtype})")
+        else:
+            driving = np.ascontiguousarray(driving)  # a world's flags are a column view: one compiled layout
         actions = np.empty(len(rows), dtype=np.int64)
         self._kernel(
             observations, rows, self._layer_table, self._activation, actions, self._values, self._scratch, driving
